@@ -1,0 +1,60 @@
+# Biatec Tokens. Quick start: `make demo` (embedded default, no services) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run demo test test-fast lint worker beat contracts contracts-check migrate clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+migrate: install
+	DJANGO_SETTINGS_MODULE=biatec.settings.local $(BIN)/python manage.py migrate --noinput
+
+# Embedded default: SQLite under var/, tasks inline, local chain nodes started beside the server.
+run: migrate
+	@echo "Staff user for /admin/: $(BIN)/python manage.py createsuperuser"
+	DJANGO_SETTINGS_MODULE=biatec.settings.local $(BIN)/python -m devchain.stack -- \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload
+
+# The main job end to end on the embedded default.
+demo: migrate
+	DJANGO_SETTINGS_MODULE=biatec.settings.local $(BIN)/python -m devchain.stack -- $(BIN)/python scripts/demo.py
+
+# The whole suite against PostgreSQL (database biatec_test) and Redis.
+test: install
+	DJANGO_SETTINGS_MODULE=biatec.settings.test $(BIN)/python -m pytest
+
+test-fast: install
+	DJANGO_SETTINGS_MODULE=biatec.settings.test $(BIN)/python -m pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check .
+
+worker: install
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-biatec.settings.production} $(BIN)/celery -A biatec worker -l INFO
+
+beat: install
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-biatec.settings.production} $(BIN)/celery -A biatec beat -l INFO
+
+contracts: install
+	node scripts/compile_evm.js
+	bash scripts/build_avm_contracts.sh
+
+contracts-check: install
+	node scripts/compile_evm.js --check
+	bash scripts/build_avm_contracts.sh --check
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,4 @@
+"""Biatec Tokens: regulated token issuance without wallets."""
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,61 @@
+"""Celery app: JSON only, time limits, late acks, correlation IDs carried as message headers."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "biatec.settings.local")
+
+app = Celery("biatec")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_acks_late=True,  # tasks are idempotent; a worker death re-delivers rather than loses
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": 3600},
+    beat_schedule={},
+)
+app.autodiscover_tasks()
+
+CORRELATION_HEADER = "correlation_id"
+
+
+@signals.before_task_publish.connect
+def _attach_correlation_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    from biatec.core.correlation import get_correlation_id
+
+    if headers is not None and not headers.get(CORRELATION_HEADER):
+        headers[CORRELATION_HEADER] = get_correlation_id()
+
+
+_TOKENS: dict[str, Any] = {}
+
+
+@signals.task_prerun.connect
+def _restore_correlation_id(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    from biatec.core.correlation import get_correlation_id, set_correlation_id
+
+    incoming = getattr(task.request, CORRELATION_HEADER, None) if task else None
+    if incoming is None and task is not None:
+        incoming = (task.request.headers or {}).get(CORRELATION_HEADER) if task.request.headers else None
+    if task_id:
+        _TOKENS[task_id] = set_correlation_id(incoming or get_correlation_id())
+
+
+@signals.task_postrun.connect
+def _clear_correlation_id(task_id: str | None = None, **_: Any) -> None:
+    from biatec.core.correlation import reset_correlation_id
+
+    token = _TOKENS.pop(task_id, None) if task_id else None
+    if token is not None:
+        try:
+            reset_correlation_id(token)
+        except ValueError:  # token made in another context (eager tasks nest); nothing to undo
+            pass

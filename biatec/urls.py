@@ -1,0 +1,25 @@
+"""Root URLs: API v1 per app, health, metrics, OpenAPI, admin."""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from biatec.core import health
+
+handler404 = "biatec.core.views.not_found"
+handler500 = "biatec.core.views.internal_error"
+
+api_v1 = [
+    path("auth/", include("accounts.urls_auth")),
+    path("account/", include("accounts.urls_account")),
+]
+
+urlpatterns = [
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("health/startup", health.startup, name="health-startup"),
+    path("", include("django_prometheus.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+]
