@@ -1,0 +1,86 @@
+"""Back office for users, organizations, memberships and security events. No password hash or
+key material is ever shown: sealed secrets are not registered and user forms exclude them."""
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from biatec.core.admin_mixins import ReadOnlyAdminMixin
+
+from .models import EvmAccount, LoginThrottle, Membership, Organization, SecurityEvent, User
+from .services import login_unlock
+
+
+class EvmAccountInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = EvmAccount
+    fields = ("chain_id", "address", "created_at")
+    readonly_fields = fields
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("organization", "role")
+    extra = 0
+    autocomplete_fields = ("organization",)
+
+
+@admin.register(User)
+class UserAdmin(SimpleHistoryAdmin):
+    list_display = ("email", "algorand_address", "is_active", "is_staff", "date_joined")
+    list_filter = ("is_active", "is_staff")
+    search_fields = ("email", "algorand_address", "evm_accounts__address")
+    ordering = ("-date_joined",)
+    fields = ("email", "algorand_address", "is_active", "is_staff", "is_superuser", "groups",
+              "date_joined", "last_login")
+    readonly_fields = ("email", "algorand_address", "date_joined", "last_login")
+    filter_horizontal = ("groups",)
+    inlines = (MembershipInline, EvmAccountInline)
+    history_list_display = ("is_active", "is_staff")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # customers sign up through the API; staff via `createsuperuser`
+
+
+@admin.register(Organization)
+class OrganizationAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "id", "created_at")
+    search_fields = ("name", "id")
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ("user", "organization", "role", "created_at")
+    list_filter = ("role",)
+    search_fields = ("user__email", "organization__name")
+    autocomplete_fields = ("organization",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "event_type", "email", "ip_address", "correlation_id")
+    list_filter = ("event_type",)
+    search_fields = ("email", "correlation_id", "user__algorand_address")
+    readonly_fields = ("event_type", "user", "email", "ip_address", "user_agent", "correlation_id", "details",
+                       "created_at")
+    date_hierarchy = "created_at"
+
+
+@admin.register(LoginThrottle)
+class LoginThrottleAdmin(admin.ModelAdmin):
+    list_display = ("email", "failures", "locked_until", "updated_at")
+    search_fields = ("email",)
+    readonly_fields = ("email", "failures", "locked_until", "updated_at")
+    actions = ["unlock"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Unlock the selected e-mails")
+    def unlock(self, request: HttpRequest, queryset: QuerySet[LoginThrottle]) -> None:
+        for throttle in queryset:
+            login_unlock(email=throttle.email, actor=request.user)  # type: ignore[arg-type]
+        messages.success(request, f"Unlocked {queryset.count()} e-mail(s).")

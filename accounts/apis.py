@@ -1,0 +1,145 @@
+"""Auth and account endpoints: thin views calling services and selectors."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from biatec.core.api import client_info
+
+from . import selectors, services
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth_register"
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        email = serializers.EmailField()
+        algorand_address = serializers.CharField()
+        tokens = TokenPairSerializer()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, tokens = services.user_register(**data.validated_data, client=client_info(request))
+        body = {"id": str(user.pk), "email": user.email, "algorand_address": user.algorand_address,
+                "tokens": tokens.as_dict()}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LoginApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth_login"
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
+
+    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _, tokens = services.user_login(**data.validated_data, client=client_info(request))
+        return Response(tokens.as_dict())
+
+
+class RefreshApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.token_refresh(refresh=data.validated_data["refresh"]).as_dict())
+
+
+class LogoutApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_logout(user=request.user, refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProfileOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    organization = serializers.DictField(allow_null=True)
+    role = serializers.CharField(allow_null=True)
+    algorand_address = serializers.CharField(allow_null=True)
+    evm_addresses = serializers.DictField(child=serializers.CharField())
+
+
+class ProfileApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: ProfileOutputSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(selectors.user_profile(user=request.user))
+
+
+class ChangePasswordApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        current_password = serializers.CharField(max_length=256, trim_whitespace=False)
+        new_password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.user_change_password(user=request.user, **data.validated_data)
+        return Response(tokens.as_dict())
+
+
+class AddressesApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: serializers.ListSerializer(child=serializers.DictField())})
+    def get(self, request: Request) -> Response:
+        return Response({"results": selectors.account_addresses(user=request.user)})
+
+
+class OrganizationDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        name = serializers.CharField()
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, organization_id: str) -> Response:
+        organization = selectors.organization_get(user=request.user, organization_id=organization_id)
+        return Response(self.OutputSerializer(organization).data)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Users, organizations, ARC-76 + EVM keys, key vault, auth API, security events."""
+
+    name = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"

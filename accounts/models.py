@@ -1,0 +1,170 @@
+"""Users (e-mail login), organizations with role memberships, sealed keys, security events."""
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from biatec.core.models import BaseModel
+
+
+def normalize_email(email: str) -> str:
+    """Trimmed and lower-cased: the form used for login, uniqueness and ARC-76 derivation."""
+    return (email or "").strip().lower()
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        user = self.model(email=normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        """Staff accounts for the back office; they get no chain account (no ARC-76 derivation)."""
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    algorand_address = models.CharField(max_length=58, blank=True, default="", db_index=True)
+    arc76_secret = models.OneToOneField(
+        "accounts.EncryptedSecret", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Carried in every JWT as "tv"; bumping it voids all issued tokens (password change, reuse).
+    token_version = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Organization(BaseModel):
+    name = models.CharField(max_length=200)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(BaseModel):
+    class Role(models.TextChoices):
+        OWNER = "owner"
+        ADMIN = "admin"
+        ISSUER = "issuer"
+        VIEWER = "viewer"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="accounts_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.organization_id} as {self.role}"
+
+
+class EncryptedSecret(BaseModel):
+    """A secret sealed with envelope encryption (see `accounts.keyvault`). Never shown anywhere."""
+
+    owner_id = models.CharField(max_length=64, db_index=True)
+    purpose = models.CharField(max_length=64)
+    kek_id = models.CharField(max_length=64, db_index=True)
+    wrapped_key = models.BinaryField()
+    wrap_nonce = models.BinaryField()
+    ciphertext = models.BinaryField()
+    nonce = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner_id", "purpose"], name="accounts_secret_owner_purpose")]
+
+    def __str__(self) -> str:
+        return f"sealed {self.purpose} of {self.owner_id}"
+
+    def __repr__(self) -> str:
+        return f"<EncryptedSecret {self.id} {self.purpose}>"
+
+
+class EvmAccount(BaseModel):
+    """The user's EVM account for one chain id, derived once from the ARC-76 account."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="evm_accounts")
+    chain_id = models.BigIntegerField()
+    address = models.CharField(max_length=42, db_index=True)
+    secret = models.OneToOneField(EncryptedSecret, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "chain_id"], name="accounts_evm_user_chain")]
+
+
+class LoginThrottle(models.Model):
+    """Consecutive failed logins per e-mail (known or not, so lockout reveals nothing)."""
+
+    email = models.CharField(max_length=254, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class SecurityEvent(BaseModel):
+    """Append-only audit of sign-ups, logins, lockouts, logouts, password changes and key uses."""
+
+    class Type(models.TextChoices):
+        SIGNUP = "signup"
+        LOGIN_SUCCESS = "login_success"
+        LOGIN_FAILURE = "login_failure"
+        LOGIN_LOCKED = "login_locked"
+        LOCKOUT = "lockout"
+        UNLOCK = "unlock"
+        LOGOUT = "logout"
+        TOKEN_REFRESH = "token_refresh"
+        REFRESH_REUSE = "refresh_reuse"
+        PASSWORD_CHANGE = "password_change"
+        KEY_USE = "key_use"
+        KEY_DERIVED = "key_derived"
+
+    event_type = models.CharField(max_length=32, choices=Type.choices, db_index=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    email = models.CharField(max_length=254, blank=True, default="", db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True, default="")
+    correlation_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Append-only: an existing row is never rewritten.
+        if not self._state.adding:
+            raise RuntimeError("SecurityEvent rows are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object):  # type: ignore[override]
+        raise RuntimeError("SecurityEvent rows are append-only")

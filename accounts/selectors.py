@@ -1,0 +1,87 @@
+"""Reads of the accounts app, scoped to what the requesting user may see."""
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from biatec.core.errors import NotFound
+from tokens.networks import ALGORAND, EVM, all_networks
+
+from .models import EvmAccount, Membership, Organization, User
+
+
+def membership_primary(*, user: User) -> Membership | None:
+    """The user's first membership (the personal organization created at sign-up)."""
+    return Membership.objects.select_related("organization").filter(user=user).order_by("created_at").first()
+
+
+def organization_ids_of(*, user: User) -> list:
+    return list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+
+
+def organization_get(*, user: User, organization_id: Any) -> Organization:
+    """An organization the user belongs to; any other answers 404 (never 403: no existence leak)."""
+    organization = Organization.objects.filter(pk=organization_id, memberships__user=user).first()
+    if organization is None:
+        raise NotFound("No such organization.")
+    return organization
+
+
+def evm_addresses(*, user: User) -> dict[str, str]:
+    return {str(a.chain_id): a.address for a in EvmAccount.objects.filter(user=user).order_by("chain_id")}
+
+
+def user_profile(*, user: User) -> dict[str, Any]:
+    membership = membership_primary(user=user)
+    return {
+        "id": str(user.pk),
+        "email": user.email,
+        "organization": (
+            {"id": str(membership.organization_id), "name": membership.organization.name} if membership else None
+        ),
+        "role": membership.role if membership else None,
+        "algorand_address": user.algorand_address or None,
+        "evm_addresses": evm_addresses(user=user),
+    }
+
+
+def _algorand_balance(url: str, token: str, address: str) -> int:
+    response = httpx.get(f"{url.rstrip('/')}/v2/accounts/{address}", headers={"X-Algo-API-Token": token},
+                         timeout=2.0)
+    response.raise_for_status()
+    return int(response.json()["amount"])
+
+
+def _evm_balance(url: str, address: str) -> int:
+    response = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance",
+                                     "params": [address, "latest"]}, timeout=2.0)
+    response.raise_for_status()
+    return int(response.json()["result"], 16)
+
+
+def account_addresses(*, user: User) -> list[dict[str, Any]]:
+    """The user's address on every network, with a live balance where the node answers."""
+    by_chain = {a.chain_id: a.address for a in EvmAccount.objects.filter(user=user)}
+    rows = []
+    for network in all_networks():
+        address = user.algorand_address or None if network.family == ALGORAND else by_chain.get(network.chain_id)
+        row: dict[str, Any] = {
+            "network": network.slug, "family": network.family, "chain_id": network.chain_id,
+            "address": address, "balance": None, "unit": "microalgo" if network.family == ALGORAND else "wei",
+            "balance_error": None,
+        }
+        if address is None:
+            row["balance_error"] = "address not derived yet" if network.family == EVM else "no chain account"
+        elif not network.available:
+            row["balance_error"] = "network unavailable"
+        else:
+            try:
+                row["balance"] = str(
+                    _algorand_balance(network.node_url, network.node_token, address)
+                    if network.family == ALGORAND else _evm_balance(network.node_url, address)
+                )
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                row["balance_error"] = f"node unreachable: {type(exc).__name__}"
+        rows.append(row)
+    return rows

@@ -1,0 +1,135 @@
+"""Signer contexts: the only place where sealed keys are opened.
+
+The chain layer asks for a signer (`algorand_signer`, `evm_signer`), signs inside the `with`
+block and gets signed bytes back; the decrypted key never leaves the signer and is dropped when
+the block ends. Every use is recorded as a `key_use` security event (never the key itself).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from algosdk import transaction as algo_txn
+from django.db import IntegrityError, transaction
+from eth_account import Account
+from eth_account.datastructures import SignedTransaction as EvmSignedTransaction
+
+from . import arc76, keyvault
+from .models import EncryptedSecret, EvmAccount, SecurityEvent, User
+from .security_events import security_event_record
+
+logger = logging.getLogger(__name__)
+
+PURPOSE_ARC76 = "arc76-seed"
+
+
+def evm_purpose(chain_id: int) -> str:
+    return f"evm-key:{chain_id}"
+
+
+class AlgorandSigner:
+    """Signs Algorand transactions with a user's ARC-76 key."""
+
+    __slots__ = ("address", "_private_key")
+
+    def __init__(self, seed: bytes) -> None:
+        self.address = arc76.algorand_address(seed)
+        self._private_key: str | None = arc76.algorand_private_key(seed)
+
+    def __repr__(self) -> str:
+        return f"AlgorandSigner({self.address})"
+
+    def _key(self) -> str:
+        if self._private_key is None:
+            raise RuntimeError("signer used outside its context")
+        return self._private_key
+
+    def sign(self, txn: algo_txn.Transaction) -> algo_txn.SignedTransaction:
+        return txn.sign(self._key())
+
+    def sign_group(self, txns: list[algo_txn.Transaction]) -> list[algo_txn.SignedTransaction]:
+        return [t.sign(self._key()) for t in txns]
+
+    def close(self) -> None:
+        self._private_key = None
+
+
+class EvmSigner:
+    """Signs EVM transactions with a user's per-chain key."""
+
+    __slots__ = ("address", "chain_id", "_account")
+
+    def __init__(self, private_key: bytes, chain_id: int) -> None:
+        self._account: Any = Account.from_key(private_key)
+        self.address: str = self._account.address
+        self.chain_id = chain_id
+
+    def __repr__(self) -> str:
+        return f"EvmSigner({self.address}, chain {self.chain_id})"
+
+    def sign_transaction(self, tx: dict[str, Any]) -> EvmSignedTransaction:
+        if self._account is None:
+            raise RuntimeError("signer used outside its context")
+        if int(tx.get("chainId", -1)) != self.chain_id:
+            raise ValueError("transaction chainId does not match the signer's chain")
+        return self._account.sign_transaction(tx)
+
+    def close(self) -> None:
+        self._account = None
+
+
+def _record_key_use(user: User, purpose: str, reason: str) -> None:
+    security_event_record(
+        event_type=SecurityEvent.Type.KEY_USE, user=user, details={"key": purpose, "reason": reason}
+    )
+
+
+@contextmanager
+def algorand_signer(*, user: User, reason: str) -> Iterator[AlgorandSigner]:
+    if user.arc76_secret_id is None:
+        raise keyvault.KeyVaultError("This user has no chain account.")
+    secret = EncryptedSecret.objects.get(pk=user.arc76_secret_id)
+    signer = AlgorandSigner(keyvault.open_sealed(secret))
+    _record_key_use(user, PURPOSE_ARC76, reason)
+    try:
+        yield signer
+    finally:
+        signer.close()
+
+
+def evm_account_ensure(*, user: User, chain_id: int) -> EvmAccount:
+    """The user's EVM account for `chain_id`, deriving and sealing it on first use (~1 s)."""
+    existing = EvmAccount.objects.filter(user=user, chain_id=chain_id).first()
+    if existing:
+        return existing
+    if user.arc76_secret_id is None:
+        raise keyvault.KeyVaultError("This user has no chain account.")
+    seed = keyvault.open_sealed(EncryptedSecret.objects.get(pk=user.arc76_secret_id))
+    private_key = arc76.evm_private_key(seed, chain_id)
+    address = Account.from_key(private_key).address
+    try:
+        with transaction.atomic():
+            secret = keyvault.seal(private_key, owner_id=str(user.pk), purpose=evm_purpose(chain_id))
+            secret.save()
+            account = EvmAccount.objects.create(user=user, chain_id=chain_id, address=address, secret=secret)
+            security_event_record(
+                event_type=SecurityEvent.Type.KEY_DERIVED, user=user,
+                details={"key": evm_purpose(chain_id), "address": address},
+            )
+    except IntegrityError:  # derived concurrently by another worker: same key, keep theirs
+        return EvmAccount.objects.get(user=user, chain_id=chain_id)
+    return account
+
+
+@contextmanager
+def evm_signer(*, user: User, chain_id: int, reason: str) -> Iterator[EvmSigner]:
+    account = evm_account_ensure(user=user, chain_id=chain_id)
+    secret = EncryptedSecret.objects.get(pk=account.secret_id)
+    signer = EvmSigner(keyvault.open_sealed(secret), chain_id)
+    _record_key_use(user, evm_purpose(chain_id), reason)
+    try:
+        yield signer
+    finally:
+        signer.close()

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("register", apis.RegisterApi.as_view(), name="auth-register"),
+    path("login", apis.LoginApi.as_view(), name="auth-login"),
+    path("refresh", apis.RefreshApi.as_view(), name="auth-refresh"),
+    path("logout", apis.LogoutApi.as_view(), name="auth-logout"),
+    path("profile", apis.ProfileApi.as_view(), name="auth-profile"),
+    path("change-password", apis.ChangePasswordApi.as_view(), name="auth-change-password"),
+]
