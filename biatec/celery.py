@@ -20,7 +20,13 @@ app.conf.update(
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": 3600},
-    beat_schedule={},
+    beat_schedule={
+        "deployments-sweep": {
+            "task": "deployments.tasks.deployments_sweep_task",
+            "schedule": float(os.environ.get("DEPLOYMENT_SWEEP_INTERVAL_SECONDS", "5")),
+        },
+        "idempotency-purge": {"task": "deployments.tasks.idempotency_purge_task", "schedule": 3600.0},
+    },
 )
 app.autodiscover_tasks()
 

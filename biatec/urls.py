@@ -11,6 +11,8 @@ handler500 = "biatec.core.views.internal_error"
 api_v1 = [
     path("auth/", include("accounts.urls_auth")),
     path("account/", include("accounts.urls_account")),
+    path("token/", include("deployments.urls")),
+    path("support/", include("deployments.urls_support")),
 ]
 
 urlpatterns = [

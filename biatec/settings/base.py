@@ -199,3 +199,13 @@ CHAIN_CONFIRMATIONS: dict[str, int] = env.dict("CHAIN_CONFIRMATIONS", cast={"val
 IPFS_API_URL = env("IPFS_API_URL", default="")
 IPFS_API_AUTH = env("IPFS_API_AUTH", default="")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+# Deployment workers: poll interval, the cap of the backoff, attempts before a never-broadcast
+# deployment fails with CHAIN_UNAVAILABLE, and the grace after which the sweep re-queues work.
+DEPLOYMENT_POLL_SECONDS = env.float("DEPLOYMENT_POLL_SECONDS", default=1.0)
+DEPLOYMENT_POLL_MAX_SECONDS = env.float("DEPLOYMENT_POLL_MAX_SECONDS", default=60.0)
+DEPLOYMENT_MAX_CHAIN_ATTEMPTS = env.int("DEPLOYMENT_MAX_CHAIN_ATTEMPTS", default=8)
+DEPLOYMENT_SWEEP_GRACE_SECONDS = env.float("DEPLOYMENT_SWEEP_GRACE_SECONDS", default=30.0)
+DEPLOYMENT_SWEEP_INTERVAL_SECONDS = env.float("DEPLOYMENT_SWEEP_INTERVAL_SECONDS", default=5.0)
+# Test hook only: kill the worker at "after_sign" or "after_broadcast". Never set in production.
+DEPLOYMENT_FAULT_INJECTION = env("DEPLOYMENT_FAULT_INJECTION", default="")

@@ -1,0 +1,179 @@
+"""Deployment endpoints: thin views over services and selectors."""
+from __future__ import annotations
+
+import csv
+import json
+import io
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from biatec.core.errors import NotFound, ValidationFailed
+
+from . import selectors, services
+from .idempotency import StoredResponse, idempotent_call
+from .presenters import deployment_detail, deployment_summary, event_row
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class CreatedAtCursorPagination(CursorPagination):
+    ordering = "-created_at"
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+def _location(request: Request, deployment_id: str) -> str:
+    return request.build_absolute_uri(f"/api/v1/token/deployments/{deployment_id}")
+
+
+class DeploymentCreateApi(APIView):
+    """`POST /api/v1/token/{standard}/create` → 202 with the queued deployment."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=serializers.DictField(),
+        parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False)],
+        responses={202: serializers.DictField()},
+    )
+    def post(self, request: Request, standard: str) -> Response:
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("The body must be a JSON object.")
+        payload = dict(request.data)
+        compliance_metadata = payload.pop("compliance_metadata", None)
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+
+        def create() -> StoredResponse:
+            deployment = services.deployment_create(
+                user=request.user, standard=standard, payload=payload, compliance_metadata=compliance_metadata,
+                idempotency_key=key,
+            )
+            body = deployment_detail(deployment)
+            return StoredResponse(202, body, {"Location": _location(request, body["id"])})
+
+        if key is None:
+            result = create()
+        else:
+            result = idempotent_call(user=request.user, endpoint=f"token/{standard}/create", key=key,
+                                     body=request.data, handler=create)
+        response = Response(result.body, status=result.status, headers=result.headers)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class DeploymentListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.CharField(required=False)
+        standard = serializers.CharField(required=False)
+        network = serializers.CharField(required=False)
+        correlation_id = serializers.CharField(required=False)
+        created_after = serializers.DateTimeField(required=False)
+        created_before = serializers.DateTimeField(required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = selectors.deployment_list(user=request.user, filters=filters.validated_data)
+        paginator = CreatedAtCursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([deployment_summary(d) for d in page or []])
+
+
+class DeploymentDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, deployment_id: str) -> Response:
+        deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+        return Response(deployment_detail(deployment))
+
+
+class DeploymentHistoryApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, deployment_id: str) -> Response:
+        deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+        return Response({"results": [event_row(e) for e in selectors.deployment_events(deployment=deployment)]})
+
+
+class DeploymentCancelApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(request=InputSerializer, responses={200: serializers.DictField()})
+    def post(self, request: Request, deployment_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+        cancelled = services.deployment_cancel(deployment=deployment, user=request.user,
+                                               reason=data.validated_data["reason"])
+        return Response(deployment_detail(cancelled))
+
+
+class DeploymentRetryApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={202: serializers.DictField()})
+    def post(self, request: Request, deployment_id: str) -> Response:
+        deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+        retried = services.deployment_retry(deployment=deployment, user=request.user)
+        return Response(deployment_detail(retried), status=status.HTTP_202_ACCEPTED)
+
+
+AUDIT_COLUMNS = ["sequence", "at", "from_status", "to_status", "actor", "reason", "correlation_id", "facts"]
+
+
+class DeploymentAuditTrailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
+                   responses={200: serializers.DictField()})
+    def get(self, request: Request, deployment_id: str) -> Any:
+        deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+        rows = [event_row(e) for e in selectors.deployment_events(deployment=deployment)]
+        export_format = request.query_params.get("format", "json")
+        if export_format == "csv":
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=AUDIT_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({**row, "facts": json.dumps(row["facts"], sort_keys=True)})
+            response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+            response["Content-Disposition"] = f'attachment; filename="deployment-{deployment.pk}-audit.csv"'
+            return response
+        if export_format != "json":
+            raise ValidationFailed(details={"fields": {"format": ["Use json or csv."]}})
+        return Response({"deployment": deployment_detail(deployment), "events": rows})
+
+
+class SupportDeploymentLookupApi(APIView):
+    """Staff (`is_staff` or the `support` group) find any organization's deployment by correlation ID."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[OpenApiParameter("correlation_id", str, required=True)],
+                   responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        if not selectors.is_support_staff(request.user):
+            raise NotFound("No such resource.")
+        correlation_id = request.query_params.get("correlation_id", "").strip()
+        if not correlation_id:
+            raise ValidationFailed(details={"fields": {"correlation_id": ["This parameter is required."]}})
+        found = selectors.deployment_find_by_correlation_id(correlation_id=correlation_id)
+        return Response({"results": [deployment_detail(d) for d in found]})

@@ -1,0 +1,26 @@
+"""Error codes of the deployment pipeline (DESIGN.md section 9)."""
+from biatec.core.errors import ApplicationError
+
+
+class UnsupportedStandard(ApplicationError):
+    code = "UNSUPPORTED_STANDARD"
+    http_status = 404
+    default_message = "This token standard is not supported."
+
+
+class IdempotencyKeyMismatch(ApplicationError):
+    code = "IDEMPOTENCY_KEY_MISMATCH"
+    http_status = 409
+    default_message = "This Idempotency-Key was already used with a different request."
+
+
+class IdempotencyKeyInProgress(ApplicationError):
+    code = "IDEMPOTENCY_KEY_IN_PROGRESS"
+    http_status = 409
+    default_message = "A request with this Idempotency-Key is still being processed."
+
+
+class NotRetryable(ApplicationError):
+    code = "INVALID_STATE_TRANSITION"
+    http_status = 409
+    default_message = "Only failed deployments whose error is retryable can be retried."

@@ -1,0 +1,278 @@
+"""The worker side of a deployment: from `queued` to `completed`, exactly once on chain.
+
+`deployment_advance` does whatever the deployment's current state needs, as far as it can without
+waiting, and returns how long to wait before the next call (or None when there is nothing left).
+It is safe to run twice, concurrently, or after a crash at any line:
+- one worker at a time per deployment (PostgreSQL advisory lock);
+- signed bytes are committed before they are broadcast, and a retry re-broadcasts those bytes;
+- a transaction is replaced only once the chain proves it can never land, and the reason is kept.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from biatec.core.errors import ApplicationError, ChainError, ChainUnavailable, TransactionExpired
+
+from .adapters import SignedTx, adapter_for
+from .models import Deployment, DeploymentStatus, DeploymentTransaction, TransactionStatus
+from .services import SYSTEM_ACTOR, deployment_retry, deployment_transition
+
+logger = logging.getLogger(__name__)
+S = DeploymentStatus
+ACTIVE = (S.QUEUED, S.SUBMITTED, S.PENDING, S.CONFIRMED, S.INDEXED)
+
+
+@contextmanager
+def deployment_lock(deployment_id: Any) -> Iterator[bool]:
+    """Session-level advisory lock so one worker at a time advances a deployment (PostgreSQL);
+    yields False when another worker holds it. SQLite (embedded default, inline tasks): no-op."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = zlib.crc32(str(deployment_id).encode()) - 2**31
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [7301, key])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [7301, key])
+
+
+def _fault(point: str) -> None:
+    """Test hook: DEPLOYMENT_FAULT_INJECTION=<point> kills this worker process at that point."""
+    if settings.DEPLOYMENT_FAULT_INJECTION and settings.DEPLOYMENT_FAULT_INJECTION == point:
+        logger.warning("fault injection: killing worker", extra={"fault_point": point})
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _error(exc: ApplicationError) -> dict[str, Any]:
+    retryable = getattr(exc, "retryable", False)
+    return {"code": exc.code, "message": exc.message, "retryable": bool(retryable), "details": exc.details}
+
+
+def _store(deployment: Deployment, signed: list[SignedTx]) -> list[DeploymentTransaction]:
+    rows = []
+    for tx in signed:
+        rows.append(DeploymentTransaction.objects.create(
+            deployment=deployment, step=tx.step, family=adapter_family(deployment), network=deployment.network,
+            tx_id=tx.tx_id, group_tx_ids=tx.group_tx_ids, sender=tx.sender, nonce=tx.nonce,
+            first_valid=tx.first_valid, last_valid=tx.last_valid, signed_bytes=tx.signed_bytes, details=tx.details,
+        ))
+    return rows
+
+
+def adapter_family(deployment: Deployment) -> str:
+    from tokens.networks import get_network
+
+    return get_network(deployment.network).family
+
+
+def _live_txs(deployment: Deployment, step: str) -> list[DeploymentTransaction]:
+    return list(deployment.transactions.filter(step=step).exclude(
+        status__in=[TransactionStatus.SUPERSEDED, TransactionStatus.FAILED]).order_by("created_at"))
+
+
+def _tx_ids(deployment: Deployment) -> list[str]:
+    return list(deployment.transactions.exclude(status=TransactionStatus.SUPERSEDED)
+                .order_by("created_at").values_list("tx_id", flat=True))
+
+
+def _mark(tx: DeploymentTransaction, status: str, **fields: Any) -> None:
+    tx.status = status
+    for name, value in fields.items():
+        setattr(tx, name, value)
+    tx.save(update_fields=["status", "updated_at", *fields])
+
+
+def _broadcast(adapter: Any, tx: DeploymentTransaction) -> None:
+    tx.broadcast_attempts += 1
+    tx.last_broadcast_at = timezone.now()
+    tx.save(update_fields=["broadcast_attempts", "last_broadcast_at", "updated_at"])
+    adapter.broadcast(tx)
+    if tx.status == TransactionStatus.SIGNED:
+        _mark(tx, TransactionStatus.BROADCAST)
+
+
+def _fail(deployment: Deployment, exc: ApplicationError, reason: str) -> None:
+    deployment_transition(deployment_id=deployment.pk, to=S.FAILED, reason=reason, actor=SYSTEM_ACTOR,
+                          error=_error(exc))
+
+
+def deployment_advance(*, deployment_id: Any) -> float | None:
+    """Advance as far as possible now; return seconds until the next attempt, or None when done."""
+    with deployment_lock(deployment_id) as acquired:
+        if not acquired:
+            return None  # another worker is on it; the sweep comes back if it dies
+        deployment = Deployment.objects.get(pk=deployment_id)
+        if deployment.status not in ACTIVE:
+            return None
+        try:
+            delay = _advance_locked(deployment)
+        except ChainUnavailable as exc:
+            delay = _on_chain_unavailable(deployment, exc)
+        except ChainError as exc:
+            deployment.refresh_from_db()
+            if deployment.status in ACTIVE and deployment.status != S.CANCELLED:
+                _fail(deployment, exc, reason=exc.message)
+            return None
+        except ApplicationError as exc:
+            deployment.refresh_from_db()
+            if deployment.status in ACTIVE:
+                _fail(deployment, exc, reason=exc.message)
+            return None
+        _schedule(deployment_id, delay)
+        return delay
+
+
+def _schedule(deployment_id: Any, delay: float | None) -> None:
+    """Record when the deployment next needs a worker; the sweep re-queues it if nobody comes."""
+    deployment = Deployment.objects.get(pk=deployment_id)
+    next_at = None
+    if delay is not None and deployment.status in ACTIVE:
+        next_at = timezone.now() + timedelta(seconds=delay + settings.DEPLOYMENT_SWEEP_GRACE_SECONDS)
+    deployment.next_action_at = next_at
+    deployment.save(update_fields=["next_action_at", "updated_at"])
+
+
+def _on_chain_unavailable(deployment: Deployment, exc: ChainUnavailable) -> float | None:
+    """Before anything is broadcast, retry a few times then fail (retryable). Once broadcast, the
+    transaction may land any time: never fail, keep polling until the node answers again."""
+    deployment.refresh_from_db()
+    deployment.attempts += 1
+    deployment.save(update_fields=["attempts", "updated_at"])
+    backoff = min(settings.DEPLOYMENT_POLL_MAX_SECONDS, 2 ** min(deployment.attempts, 6))
+    logger.warning("chain unavailable", extra={"deployment_id": str(deployment.pk), "status": deployment.status,
+                                               "attempts": deployment.attempts})
+    if deployment.status == S.QUEUED and deployment.attempts >= settings.DEPLOYMENT_MAX_CHAIN_ATTEMPTS:
+        _fail(deployment, exc, reason="chain unavailable; giving up for now")
+        return None
+    return float(backoff)
+
+
+def _advance_locked(deployment: Deployment) -> float | None:
+    adapter = adapter_for(deployment)
+    steps = adapter.steps(deployment)
+    while True:
+        deployment.refresh_from_db()
+        status = deployment.status
+        if status == S.QUEUED:
+            signed = adapter.prepare(deployment, steps[0])
+            with transaction.atomic():
+                _store(deployment, signed)
+                deployment_transition(deployment_id=deployment.pk, to=S.SUBMITTED, reason="signed and stored",
+                                      actor=SYSTEM_ACTOR, results={"tx_ids": _tx_ids(deployment)},
+                                      tx_ids=[t.tx_id for t in signed])
+            _fault("after_sign")
+        elif status == S.SUBMITTED:
+            for tx in _live_txs(deployment, steps[0]):
+                _broadcast(adapter, tx)
+            _fault("after_broadcast")
+            deployment_transition(deployment_id=deployment.pk, to=S.PENDING, reason="broadcast accepted",
+                                  actor=SYSTEM_ACTOR)
+        elif status == S.PENDING:
+            delay = _wait_step(deployment, adapter, steps[0], first_step=True)
+            if delay is not None:
+                return delay
+        elif status == S.CONFIRMED:
+            for step in steps[1:]:
+                delay = _run_later_step(deployment, adapter, step)
+                if delay is not None:
+                    return delay
+            create_tx = _live_txs(deployment, steps[0])[-1]
+            if not adapter.is_final(deployment, create_tx):
+                return float(settings.DEPLOYMENT_POLL_SECONDS)
+            results = adapter.read_back(deployment)
+            deployment_transition(deployment_id=deployment.pk, to=S.INDEXED, reason="read back from chain",
+                                  actor=SYSTEM_ACTOR, results={**results, "tx_ids": _tx_ids(deployment)})
+        elif status == S.INDEXED:
+            deployment_transition(deployment_id=deployment.pk, to=S.COMPLETED, reason="all steps done",
+                                  actor=SYSTEM_ACTOR)
+            return None
+        else:
+            return None
+
+
+def _wait_step(deployment: Deployment, adapter: Any, step: str, *, first_step: bool) -> float | None:
+    """Poll the step's transaction; returns a delay while it is not confirmed, None once it is."""
+    txs = _live_txs(deployment, step)
+    if not txs:
+        raise ApplicationError(f"No transaction stored for step '{step}'.")
+    tx = txs[-1]
+    state = adapter.check(tx)
+    if state.state == "confirmed":
+        results = adapter.step_results(deployment, tx, state)
+        with transaction.atomic():
+            _mark(tx, TransactionStatus.CONFIRMED, confirmed_in=state.confirmed_in)
+            if first_step:
+                deployment_transition(deployment_id=deployment.pk, to=S.CONFIRMED, reason=f"{step} confirmed",
+                                      actor=SYSTEM_ACTOR, results=results, confirmed_in=state.confirmed_in)
+            else:
+                deployment.results = {**deployment.results, **results}
+                deployment.save(update_fields=["results", "updated_at"])
+        return None
+    if state.state == "failed":
+        _mark(tx, TransactionStatus.FAILED, last_error=state.message[:2000])
+        from biatec.core.errors import TransactionFailed
+
+        raise TransactionFailed(state.message or "The transaction failed on chain.", details=state.info)
+    if state.state == "dead":
+        _mark(tx, TransactionStatus.SUPERSEDED, last_error=state.message[:2000])
+        if first_step:
+            exc = TransactionExpired(state.message or "The transaction can no longer land.", details=state.info)
+            _fail(deployment, exc, reason=exc.message)
+            deployment.refresh_from_db()
+            deployment_retry(deployment=deployment, user=None, reason="transaction can no longer land; rebuilding")
+            return 0.0
+        return 0.0  # a later step: _run_later_step signs a replacement
+    if state.state == "unknown":
+        _broadcast(adapter, tx)  # the node lost it (restart, mempool eviction): same bytes again
+    return float(settings.DEPLOYMENT_POLL_SECONDS)
+
+
+def _run_later_step(deployment: Deployment, adapter: Any, step: str) -> float | None:
+    txs = _live_txs(deployment, step)
+    if txs and txs[-1].status == TransactionStatus.CONFIRMED:
+        return None
+    if not txs:
+        signed = adapter.prepare(deployment, step)
+        with transaction.atomic():
+            _store(deployment, signed)
+            deployment.results = {**deployment.results, "tx_ids": _tx_ids(deployment)}
+            deployment.save(update_fields=["results", "updated_at"])
+        txs = _live_txs(deployment, step)
+    tx = txs[-1]
+    if tx.status == TransactionStatus.SIGNED:
+        _broadcast(adapter, tx)
+    return _wait_step(deployment, adapter, step, first_step=False)
+
+
+def deployments_sweep() -> list[str]:
+    """Re-queue deployments in a non-terminal state whose next action is overdue (a worker died,
+    the broker lost a message). Returns their ids."""
+    from .tasks import deployment_advance_task
+
+    now = timezone.now()
+    overdue = Deployment.objects.filter(status__in=ACTIVE).filter(next_action_at__lt=now).values_list("pk", flat=True)
+    stale_after = now - timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS * 4)
+    orphaned = Deployment.objects.filter(status__in=ACTIVE, next_action_at__isnull=True,
+                                         updated_at__lt=stale_after).values_list("pk", flat=True)
+    ids = [str(pk) for pk in {*overdue, *orphaned}]
+    for deployment_id in ids:
+        deployment_advance_task.delay(deployment_id)
+    if ids:
+        logger.info("sweep re-queued deployments", extra={"count": len(ids)})
+    return ids

@@ -1,0 +1,51 @@
+"""Reads of deployments, always scoped to the user's organizations (others answer 404)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Membership, User
+from biatec.core.errors import NotFound
+
+from .models import Deployment, DeploymentEvent
+
+
+def _organization_ids(user: User) -> QuerySet:
+    return Membership.objects.filter(user=user).values("organization_id")
+
+
+def deployment_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Deployment]:
+    filters = filters or {}
+    qs = Deployment.objects.filter(organization_id__in=_organization_ids(user)).select_related("creator")
+    for field in ("status", "standard", "network", "correlation_id"):
+        if filters.get(field):
+            qs = qs.filter(**{field: filters[field]})
+    if filters.get("created_after"):
+        qs = qs.filter(created_at__gte=filters["created_after"])
+    if filters.get("created_before"):
+        qs = qs.filter(created_at__lt=filters["created_before"])
+    return qs
+
+
+def deployment_get(*, user: User, deployment_id: Any) -> Deployment:
+    deployment = (Deployment.objects.filter(pk=deployment_id, organization_id__in=_organization_ids(user))
+                  .select_related("creator").first())
+    if deployment is None:
+        raise NotFound("No such deployment.")
+    return deployment
+
+
+def deployment_events(*, deployment: Deployment) -> QuerySet[DeploymentEvent]:
+    return DeploymentEvent.objects.filter(deployment=deployment).order_by("id")
+
+
+def deployment_find_by_correlation_id(*, correlation_id: str) -> QuerySet[Deployment]:
+    """Support: any organization's deployment touched by a request with this correlation ID."""
+    touched = DeploymentEvent.objects.filter(correlation_id=correlation_id).values("deployment_id")
+    return (Deployment.objects.filter(Q(correlation_id=correlation_id) | Q(pk__in=touched))
+            .select_related("organization", "creator").distinct())
+
+
+def is_support_staff(user: User) -> bool:
+    return bool(user.is_staff or user.groups.filter(name="support").exists())

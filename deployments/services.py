@@ -1,0 +1,175 @@
+"""Writes of the deployment pipeline: create, the one transition service, cancel, retry.
+
+Every state change goes through `deployment_transition`: row lock, allowed-transition check, save
+with `update_fields`, history row (and webhook outbox rows) in the same database transaction.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership, User
+from biatec.core.correlation import get_correlation_id
+from biatec.core.errors import PermissionDenied, ValidationFailed
+from tokens.networks import get_available_network
+from tokens.standards import STANDARDS
+
+from .errors import NotRetryable, UnsupportedStandard
+from .models import Deployment, DeploymentEvent, DeploymentStatus
+from .state_machine import check_transition
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "system:worker"
+ISSUING_ROLES = {Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.ISSUER}
+
+
+def actor_of(user: User | None) -> str:
+    return f"user:{user.pk}" if user is not None else SYSTEM_ACTOR
+
+
+def _record_event(deployment: Deployment, *, from_status: str, reason: str, actor: str,
+                  facts: dict[str, Any]) -> DeploymentEvent:
+    event = DeploymentEvent.objects.create(
+        deployment=deployment, from_status=from_status, to_status=deployment.status, actor=actor, reason=reason,
+        correlation_id=get_correlation_id() or "", facts=facts,
+    )
+    from webhooks.outbox import outbox_record_deployment_event
+
+    outbox_record_deployment_event(deployment=deployment, event=event)
+    return event
+
+
+@transaction.atomic
+def deployment_transition(
+    *,
+    deployment_id: Any,
+    to: str,
+    reason: str,
+    actor: str,
+    results: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+    next_action_at: Any = None,
+    **facts: Any,
+) -> Deployment:
+    """Move a deployment to `to`, or raise INVALID_STATE_TRANSITION. `results` are merged into the
+    deployment's results; `error` (code, message, retryable, details) is set on `failed` and cleared
+    when the deployment is re-queued."""
+    deployment = Deployment.objects.select_for_update().get(pk=deployment_id)
+    previous = deployment.status
+    check_transition(previous, to)
+    now = timezone.now()
+    deployment.status = to
+    deployment.status_changed_at = now
+    deployment.next_action_at = next_action_at
+    fields = ["status", "status_changed_at", "next_action_at", "updated_at"]
+    if results:
+        deployment.results = {**deployment.results, **results}
+        fields.append("results")
+    if to == DeploymentStatus.FAILED:
+        error = error or {}
+        deployment.error_code = error.get("code", "INTERNAL_ERROR")
+        deployment.error_message = error.get("message", "")
+        deployment.error_retryable = bool(error.get("retryable", False))
+        deployment.error_details = error.get("details", {}) or {}
+        fields += ["error_code", "error_message", "error_retryable", "error_details"]
+        facts = {**facts, "error_code": deployment.error_code}
+    elif to == DeploymentStatus.QUEUED:
+        deployment.error_code, deployment.error_message = "", ""
+        deployment.error_retryable, deployment.error_details = False, {}
+        fields += ["error_code", "error_message", "error_retryable", "error_details"]
+    if to == DeploymentStatus.COMPLETED:
+        deployment.completed_at = now
+        fields.append("completed_at")
+    deployment.save(update_fields=fields)
+    _record_event(deployment, from_status=previous, reason=reason, actor=actor, facts=facts)
+    logger.info("deployment transition", extra={"deployment_id": str(deployment.pk), "from_status": previous,
+                                                 "to_status": to, "reason": reason})
+    return deployment
+
+
+def _organization_for_issuing(user: User) -> Any:
+    membership = (Membership.objects.select_related("organization").filter(user=user)
+                  .order_by("created_at").first())
+    if membership is None or membership.role not in ISSUING_ROLES:
+        raise PermissionDenied("Your role does not allow issuing tokens.")
+    return membership.organization
+
+
+def deployment_request_validate(*, standard: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The validated request of `standard`; family/network errors use their own codes."""
+    spec = STANDARDS.get(standard)
+    if spec is None:
+        raise UnsupportedStandard(f"Unknown token standard '{standard}'.", details={"standard": standard})
+    network_slug = payload.get("network")
+    if not isinstance(network_slug, str) or not network_slug:
+        raise ValidationFailed(details={"fields": {"network": ["This field is required."]}})
+    network = get_available_network(network_slug)
+    if network.family != spec.family:
+        from tokens.networks import InvalidNetwork
+
+        raise InvalidNetwork(
+            f"'{standard}' is a {spec.family} standard; '{network.slug}' is a {network.family} network.",
+            details={"network": network.slug, "standard": standard},
+        )
+    serializer = spec.serializer(data=payload)
+    if not serializer.is_valid():
+        raise ValidationFailed(details={"fields": serializer.errors})
+    return dict(serializer.validated_data)
+
+
+@transaction.atomic
+def deployment_create(
+    *,
+    user: User,
+    standard: str,
+    payload: dict[str, Any],
+    compliance_metadata: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> Deployment:
+    """Validate, persist as `queued` (with its first history row) and enqueue on commit.
+    No chain call, no key derivation: the request path stays fast."""
+    organization = _organization_for_issuing(user)
+    request = deployment_request_validate(standard=standard, payload=payload)
+    from compliance.gate import compliance_gate_check
+
+    compliance = compliance_gate_check(organization=organization, standard=standard, network=request["network"],
+                                       request=request, compliance_metadata=compliance_metadata)
+    deployment = Deployment.objects.create(
+        organization=organization, creator=user, standard=standard, network=request["network"], request=request,
+        compliance_metadata=compliance_metadata, correlation_id=get_correlation_id() or "",
+        idempotency_key=idempotency_key, status=DeploymentStatus.QUEUED, status_changed_at=timezone.now(),
+        next_action_at=timezone.now(),
+    )
+    _record_event(deployment, from_status="", reason="requested", actor=actor_of(user),
+                  facts={"standard": standard, "network": deployment.network, **compliance})
+    _enqueue_submit_on_commit(deployment.pk)
+    return deployment
+
+
+def _enqueue_submit_on_commit(deployment_id: Any) -> None:
+    from .tasks import deployment_submit_task
+
+    transaction.on_commit(lambda: deployment_submit_task.delay(str(deployment_id)))
+
+
+def deployment_cancel(*, deployment: Deployment, user: User, reason: str) -> Deployment:
+    """Only from `queued`; anything later answers INVALID_STATE_TRANSITION."""
+    return deployment_transition(deployment_id=deployment.pk, to=DeploymentStatus.CANCELLED,
+                                 reason=reason, actor=actor_of(user))
+
+
+@transaction.atomic
+def deployment_retry(*, deployment: Deployment, user: User | None, reason: str = "retry requested") -> Deployment:
+    """Only from `failed` with a retryable error: back to `queued`, then the worker takes it again."""
+    locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    if locked.status != DeploymentStatus.FAILED or not locked.error_retryable:
+        raise NotRetryable(details={"status": locked.status, "retryable": locked.error_retryable})
+    retried = deployment_transition(deployment_id=locked.pk, to=DeploymentStatus.QUEUED, reason=reason,
+                                    actor=actor_of(user), next_action_at=timezone.now(),
+                                    previous_error=locked.error_code)
+    _enqueue_submit_on_commit(locked.pk)
+    return retried

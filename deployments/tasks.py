@@ -1,0 +1,63 @@
+"""Celery tasks of the pipeline: they take IDs and call `pipeline.deployment_advance`.
+
+`submit` (queued → submitted → pending) and `confirm` (pending → ... → completed) run the same
+idempotent step function; each re-schedules itself with the delay it returns. Late acks: a worker
+killed mid-task gets the message redelivered; the beat sweep covers lost messages."""
+from __future__ import annotations
+
+import random
+import time
+
+from celery import shared_task
+from django.conf import settings
+
+from .models import Deployment, DeploymentStatus
+from .pipeline import deployment_advance, deployments_sweep
+
+# Inline (eager) mode has no broker to hold a countdown: wait in-process, bounded.
+EAGER_MAX_WAIT_SECONDS = 120.0
+
+
+def _run(deployment_id: str) -> None:
+    deadline = time.monotonic() + EAGER_MAX_WAIT_SECONDS
+    while True:
+        delay = deployment_advance(deployment_id=deployment_id)
+        if delay is None:
+            return
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            jitter = random.uniform(0, min(1.0, delay * 0.2))  # noqa: S311 - scheduling jitter, not crypto
+            status = Deployment.objects.filter(pk=deployment_id).values_list("status", flat=True).first()
+            task = deployment_submit_task if status in (DeploymentStatus.QUEUED, DeploymentStatus.SUBMITTED) \
+                else deployment_confirm_task
+            task.apply_async(args=[deployment_id], countdown=delay + jitter)
+            return
+        if time.monotonic() + delay > deadline:
+            return  # the sweep (or the demo's polling) takes it from here
+        time.sleep(delay)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deployment_submit_task(deployment_id: str) -> None:
+    _run(deployment_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deployment_confirm_task(deployment_id: str) -> None:
+    _run(deployment_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deployment_advance_task(deployment_id: str) -> None:
+    _run(deployment_id)
+
+
+@shared_task(ignore_result=True)
+def deployments_sweep_task() -> int:
+    return len(deployments_sweep())
+
+
+@shared_task(ignore_result=True)
+def idempotency_purge_task() -> int:
+    from .idempotency import idempotency_records_purge
+
+    return idempotency_records_purge()
