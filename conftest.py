@@ -13,6 +13,9 @@ from accounts import arc76
 
 DEFAULT_PASSWORD = "correct horse battery staple 42!"
 
+# Session-scoped local chain nodes (started on first use, stopped at the end of the session).
+pytest_plugins = ["tests.fixtures_evm", "tests.fixtures_algorand"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _memoise_key_derivation() -> Iterator[None]:

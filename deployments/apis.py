@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 from typing import Any
 
 from django.http import HttpResponse

@@ -101,6 +101,9 @@ class DeploymentTransaction(BaseModel):
         ordering = ["created_at"]
         indexes = [models.Index(fields=["network", "status"], name="deptx_network_status")]
 
+    def __str__(self) -> str:
+        return f"{self.step} {self.tx_id}"
+
 
 class DeploymentEvent(models.Model):
     """Append-only history: one row per state transition."""
@@ -117,6 +120,9 @@ class DeploymentEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:
@@ -148,3 +154,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "endpoint", "key"], name="idem_user_endpoint_key")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key}"
