@@ -1,0 +1,97 @@
+"""Algorand client: build, sign, broadcast and follow token deployments; read them back; fund on
+local networks. py-algorand-sdk 2.x against any algod v2 node (the devnet on `algorand-localnet`).
+
+One deployment, as the pipeline drives it (it owns the order and the storage):
+
+1. `ensure_funded(network=, address=, needed_microalgos=step_cost(standard=, step=))`.
+2. ARC-3 only: `arc3.arc3_prepare` + `arc3.arc3_pin` (CID checked), then `arc3.arc3_asset_params`.
+3. For each step of `deployment_steps(standard)` (`asset_create`; or `app_create` then `bootstrap`):
+   `sp = suggested_params(network=)`, `txns = build_deployment_step(sp=, standard=, step=, params=,
+   sender=, deployment_id=, app_id=)` (byte limits checked here, before signing; every transaction
+   carries the lease `lease_for(deployment_id, step, index)`), `signed = sign_transactions(user=,
+   txns=, reason=)` -> store `signed.raw`, `signed.txids`, `signed.last_valid` BEFORE broadcasting.
+4. `broadcast(network=, raw=signed.raw)`; a retry re-broadcasts the same bytes ("already in
+   ledger" answers the txid: harmless).
+5. `transaction_status(network=, txid=, last_valid=)` / `wait_for_confirmation(...)`: confirmed
+   (round, `asset_id`/`app_id` from the pending info), pending, failed (pool-error ->
+   `TransactionFailed`), expired (current round > last_valid -> `TransactionExpired`: only now may
+   the step be rebuilt and signed anew).
+6. `read_asset` / `read_arc200` to check the chain against the request.
+
+Errors: `ChainUnavailable` (retryable), `InsufficientFunds`, `TransactionFailed` (`LeaseInUse` when a
+rebuilt transaction collides with an earlier one of the same step), `TransactionExpired`,
+`ValidationFailed` (before signing).
+
+Known limit: algod answers pending info for a txid only while it remembers it (the pool's recent
+cache; the devnet remembers forever). Against a real node, a status check long after
+confirmation may see "unknown" and, past last_valid, "expired"; the pipeline should therefore
+check for the created asset/app (the sender's account) before re-signing an expired step.
+"""
+from __future__ import annotations
+
+from .algorand_build import (
+    APP_CREATE,
+    ASSET_CREATE,
+    BOOTSTRAP,
+    abi_method,
+    allowance_box,
+    app_min_balance,
+    arc200_params_check,
+    asset_params_check,
+    balance_box,
+    bootstrap_funding,
+    build_app_call,
+    build_app_create,
+    build_asset_create,
+    build_bootstrap_group,
+    build_deployment_step,
+    deployment_cost,
+    deployment_steps,
+    sign_transactions,
+    standard_kind,
+    step_cost,
+    whitelist_box,
+)
+from .algorand_node import (
+    CONFIRMED,
+    EXPIRED,
+    FAILED,
+    MIN_FEE,
+    PENDING,
+    LeaseInUse,
+    SignedAlgorandGroup,
+    TxStatus,
+    algod_client,
+    broadcast,
+    current_round,
+    decode_signed,
+    lease_for,
+    pending_info,
+    resolve_network,
+    suggested_params,
+    transaction_status,
+    wait_for_confirmation,
+)
+from .algorand_reads import (
+    account_info,
+    arc200_balance_of,
+    arc1400_is_whitelisted,
+    ensure_funded,
+    get_balance,
+    read_app_global_state,
+    read_arc200,
+    read_asset,
+    read_box,
+)
+
+__all__ = [
+    "APP_CREATE", "ASSET_CREATE", "BOOTSTRAP", "CONFIRMED", "EXPIRED", "FAILED", "MIN_FEE", "PENDING",
+    "LeaseInUse", "SignedAlgorandGroup", "TxStatus",
+    "abi_method", "account_info", "algod_client", "allowance_box", "app_min_balance", "arc200_balance_of",
+    "arc200_params_check", "arc1400_is_whitelisted", "asset_params_check", "balance_box", "bootstrap_funding",
+    "broadcast", "build_app_call", "build_app_create", "build_asset_create", "build_bootstrap_group",
+    "build_deployment_step", "current_round", "decode_signed", "deployment_cost", "deployment_steps",
+    "ensure_funded", "get_balance", "lease_for", "pending_info", "read_app_global_state", "read_arc200",
+    "read_asset", "read_box", "resolve_network", "sign_transactions", "standard_kind", "step_cost",
+    "suggested_params", "transaction_status", "wait_for_confirmation", "whitelist_box",
+]
