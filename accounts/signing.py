@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from algosdk import transaction as algo_txn
+from algosdk.atomic_transaction_composer import AccountTransactionSigner
 from django.db import IntegrityError, transaction
 from eth_account import Account
 from eth_account.datastructures import SignedTransaction as EvmSignedTransaction
@@ -47,10 +48,11 @@ class AlgorandSigner:
         return self._private_key
 
     def sign(self, txn: algo_txn.Transaction) -> algo_txn.SignedTransaction:
-        return txn.sign(self._key())
+        return self.sign_group([txn])[0]
 
     def sign_group(self, txns: list[algo_txn.Transaction]) -> list[algo_txn.SignedTransaction]:
-        return [t.sign(self._key()) for t in txns]
+        signed = AccountTransactionSigner(self._key()).sign_transactions(list(txns), list(range(len(txns))))
+        return list(signed)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self._private_key = None

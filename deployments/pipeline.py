@@ -108,8 +108,12 @@ def _broadcast(adapter: Any, tx: DeploymentTransaction) -> None:
 
 
 def _fail(deployment: Deployment, exc: ApplicationError, reason: str) -> None:
-    deployment_transition(deployment_id=deployment.pk, to=S.FAILED, reason=reason, actor=SYSTEM_ACTOR,
-                          error=_error(exc))
+    error = _error(exc)
+    if deployment.transactions.filter(status=TransactionStatus.CONFIRMED).exists():
+        # Something is already on chain: a retry (which signs anew from `queued`) could deploy twice.
+        error["retryable"] = False
+        error["details"] = {**(error["details"] or {}), "on_chain": True}
+    deployment_transition(deployment_id=deployment.pk, to=S.FAILED, reason=reason, actor=SYSTEM_ACTOR, error=error)
 
 
 def deployment_advance(*, deployment_id: Any) -> float | None:
@@ -124,6 +128,8 @@ def deployment_advance(*, deployment_id: Any) -> float | None:
             delay = _advance_locked(deployment)
         except ChainUnavailable as exc:
             delay = _on_chain_unavailable(deployment, exc)
+        except TransactionExpired as exc:
+            delay = _on_expired(deployment, exc)
         except ChainError as exc:
             deployment.refresh_from_db()
             if deployment.status in ACTIVE and deployment.status != S.CANCELLED:
@@ -163,6 +169,26 @@ def _on_chain_unavailable(deployment: Deployment, exc: ChainUnavailable) -> floa
     return float(backoff)
 
 
+def _on_expired(deployment: Deployment, exc: TransactionExpired) -> float | None:
+    """The chain proved the stored transaction can never land (validity window passed, nonce used):
+    record why, fail (retryable) and re-queue once so a fresh transaction is signed."""
+    deployment.refresh_from_db()
+    if deployment.status not in (S.QUEUED, S.SUBMITTED, S.PENDING):
+        # Past `confirmed` the token exists: never rebuild the creation. Fail for a person to look at.
+        if deployment.status in ACTIVE:
+            _fail(deployment, exc, reason=exc.message)
+        return None
+    for tx in deployment.transactions.filter(status__in=[TransactionStatus.SIGNED, TransactionStatus.BROADCAST]):
+        _mark(tx, TransactionStatus.SUPERSEDED, last_error=exc.message[:2000])
+    _fail(deployment, exc, reason=exc.message)
+    deployment.refresh_from_db()
+    rebuilt = deployment.events.filter(to_status=S.FAILED, facts__error_code=exc.code).count()
+    if rebuilt <= settings.DEPLOYMENT_MAX_REBUILDS:
+        deployment_retry(deployment=deployment, user=None, reason="transaction can no longer land; rebuilding")
+        return 0.0
+    return None
+
+
 def _advance_locked(deployment: Deployment) -> float | None:
     adapter = adapter_for(deployment)
     steps = adapter.steps(deployment)
@@ -170,8 +196,10 @@ def _advance_locked(deployment: Deployment) -> float | None:
         deployment.refresh_from_db()
         status = deployment.status
         if status == S.QUEUED:
-            signed = adapter.prepare(deployment, steps[0])
+            # Signing (nonce reservation included) and storing commit together: a failure leaves
+            # no gap and no orphan signature.
             with transaction.atomic():
+                signed = adapter.prepare(deployment, steps[0])
                 _store(deployment, signed)
                 deployment_transition(deployment_id=deployment.pk, to=S.SUBMITTED, reason="signed and stored",
                                       actor=SYSTEM_ACTOR, results={"tx_ids": _tx_ids(deployment)},
@@ -232,11 +260,7 @@ def _wait_step(deployment: Deployment, adapter: Any, step: str, *, first_step: b
     if state.state == "dead":
         _mark(tx, TransactionStatus.SUPERSEDED, last_error=state.message[:2000])
         if first_step:
-            exc = TransactionExpired(state.message or "The transaction can no longer land.", details=state.info)
-            _fail(deployment, exc, reason=exc.message)
-            deployment.refresh_from_db()
-            deployment_retry(deployment=deployment, user=None, reason="transaction can no longer land; rebuilding")
-            return 0.0
+            raise TransactionExpired(state.message or "The transaction can no longer land.", details=state.info)
         return 0.0  # a later step: _run_later_step signs a replacement
     if state.state == "unknown":
         _broadcast(adapter, tx)  # the node lost it (restart, mempool eviction): same bytes again
@@ -248,15 +272,20 @@ def _run_later_step(deployment: Deployment, adapter: Any, step: str) -> float | 
     if txs and txs[-1].status == TransactionStatus.CONFIRMED:
         return None
     if not txs:
-        signed = adapter.prepare(deployment, step)
         with transaction.atomic():
+            signed = adapter.prepare(deployment, step)
             _store(deployment, signed)
             deployment.results = {**deployment.results, "tx_ids": _tx_ids(deployment)}
             deployment.save(update_fields=["results", "updated_at"])
         txs = _live_txs(deployment, step)
     tx = txs[-1]
     if tx.status == TransactionStatus.SIGNED:
-        _broadcast(adapter, tx)
+        try:
+            _broadcast(adapter, tx)
+        except TransactionExpired as exc:
+            # Only this step's transaction is dead; the token exists. Sign a replacement next pass.
+            _mark(tx, TransactionStatus.SUPERSEDED, last_error=exc.message[:2000])
+            return 0.0
     return _wait_step(deployment, adapter, step, first_step=False)
 
 
