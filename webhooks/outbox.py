@@ -1,10 +1,53 @@
-"""Transactional outbox of deployment events (filled in by the webhooks issue)."""
+"""Transactional outbox of deployment events.
+
+`deployment_transition` calls `outbox_record_deployment_event` inside its transaction: the event
+row and one delivery row per matching subscription commit (or roll back) with the transition
+itself, and dispatch is queued only on commit. If the dispatch is lost (worker or broker down
+between commit and publish), the beat sweep finds the undelivered rows.
+"""
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
+
+if TYPE_CHECKING:
+    from deployments.models import Deployment, DeploymentEvent
 
 
-def outbox_record_deployment_event(*, deployment: Any, event: Any) -> None:
-    """Called by `deployment_transition` inside its transaction. Without subscriptions there is
-    nothing to deliver; the webhooks app records events and deliveries here."""
-    return None
+def event_type_of(to_status: str) -> str:
+    return f"deployment.{to_status}"
+
+
+def outbox_record_deployment_event(*, deployment: Deployment, event: DeploymentEvent) -> WebhookEvent:
+    """Write the event and its deliveries (same transaction as the transition); dispatch on commit."""
+    from deployments.presenters import deployment_detail
+
+    from .services import delivery_dispatch_on_commit
+
+    event_type = event_type_of(event.to_status)
+    event_id = uuid.uuid4()
+    created_at = timezone.now()
+    webhook_event = WebhookEvent.objects.create(
+        id=event_id, type=event_type, organization_id=deployment.organization_id, deployment=deployment,
+        sequence=event.pk, created_at=created_at,
+        payload={"id": str(event_id), "type": event_type, "created_at": created_at.isoformat(),
+                 "data": deployment_detail(deployment)},
+    )
+    # Few subscriptions per organization: matching in Python keeps it portable (SQLite in local dev).
+    subscriptions = [
+        s for s in WebhookSubscription.objects.filter(organization_id=deployment.organization_id, is_active=True)
+        if s.wants(event_type=event_type, network=deployment.network, standard=deployment.standard)
+    ]
+    if subscriptions:
+        deliveries = WebhookDelivery.objects.bulk_create([
+            WebhookDelivery(event=webhook_event, subscription=s, event_type=event_type, deployment=deployment,
+                            sequence=event.pk, next_attempt_at=created_at)
+            for s in subscriptions
+        ])
+        for delivery in deliveries:
+            delivery_dispatch_on_commit(delivery.pk)
+    return webhook_event

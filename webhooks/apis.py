@@ -1,0 +1,219 @@
+"""Webhook endpoints: thin views over services and selectors. Reads are open to every member of
+the organization; writes need the owner or admin role. Secrets appear only in the answers of
+create and rotate-secret."""
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import selectors, services
+from .models import SUBSCRIBABLE_EVENT_TYPES, DeliveryStatus, WebhookSubscription
+
+
+class CreatedAtCursorPagination(CursorPagination):
+    ordering = "-created_at"
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+class SubscriptionOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    organization_id = serializers.UUIDField()
+    url = serializers.CharField()
+    event_types = serializers.ListField(child=serializers.CharField())
+    networks = serializers.ListField(child=serializers.CharField())
+    standards = serializers.ListField(child=serializers.CharField())
+    is_active = serializers.BooleanField()
+    description = serializers.CharField()
+    secret_version = serializers.IntegerField()
+    previous_secret_expires_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class SubscriptionWithSecretOutputSerializer(SubscriptionOutputSerializer):
+    secret = serializers.CharField(help_text="Shown once: store it now. HMAC-SHA256 key of the signatures.")
+
+
+def _with_secret(subscription: WebhookSubscription, secret: str) -> dict[str, Any]:
+    return {**SubscriptionOutputSerializer(subscription).data, "secret": secret}
+
+
+def _event_types_field(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENT_TYPES), allow_empty=False,
+                                 **kwargs)
+
+
+class SubscriptionListCreateApi(APIView):
+    """`GET` the organization's subscriptions; `POST` a new one (201, with its secret, once)."""
+
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    class InputSerializer(serializers.Serializer):
+        url = serializers.URLField(max_length=2048)
+        event_types = _event_types_field()
+        networks = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
+        standards = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
+        is_active = serializers.BooleanField(required=False, default=True)
+        description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: SubscriptionOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = selectors.subscription_list(user=request.user, filters=filters.validated_data)
+        paginator = CreatedAtCursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(SubscriptionOutputSerializer(page or [], many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: SubscriptionWithSecretOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = selectors.webhook_organization_for_create(user=request.user)
+        subscription, secret = services.webhook_subscription_create(
+            organization=organization, actor=request.user, **data.validated_data,
+        )
+        return Response(_with_secret(subscription, secret), status=status.HTTP_201_CREATED)
+
+
+class SubscriptionDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class UpdateInputSerializer(serializers.Serializer):
+        url = serializers.URLField(max_length=2048, required=False)
+        event_types = _event_types_field(required=False)
+        networks = serializers.ListField(child=serializers.CharField(max_length=32), required=False)
+        standards = serializers.ListField(child=serializers.CharField(max_length=32), required=False)
+        is_active = serializers.BooleanField(required=False)
+        description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+    @extend_schema(responses={200: SubscriptionOutputSerializer})
+    def get(self, request: Request, subscription_id: str) -> Response:
+        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id)
+        return Response(SubscriptionOutputSerializer(subscription).data)
+
+    @extend_schema(request=UpdateInputSerializer, responses={200: SubscriptionOutputSerializer})
+    def patch(self, request: Request, subscription_id: str) -> Response:
+        data = self.UpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
+        updated = services.webhook_subscription_update(subscription=subscription, actor=request.user,
+                                                       **data.validated_data)
+        return Response(SubscriptionOutputSerializer(updated).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, subscription_id: str) -> Response:
+        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
+        services.webhook_subscription_delete(subscription=subscription, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SubscriptionRotateSecretApi(APIView):
+    """A new secret (shown once); the previous one keeps signing during the grace period."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: SubscriptionWithSecretOutputSerializer})
+    def post(self, request: Request, subscription_id: str) -> Response:
+        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
+        rotated, secret = services.webhook_subscription_rotate_secret(subscription=subscription, actor=request.user)
+        return Response(_with_secret(rotated, secret))
+
+
+class DeliveryOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+    event_type = serializers.CharField()
+    subscription_id = serializers.UUIDField()
+    deployment_id = serializers.UUIDField(allow_null=True)
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class AttemptOutputSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    duration_ms = serializers.IntegerField()
+    status_code = serializers.IntegerField(allow_null=True)
+    response_body = serializers.CharField()
+    error = serializers.CharField()
+    outcome = serializers.CharField()
+
+
+class SubscriptionTestApi(APIView):
+    """Queue a `ping` event to this subscription (202 with the delivery)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
+    def post(self, request: Request, subscription_id: str) -> Response:
+        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
+        delivery = services.webhook_subscription_test(subscription=subscription, actor=request.user)
+        delivery.refresh_from_db()  # inline (eager) mode may have sent it already
+        return Response(DeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DeliveryListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        subscription = serializers.UUIDField(required=False)
+        event_type = serializers.CharField(required=False, max_length=64)
+        status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
+        deployment = serializers.UUIDField(required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: DeliveryOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = selectors.delivery_list(user=request.user, filters=filters.validated_data)
+        paginator = CreatedAtCursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(DeliveryOutputSerializer(page or [], many=True).data)
+
+
+class DeliveryDetailApi(APIView):
+    """One delivery with its event payload and every attempt."""
+
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(DeliveryOutputSerializer):
+        payload = serializers.JSONField(source="event.payload")
+        attempt_history = AttemptOutputSerializer(many=True, source="attempt_list")
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, delivery_id: str) -> Response:
+        delivery = selectors.delivery_get(user=request.user, delivery_id=delivery_id)
+        delivery.attempt_list = list(selectors.delivery_attempts(delivery=delivery))
+        return Response(self.OutputSerializer(delivery).data)
+
+
+class DeliveryRedeliverApi(APIView):
+    """Send the event again (same event id), with a fresh attempt budget (202)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
+    def post(self, request: Request, delivery_id: str) -> Response:
+        delivery = selectors.delivery_get(user=request.user, delivery_id=delivery_id, manage=True)
+        redelivered = services.webhook_delivery_redeliver(delivery=delivery, actor=request.user)
+        redelivered.refresh_from_db()  # inline (eager) mode may have sent it already
+        return Response(DeliveryOutputSerializer(redelivered).data, status=status.HTTP_202_ACCEPTED)
