@@ -34,7 +34,7 @@ demo: migrate
 
 # The whole suite against PostgreSQL (database biatec_test) and Redis.
 test: install
-	DJANGO_SETTINGS_MODULE=biatec.settings.test $(BIN)/python -m pytest
+	DJANGO_SETTINGS_MODULE=biatec.settings.test DATABASE_TEST_NAME=biatec_test $(BIN)/python -m pytest
 
 test-fast: install
 	DJANGO_SETTINGS_MODULE=biatec.settings.test $(BIN)/python -m pytest -m "not slow"

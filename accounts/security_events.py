@@ -17,7 +17,7 @@ def security_event_record(
     user_agent: str = "",
     details: dict[str, Any] | None = None,
 ) -> SecurityEvent:
-    return SecurityEvent.objects.create(
+    event = SecurityEvent.objects.create(
         event_type=event_type,
         user=user,
         email=email or (user.email if user else ""),
@@ -26,3 +26,7 @@ def security_event_record(
         correlation_id=get_correlation_id() or "",
         details=details or {},
     )
+    from compliance.audit import audit_security_event
+
+    audit_security_event(event=event)
+    return event

@@ -19,13 +19,23 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": 3600},
+    # An unacknowledged message (its worker died) is redelivered after this many seconds.
+    # Redis checks for such messages every interval x throttle seconds (kombu's defaults: 10 x 10).
+    broker_transport_options={
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+        "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+        "unacked_restore_throttle": int(os.environ.get("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
+    },
     beat_schedule={
         "deployments-sweep": {
             "task": "deployments.tasks.deployments_sweep_task",
             "schedule": float(os.environ.get("DEPLOYMENT_SWEEP_INTERVAL_SECONDS", "5")),
         },
         "idempotency-purge": {"task": "deployments.tasks.idempotency_purge_task", "schedule": 3600.0},
+        "webhooks-sweep": {
+            "task": "webhooks.tasks.webhooks_sweep_task",
+            "schedule": float(os.environ.get("WEBHOOKS_SWEEP_INTERVAL_SECONDS", "30")),
+        },
     },
 )
 app.autodiscover_tasks()

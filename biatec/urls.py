@@ -11,8 +11,11 @@ handler500 = "biatec.core.views.internal_error"
 api_v1 = [
     path("auth/", include("accounts.urls_auth")),
     path("account/", include("accounts.urls_account")),
+    path("", include("tokens.urls")),
     path("token/", include("deployments.urls")),
     path("support/", include("deployments.urls_support")),
+    path("compliance/", include("compliance.urls")),
+    path("webhooks/", include("webhooks.urls")),
 ]
 
 urlpatterns = [

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
@@ -22,6 +23,50 @@ from .idempotency import StoredResponse, idempotent_call
 from .presenters import deployment_detail, deployment_summary, event_row
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class DeploymentErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    retryable = serializers.BooleanField()
+    details = serializers.JSONField()
+
+
+class DeploymentSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    standard = serializers.CharField()
+    network = serializers.CharField()
+    correlation_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class DeploymentDetailSerializer(DeploymentSummarySerializer):
+    organization_id = serializers.UUIDField()
+    creator_id = serializers.UUIDField()
+    request = serializers.JSONField()
+    compliance_metadata = serializers.JSONField(allow_null=True)
+    results = serializers.JSONField(help_text="tx_ids, contract_address / asset_id / app_id, block or round, "
+                                              "read-back values")
+    links = serializers.DictField(child=serializers.URLField())
+    error = DeploymentErrorSerializer(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class DeploymentEventSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    from_status = serializers.CharField(allow_null=True)
+    to_status = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    reason = serializers.CharField()
+    correlation_id = serializers.CharField()
+    facts = serializers.JSONField()
+
+
+HISTORY = inline_serializer("DeploymentHistory", {"results": DeploymentEventSerializer(many=True)})
+DETAILS = inline_serializer("DeploymentDetailList", {"results": DeploymentDetailSerializer(many=True)})
 
 
 class CreatedAtCursorPagination(CursorPagination):
@@ -41,9 +86,11 @@ class DeploymentCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=serializers.DictField(),
+        request=OpenApiTypes.OBJECT,
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False)],
-        responses={202: serializers.DictField()},
+        responses={202: DeploymentDetailSerializer},
+        description="Body: `network`, the standard's fields (see tokens/standards.py) and optional "
+                    "`compliance_metadata`.",
     )
     def post(self, request: Request, standard: str) -> Response:
         if not isinstance(request.data, dict):
@@ -82,7 +129,10 @@ class DeploymentListApi(APIView):
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: serializers.DictField()})
+    @extend_schema(parameters=[FilterSerializer], responses={200: inline_serializer("DeploymentPage", {
+                       "next": serializers.URLField(allow_null=True), "previous": serializers.URLField(allow_null=True),
+                       "results": DeploymentSummarySerializer(many=True)})},
+                   operation_id="token_deployments_list")
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -95,7 +145,7 @@ class DeploymentListApi(APIView):
 class DeploymentDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses={200: DeploymentDetailSerializer})
     def get(self, request: Request, deployment_id: str) -> Response:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
         return Response(deployment_detail(deployment))
@@ -104,7 +154,7 @@ class DeploymentDetailApi(APIView):
 class DeploymentHistoryApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses={200: HISTORY})
     def get(self, request: Request, deployment_id: str) -> Response:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
         return Response({"results": [event_row(e) for e in selectors.deployment_events(deployment=deployment)]})
@@ -116,7 +166,7 @@ class DeploymentCancelApi(APIView):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=500)
 
-    @extend_schema(request=InputSerializer, responses={200: serializers.DictField()})
+    @extend_schema(request=InputSerializer, responses={200: DeploymentDetailSerializer})
     def post(self, request: Request, deployment_id: str) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -129,7 +179,7 @@ class DeploymentCancelApi(APIView):
 class DeploymentRetryApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={202: serializers.DictField()})
+    @extend_schema(request=None, responses={202: DeploymentDetailSerializer})
     def post(self, request: Request, deployment_id: str) -> Response:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
         retried = services.deployment_retry(deployment=deployment, user=request.user)
@@ -143,7 +193,8 @@ class DeploymentAuditTrailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
-                   responses={200: serializers.DictField()})
+                   responses={200: inline_serializer("DeploymentAuditTrail", {
+                       "deployment": DeploymentDetailSerializer(), "events": DeploymentEventSerializer(many=True)})})
     def get(self, request: Request, deployment_id: str) -> Any:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
         rows = [event_row(e) for e in selectors.deployment_events(deployment=deployment)]
@@ -168,7 +219,7 @@ class SupportDeploymentLookupApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(parameters=[OpenApiParameter("correlation_id", str, required=True)],
-                   responses={200: serializers.DictField()})
+                   responses={200: DETAILS})
     def get(self, request: Request) -> Response:
         if not selectors.is_support_staff(request.user):
             raise NotFound("No such resource.")

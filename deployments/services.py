@@ -40,6 +40,9 @@ def _record_event(deployment: Deployment, *, from_status: str, reason: str, acto
     from webhooks.outbox import outbox_record_deployment_event
 
     outbox_record_deployment_event(deployment=deployment, event=event)
+    from compliance.audit import audit_deployment_event
+
+    audit_deployment_event(deployment=deployment, event=event)
     return event
 
 

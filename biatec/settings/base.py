@@ -108,6 +108,7 @@ REST_FRAMEWORK = {
         "auth_login": env("THROTTLE_AUTH_LOGIN", default="60/minute"),
     },
     "UNAUTHENTICATED_USER": None,
+    "URL_FORMAT_OVERRIDE": None,  # `?format=csv` is ours (exports), not DRF's renderer switch
 }
 
 SIMPLE_JWT = {
@@ -209,3 +210,31 @@ DEPLOYMENT_SWEEP_GRACE_SECONDS = env.float("DEPLOYMENT_SWEEP_GRACE_SECONDS", def
 DEPLOYMENT_SWEEP_INTERVAL_SECONDS = env.float("DEPLOYMENT_SWEEP_INTERVAL_SECONDS", default=5.0)
 # Test hook only: kill the worker at "after_sign" or "after_broadcast". Never set in production.
 DEPLOYMENT_FAULT_INJECTION = env("DEPLOYMENT_FAULT_INJECTION", default="")
+
+# --- Webhooks ---------------------------------------------------------------------------------
+# Plain http:// targets and targets resolving to loopback/private/link-local/reserved addresses are
+# refused unless allowed (local development and tests allow them; production never should).
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# Delays (seconds) before attempts 2..N: 8 attempts over ~22.6 h by default; each gets +/- jitter.
+WEBHOOKS_RETRY_DELAYS_SECONDS = env.list(
+    "WEBHOOKS_RETRY_DELAYS_SECONDS", cast=float, default=[60, 300, 1800, 3600, 10800, 21600, 43200],
+)
+WEBHOOKS_RETRY_JITTER = env.float("WEBHOOKS_RETRY_JITTER", default=0.1)
+WEBHOOKS_SECRET_GRACE_SECONDS = env.int("WEBHOOKS_SECRET_GRACE_SECONDS", default=86400)
+WEBHOOKS_MAX_RESPONSE_BYTES = env.int("WEBHOOKS_MAX_RESPONSE_BYTES", default=2048)
+WEBHOOKS_SWEEP_INTERVAL_SECONDS = env.float("WEBHOOKS_SWEEP_INTERVAL_SECONDS", default=30.0)
+WEBHOOKS_SWEEP_BATCH = env.int("WEBHOOKS_SWEEP_BATCH", default=500)
+# How many times the worker re-signs a deployment whose transaction the chain proved dead.
+DEPLOYMENT_MAX_REBUILDS = env.int("DEPLOYMENT_MAX_REBUILDS", default=3)
+
+# --- Compliance -------------------------------------------------------------------------------
+# Records create-endpoint refusals after their transaction rolled back (compliance.refusals).
+MIDDLEWARE = [*MIDDLEWARE, "compliance.refusals.RefusalRecorderMiddleware"]
+# Issuer named in signed attestations.
+COMPLIANCE_ATTESTATION_ISSUER = env("COMPLIANCE_ATTESTATION_ISSUER", default="Biatec Tokens")
+# Period of GET /api/v1/compliance/report when `from` is omitted, in days before `to`.
+COMPLIANCE_REPORT_DEFAULT_DAYS = env.int("COMPLIANCE_REPORT_DEFAULT_DAYS", default=30)
+# Maximum rows of one audit-log export (format=json|csv).
+COMPLIANCE_EXPORT_MAX_ROWS = env.int("COMPLIANCE_EXPORT_MAX_ROWS", default=100000)

@@ -9,3 +9,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 HEALTH_CHECK_BROKER = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth_register": "10000/minute",  # noqa: F405
                                                                "auth_login": "10000/minute"}}
+# `make test` (and CI) use the database named in the issue, biatec_test. Ad-hoc pytest runs get a
+# per-process name so that several sessions on one machine cannot drop each other's database.
+DATABASES["default"]["TEST"] = {  # noqa: F405
+    "NAME": env("DATABASE_TEST_NAME", default=f"biatec_test_{__import__('os').getpid()}")
+}
+# Webhook receivers in tests are loopback http servers.
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=True)
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=True)

@@ -1,0 +1,223 @@
+"""Back office for compliance staff: deployment compliance records (profile, MiCA result with failing
+rules, evidence-bundle download), issuance policies (editable, history-tracked), decisions, the
+audit log and attestations (read-only)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from biatec.core.admin_mixins import ReadOnlyAdminMixin
+from biatec.core.errors import ValidationFailed
+from deployments.models import DeploymentEvent
+from tokens.networks import NETWORKS
+from tokens.standards import STANDARDS
+
+from . import services
+from .models import (
+    Attestation,
+    AttestationKey,
+    AuditEntry,
+    ComplianceDecision,
+    DeploymentComplianceRecord,
+    IssuancePolicy,
+)
+from .selectors import deployment_compliance
+
+
+def _pretty(value: Any) -> str:
+    return format_html("<pre style='white-space:pre-wrap'>{}</pre>",
+                       json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+class IssuancePolicyForm(forms.ModelForm):
+    allowed_networks = forms.MultipleChoiceField(choices=[(s, s) for s in sorted(NETWORKS)], required=False,
+                                                 widget=forms.CheckboxSelectMultiple,
+                                                 help_text="None ticked: every network is allowed.")
+    allowed_standards = forms.MultipleChoiceField(choices=[(s, s) for s in sorted(STANDARDS)], required=False,
+                                                  widget=forms.CheckboxSelectMultiple,
+                                                  help_text="None ticked: every standard is allowed.")
+    blocked_issuer_countries = forms.CharField(required=False,
+                                               help_text="ISO 3166-1 alpha-2 codes, separated by commas.")
+
+    class Meta:
+        model = IssuancePolicy
+        fields = ("organization", "allowed_networks", "allowed_standards", "require_compliance_profile",
+                  "require_mica_compliant", "allow_out_of_scope", "blocked_issuer_countries")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["blocked_issuer_countries"] = ", ".join(self.instance.blocked_issuer_countries or [])
+
+    def clean_blocked_issuer_countries(self) -> list[str]:
+        return [c.strip().upper() for c in self.cleaned_data["blocked_issuer_countries"].split(",") if c.strip()]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        values = {name: cleaned.get(name) for name in ("allowed_networks", "allowed_standards",
+                                                       "blocked_issuer_countries")}
+        try:
+            services.issuance_policy_validate(values)
+        except ValidationFailed as exc:
+            for name, problems in exc.details.get("fields", {}).items():
+                self.add_error(name, problems)
+        return cleaned
+
+
+@admin.register(IssuancePolicy)
+class IssuancePolicyAdmin(SimpleHistoryAdmin):
+    form = IssuancePolicyForm
+    list_display = ("organization", "require_compliance_profile", "require_mica_compliant", "allow_out_of_scope",
+                    "updated_at")
+    list_filter = ("require_compliance_profile", "require_mica_compliant")
+    search_fields = ("organization__name",)
+    autocomplete_fields = ("organization",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("organization",) if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: IssuancePolicy, form: Any, change: bool) -> None:
+        """Through the service, so the change is validated and audited (django-simple-history keeps
+        the versions)."""
+        values = {name: form.cleaned_data[name] for name in services.POLICY_FIELDS}
+        saved = services.issuance_policy_set(organization=obj.organization, actor=f"staff:{request.user.pk}",
+                                             **values)
+        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
+        obj._state.adding = False
+
+
+@admin.register(ComplianceDecision)
+class ComplianceDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "organization", "source", "standard", "network", "allowed", "mica_overall",
+                    "failing_rules_text")
+    list_filter = ("source", "allowed", "mica_overall", "standard", "network")
+    search_fields = ("correlation_id", "organization__name", "profile_sha256")
+    list_select_related = ("organization",)
+    readonly_fields = ("created_at", "organization", "actor", "source", "standard", "network", "allowed",
+                       "failing_rules_text", "violations_view", "mica_view", "profile_view", "profile_sha256",
+                       "correlation_id")
+    fields = readonly_fields
+
+    @admin.display(description="failing rules")
+    def failing_rules_text(self, obj: ComplianceDecision) -> str:
+        return ", ".join(obj.failing_rules or []) or "-"
+
+    @admin.display(description="violations")
+    def violations_view(self, obj: ComplianceDecision) -> str:
+        return _pretty(obj.violations)
+
+    @admin.display(description="MiCA evaluation")
+    def mica_view(self, obj: ComplianceDecision) -> str:
+        return _pretty(obj.mica)
+
+    @admin.display(description="profile")
+    def profile_view(self, obj: ComplianceDecision) -> str:
+        return _pretty(obj.profile)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("sequence", "occurred_at", "action", "actor", "organization", "object_type", "object_id",
+                    "correlation_id")
+    list_filter = ("action", "object_type")
+    search_fields = ("correlation_id", "object_id", "actor", "entry_hash")
+    list_select_related = ("organization",)
+    ordering = ("-sequence",)
+    readonly_fields = ("sequence", "occurred_at", "organization", "actor", "action", "object_type", "object_id",
+                       "correlation_id", "payload_view", "prev_hash", "entry_hash")
+    fields = readonly_fields
+
+    @admin.display(description="payload")
+    def payload_view(self, obj: AuditEntry) -> str:
+        return _pretty(obj.payload)
+
+
+@admin.register(Attestation)
+class AttestationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "deployment", "organization", "key_id", "issued_by")
+    search_fields = ("deployment__id", "key_id")
+    readonly_fields = ("created_at", "deployment", "organization", "key_id", "issued_by", "statement", "signature")
+    fields = readonly_fields
+
+
+@admin.register(AttestationKey)
+class AttestationKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("key_id", "public_key", "active", "created_at")
+    fields = ("key_id", "public_key", "active", "created_at")  # never the sealed secret
+    readonly_fields = fields
+
+
+@admin.register(DeploymentComplianceRecord)
+class DeploymentComplianceRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "organization", "standard", "network", "status", "mica_overall",
+                    "evidence_bundle_link")
+    list_filter = ("status", "standard", "network")
+    search_fields = ("id", "correlation_id", "organization__name")
+    list_select_related = ("organization",)
+    readonly_fields = ("id", "organization", "creator", "standard", "network", "status", "correlation_id",
+                       "created_at", "completed_at", "mica_overall", "failing_rules", "mica_checks",
+                       "profile_view", "results_view", "evidence_bundle_link")
+    fields = readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        first = DeploymentEvent.objects.filter(deployment=OuterRef("pk"), from_status="").order_by("id")
+        return super().get_queryset(request).annotate(
+            recorded_mica_overall=Subquery(first.values("facts__compliance__mica_overall")[:1]))
+
+    @admin.display(description="MiCA")
+    def mica_overall(self, obj: DeploymentComplianceRecord) -> str:
+        value = getattr(obj, "recorded_mica_overall", None)
+        return value if value else deployment_compliance(obj).get("mica_overall", "-")
+
+    @admin.display(description="failing rules")
+    def failing_rules(self, obj: DeploymentComplianceRecord) -> str:
+        mica = deployment_compliance(obj).get("mica") or {}
+        return ", ".join(mica.get("failing_rules") or []) or "-"
+
+    @admin.display(description="MiCA checks")
+    def mica_checks(self, obj: DeploymentComplianceRecord) -> str:
+        mica = deployment_compliance(obj).get("mica") or {}
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td></tr>",
+                                ((c["rule"], c["article"], c["status"], c["reason"]) for c in mica.get("checks", [])))
+        return format_html("<table><tr><th>rule</th><th>article</th><th>status</th><th>reason</th></tr>{}</table>",
+                           rows) if mica else "-"
+
+    @admin.display(description="compliance profile")
+    def profile_view(self, obj: DeploymentComplianceRecord) -> str:
+        return _pretty(obj.compliance_metadata)
+
+    @admin.display(description="on-chain results")
+    def results_view(self, obj: DeploymentComplianceRecord) -> str:
+        return _pretty(obj.results)
+
+    @admin.display(description="evidence bundle")
+    def evidence_bundle_link(self, obj: DeploymentComplianceRecord) -> str:
+        url = reverse("admin:compliance_deploymentcompliancerecord_evidence", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Download evidence bundle</a>', url)
+
+    def get_urls(self) -> list:
+        return [
+            path("<uuid:object_id>/evidence-bundle/", self.admin_site.admin_view(self.evidence_bundle_view),
+                 name="compliance_deploymentcompliancerecord_evidence"),
+            *super().get_urls(),
+        ]
+
+    def evidence_bundle_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        deployment = self.get_object(request, str(object_id))
+        if deployment is None:
+            raise Http404("No such deployment.")
+        bundle = services.evidence_bundle_export(deployment=deployment, actor=f"staff:{request.user.pk}")
+        response = HttpResponse(bundle, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="evidence-{deployment.pk}.zip"'
+        return response

@@ -1,0 +1,321 @@
+"""MiCA (Regulation (EU) 2023/1114) evaluation of one token request: pure functions, no database.
+
+Input: a validated compliance profile (see `compliance.profiles`), the token standard and its
+validated request (supply, decimals), and the evaluation date. Output: the applicable regime, a list
+of checks `{rule, article, status, reason}` and an overall result.
+
+Status semantics:
+- `pass`: the rule is met. For the two scope rules, `pass` means the claimed exclusion holds, so the
+  token is outside MiCA (overall `out_of_scope`); `fail` means an exclusion is claimed that does not
+  hold (a misclassification).
+- `fail`: the rule is not met; its id is listed in `failing_rules` and the overall result is
+  `non_compliant`.
+- `not_applicable`: the rule does not apply to this token (another regime, an exemption applies,
+  no offer to the public in the Union...). For the Art. 4(2) exemptions, `pass` means the exemption
+  applies and `not_applicable` that it does not.
+
+Simplifications (documented, deliberate): working days are Monday to Friday (no public-holiday
+calendar); Art. 4(3) exemptions and the Art. 16(2) ART authorisation exemptions are not modelled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not_applicable"
+COMPLIANT, NON_COMPLIANT, OUT_OF_SCOPE = "compliant", "non_compliant", "out_of_scope"
+
+UTILITY, ASSET_REFERENCED, E_MONEY, SECURITY, UNIQUE_NFT, OTHER = (
+    "utility", "asset_referenced", "e_money", "security", "unique_nft", "other")
+CLASSIFICATIONS = (UTILITY, ASSET_REFERENCED, E_MONEY, SECURITY, UNIQUE_NFT, OTHER)
+
+REGIME_TITLE_II = "mica_title_ii_other_crypto_assets"
+REGIME_TITLE_III = "mica_title_iii_asset_referenced_tokens"
+REGIME_TITLE_IV = "mica_title_iv_e_money_tokens"
+REGIME_EXCLUDED_NFT = "excluded_unique_nft"
+REGIME_MIFID = "mifid_ii_financial_instrument"
+
+UNIQUE_STANDARDS = frozenset({"asa-nft", "arc3-nft"})
+FRACTIONAL_STANDARDS = frozenset({"asa-fnft", "arc3-fnft"})
+EMT_INSTITUTIONS = frozenset({"credit_institution", "e_money_institution"})
+
+EXEMPTION_PERSONS_LIMIT = 150                      # Art. 4(2)(a): fewer than 150 per member state
+EXEMPTION_CONSIDERATION_EUR = Decimal("1000000")   # Art. 4(2)(b): does not exceed EUR 1 000 000
+NOTIFICATION_WORKING_DAYS = 20                     # Art. 8(4) / Art. 51(11)
+
+RULES: dict[str, str] = {
+    "scope.unique_nft": "Art. 2(3)",
+    "scope.financial_instrument": "Art. 2(4)(a)",
+    "exemption.fewer_than_150_persons": "Art. 4(2)(a)",
+    "exemption.consideration_up_to_1m_eur": "Art. 4(2)(b)",
+    "exemption.qualified_investors_only": "Art. 4(2)(c)",
+    "white_paper.published": "Art. 6",
+    "white_paper.hash_recorded": "Art. 9",
+    "notification.competent_authority": "Art. 8",
+    "authorisation.art_issuer": "Art. 16",
+    "authorisation.emt_issuer": "Art. 48",
+}
+
+
+@dataclass(frozen=True)
+class TokenFacts:
+    standard: str
+    fungibility: str  # unique | fractional | fungible
+    supply: str | None
+    decimals: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"standard": self.standard, "fungibility": self.fungibility, "supply": self.supply,
+                "decimals": self.decimals}
+
+
+def token_facts(*, standard: str, request: dict[str, Any]) -> TokenFacts:
+    if standard in UNIQUE_STANDARDS:
+        fungibility = "unique"
+    elif standard in FRACTIONAL_STANDARDS:
+        fungibility = "fractional"
+    else:
+        fungibility = "fungible"
+    supply = request.get("total") or request.get("cap") or request.get("initial_supply")
+    decimals = request.get("decimals")
+    return TokenFacts(standard=standard, fungibility=fungibility,
+                      supply=str(supply) if supply is not None else None,
+                      decimals=int(decimals) if decimals is not None else None)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days (Mon-Fri) after `start`."""
+    current, remaining = start, days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (0 when end <= start)."""
+    count, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            count += 1
+    return count
+
+
+def _check(rule: str, status: str, reason: str, article: str | None = None) -> dict[str, str]:
+    return {"rule": rule, "article": article or RULES[rule], "status": status, "reason": reason}
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _exemption_checks(profile: dict[str, Any]) -> list[dict[str, str]]:
+    """Art. 4(2): offers of other crypto-assets exempt from the white-paper duty."""
+    checks = []
+    member_states = profile.get("member_states") or []
+    offerees: dict[str, int] = profile.get("offerees_per_member_state") or {}
+    max_holders = profile.get("max_holders")
+    if member_states and all(ms in offerees for ms in member_states):
+        over = sorted(ms for ms in member_states if offerees[ms] >= EXEMPTION_PERSONS_LIMIT)
+        if over:
+            checks.append(_check("exemption.fewer_than_150_persons", NOT_APPLICABLE,
+                                 f"150 or more persons in {', '.join(over)}."))
+        else:
+            checks.append(_check("exemption.fewer_than_150_persons", PASS,
+                                 "Fewer than 150 persons in every member state of the offer."))
+    elif max_holders is not None and max_holders < EXEMPTION_PERSONS_LIMIT:
+        checks.append(_check("exemption.fewer_than_150_persons", PASS,
+                             f"At most {max_holders} holders in total, so fewer than 150 per member state."))
+    else:
+        checks.append(_check("exemption.fewer_than_150_persons", NOT_APPLICABLE,
+                             "The number of persons per member state is not established."))
+    consideration = profile.get("expected_total_consideration_eur")
+    if consideration is None:
+        checks.append(_check("exemption.consideration_up_to_1m_eur", NOT_APPLICABLE,
+                             "The expected total consideration is not given."))
+    elif Decimal(str(consideration)) <= EXEMPTION_CONSIDERATION_EUR:
+        checks.append(_check("exemption.consideration_up_to_1m_eur", PASS,
+                             f"Total consideration EUR {consideration} over 12 months does not exceed EUR 1,000,000."))
+    else:
+        checks.append(_check("exemption.consideration_up_to_1m_eur", NOT_APPLICABLE,
+                             f"Total consideration EUR {consideration} over 12 months exceeds EUR 1,000,000."))
+    if profile.get("qualified_investors_only"):
+        checks.append(_check("exemption.qualified_investors_only", PASS,
+                             "Offered solely to qualified investors who alone can hold the token."))
+    else:
+        checks.append(_check("exemption.qualified_investors_only", NOT_APPLICABLE,
+                             "Not restricted to qualified investors."))
+    return checks
+
+
+def _white_paper_checks(profile: dict[str, Any], *, required: bool, why_not: str, article: str,
+                        notification_article: str | None, as_of: date) -> list[dict[str, str]]:
+    if not required:
+        return [
+            _check("white_paper.published", NOT_APPLICABLE, why_not, article),
+            _check("white_paper.hash_recorded", NOT_APPLICABLE, why_not),
+            _check("notification.competent_authority", NOT_APPLICABLE, why_not, notification_article),
+        ]
+    checks = []
+    url = profile.get("white_paper_url")
+    checks.append(_check("white_paper.published", PASS if url else FAIL,
+                         f"White paper at {url}." if url else "A crypto-asset white paper is required; none given.",
+                         article))
+    digest = profile.get("white_paper_sha256")
+    checks.append(_check("white_paper.hash_recorded", PASS if digest else FAIL,
+                         f"SHA-256 {digest} recorded." if digest
+                         else "The SHA-256 of the published white paper must be recorded."))
+    if notification_article is None:
+        checks.append(_check("notification.competent_authority", NOT_APPLICABLE,
+                             "The white paper is approved as part of the issuer's authorisation (Art. 19, 21).",
+                             "Art. 8"))
+        return checks
+    authority = profile.get("competent_authority")
+    notified = _as_date(profile.get("notification_date"))
+    publication = _as_date(profile.get("white_paper_publication_date")) or as_of
+    if not authority or notified is None:
+        checks.append(_check("notification.competent_authority", FAIL,
+                             "The white paper must be notified to a competent authority (authority and date).",
+                             notification_article))
+    else:
+        earliest = add_working_days(notified, NOTIFICATION_WORKING_DAYS)
+        days = working_days_between(notified, publication)
+        if publication >= earliest:
+            checks.append(_check("notification.competent_authority", PASS,
+                                 f"Notified to {authority} on {notified.isoformat()}, {days} working days before "
+                                 f"publication on {publication.isoformat()}.", notification_article))
+        else:
+            checks.append(_check("notification.competent_authority", FAIL,
+                                 f"Notified to {authority} on {notified.isoformat()}, only {days} working days "
+                                 f"before publication on {publication.isoformat()}; at least 20 are required "
+                                 f"(earliest publication {earliest.isoformat()}).", notification_article))
+    return checks
+
+
+def mica_evaluate(*, profile: dict[str, Any], token: TokenFacts, as_of: date) -> dict[str, Any]:
+    """The MiCA result of `profile` for `token`, evaluated on `as_of` (used as the publication date
+    when the profile gives none)."""
+    classification = profile["token_classification"]
+    offered = bool(profile.get("offer_to_public_eu"))
+    checks: list[dict[str, str]] = []
+    flags: list[str] = []
+
+    # Scope: unique NFTs (Art. 2(3)); fractional parts of an NFT and fungible tokens are not unique.
+    if classification == UNIQUE_NFT:
+        if token.fungibility == "unique":
+            checks.append(_check("scope.unique_nft", PASS,
+                                 f"'{token.standard}' is a unique, non-fungible token: excluded from MiCA."))
+        else:
+            checks.append(_check("scope.unique_nft", FAIL,
+                                 f"'{token.standard}' is {token.fungibility}: fractional parts of an NFT and "
+                                 "fungible tokens are not unique, so the Art. 2(3) exclusion does not apply; "
+                                 "they are evaluated as other crypto-assets."))
+    else:
+        checks.append(_check("scope.unique_nft", NOT_APPLICABLE, "No unique-NFT exclusion is claimed."))
+    if classification == SECURITY:
+        checks.append(_check("scope.financial_instrument", PASS,
+                             "A security token is a financial instrument: MiFID II (and the Prospectus "
+                             "Regulation) apply instead of MiCA."))
+        flags.append("mifid_ii")
+    else:
+        checks.append(_check("scope.financial_instrument", NOT_APPLICABLE, "Not classified as a financial instrument."))
+
+    excluded = next((c for c in checks if c["status"] == PASS), None)
+    if excluded is not None:
+        regime = REGIME_MIFID if excluded["rule"] == "scope.financial_instrument" else REGIME_EXCLUDED_NFT
+        reason = f"Outside MiCA ({excluded['article']})."
+        for rule in RULES:
+            if not rule.startswith("scope."):
+                checks.append(_check(rule, NOT_APPLICABLE, reason))
+        return _result(regime=regime, checks=checks, token=token, as_of=as_of, flags=flags,
+                       classification=classification)
+
+    not_offered = "No offer to the public in the Union."
+    if classification == ASSET_REFERENCED:
+        regime = REGIME_TITLE_III
+        for rule in ("exemption.fewer_than_150_persons", "exemption.consideration_up_to_1m_eur",
+                     "exemption.qualified_investors_only"):
+            checks.append(_check(rule, NOT_APPLICABLE, "Art. 4(2) exemptions apply to other crypto-assets only."))
+        checks += _white_paper_checks(profile, required=offered, why_not=not_offered, article="Art. 19",
+                                      notification_article=None, as_of=as_of)
+        if not offered:
+            checks.append(_check("authorisation.art_issuer", NOT_APPLICABLE, not_offered))
+        elif profile.get("authorisation_reference"):
+            checks.append(_check("authorisation.art_issuer", PASS,
+                                 f"Authorised as ART issuer: {profile['authorisation_reference']}."))
+        else:
+            checks.append(_check("authorisation.art_issuer", FAIL,
+                                 "Offering an asset-referenced token requires authorisation by the competent "
+                                 "authority; no authorisation reference given."))
+        checks.append(_check("authorisation.emt_issuer", NOT_APPLICABLE, "Not an e-money token."))
+    elif classification == E_MONEY:
+        regime = REGIME_TITLE_IV
+        for rule in ("exemption.fewer_than_150_persons", "exemption.consideration_up_to_1m_eur",
+                     "exemption.qualified_investors_only"):
+            checks.append(_check(rule, NOT_APPLICABLE, "Art. 4(2) exemptions apply to other crypto-assets only."))
+        checks += _white_paper_checks(profile, required=offered, why_not=not_offered, article="Art. 51",
+                                      notification_article="Art. 51(11)", as_of=as_of)
+        checks.append(_check("authorisation.art_issuer", NOT_APPLICABLE, "Not an asset-referenced token."))
+        institution = profile.get("issuer_institution_type")
+        if not offered:
+            checks.append(_check("authorisation.emt_issuer", NOT_APPLICABLE, not_offered))
+        elif institution in EMT_INSTITUTIONS and profile.get("authorisation_reference"):
+            checks.append(_check("authorisation.emt_issuer", PASS,
+                                 f"Issuer is an authorised {institution.replace('_', ' ')} "
+                                 f"({profile['authorisation_reference']})."))
+        else:
+            checks.append(_check("authorisation.emt_issuer", FAIL,
+                                 "Only an authorised credit institution or e-money institution may offer an "
+                                 f"e-money token (issuer type: {institution or 'not given'}, authorisation "
+                                 f"reference: {profile.get('authorisation_reference') or 'not given'})."))
+    else:  # utility, other, or a unique-NFT claim that does not hold
+        regime = REGIME_TITLE_II
+        if offered:
+            exemptions = _exemption_checks(profile)
+            exempt = [c for c in exemptions if c["status"] == PASS]
+            checks += exemptions
+            why = f"Exempt from the white-paper duty ({exempt[0]['article']})." if exempt else ""
+            checks += _white_paper_checks(profile, required=not exempt, why_not=why, article="Art. 6",
+                                          notification_article="Art. 8", as_of=as_of)
+        else:
+            for rule in ("exemption.fewer_than_150_persons", "exemption.consideration_up_to_1m_eur",
+                         "exemption.qualified_investors_only"):
+                checks.append(_check(rule, NOT_APPLICABLE, not_offered))
+            checks += _white_paper_checks(profile, required=False, why_not=not_offered, article="Art. 6",
+                                          notification_article="Art. 8", as_of=as_of)
+        checks.append(_check("authorisation.art_issuer", NOT_APPLICABLE, "Not an asset-referenced token."))
+        checks.append(_check("authorisation.emt_issuer", NOT_APPLICABLE, "Not an e-money token."))
+    return _result(regime=regime, checks=checks, token=token, as_of=as_of, flags=flags,
+                   classification=classification)
+
+
+def _result(*, regime: str, checks: list[dict[str, str]], token: TokenFacts, as_of: date, flags: list[str],
+            classification: str) -> dict[str, Any]:
+    order = list(RULES)
+    checks = sorted(checks, key=lambda c: order.index(c["rule"]))
+    failing = [c["rule"] for c in checks if c["status"] == FAIL]
+    if failing:
+        overall = NON_COMPLIANT
+    elif regime in (REGIME_MIFID, REGIME_EXCLUDED_NFT):
+        overall = OUT_OF_SCOPE
+    else:
+        overall = COMPLIANT
+    return {
+        "regulation": "MiCA (EU) 2023/1114",
+        "overall": overall,
+        "regime": regime,
+        "classification": classification,
+        "failing_rules": failing,
+        "flags": flags,
+        "checks": checks,
+        "token": token.as_dict(),
+        "as_of": as_of.isoformat(),
+    }
