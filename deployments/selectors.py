@@ -29,8 +29,8 @@ def deployment_list(*, user: User, filters: dict[str, Any] | None = None) -> Que
 
 
 def deployment_get(*, user: User, deployment_id: Any) -> Deployment:
-    deployment = (Deployment.objects.filter(pk=deployment_id, organization_id__in=_organization_ids(user))
-                  .select_related("creator").first())
+    # One indexed query (pk + membership subquery); the detail needs no joined rows.
+    deployment = Deployment.objects.filter(pk=deployment_id, organization_id__in=_organization_ids(user)).first()
     if deployment is None:
         raise NotFound("No such deployment.")
     return deployment

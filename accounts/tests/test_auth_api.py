@@ -23,7 +23,7 @@ def test_register_login_profile_refresh_reuse_logout(settings):
     seed = arc76.arc76_seed("flow.user@example.com", DEFAULT_PASSWORD)
     assert body["algorand_address"] == arc76.algorand_address(seed)
     user = User.objects.get(pk=body["id"])
-    assert user.password.startswith("argon2$argon2id$")
+    assert user.password.startswith("argon2$argon2id$v=19$m=65536,t=2,p=2$")
     sealed = EncryptedSecret.objects.get(pk=user.arc76_secret_id)
     assert seed not in bytes(sealed.ciphertext)
     assert Membership.objects.get(user=user).role == "owner"

@@ -3,7 +3,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.TunedArgon2PasswordHasher",
 ]
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 HEALTH_CHECK_BROKER = True
