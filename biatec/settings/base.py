@@ -177,7 +177,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"level": "WARNING"},
-        "celery": {"level": "INFO"},
+        "celery": {"level": LOG_LEVEL},
     },
 }
 
