@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from contextlib import ExitStack
@@ -31,7 +32,12 @@ def start_local_stack(stack: ExitStack) -> dict[str, str]:
     }
 
 
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds the ExitStack, so the nodes are stopped too
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -43,9 +49,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {key}={value}", flush=True)
         if not command:
             return 0
+        child = subprocess.Popen(command, env={**os.environ, **env_vars})
         try:
-            return subprocess.call(command, env={**os.environ, **env_vars})
-        except KeyboardInterrupt:
+            return child.wait()
+        except (KeyboardInterrupt, SystemExit):
+            child.terminate()
+            child.wait(timeout=10)
             return 130
 
 
