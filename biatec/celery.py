@@ -19,6 +19,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,  # keep Django's LOGGING: JSON lines with correlation IDs
     # An unacknowledged message (its worker died) is redelivered after this many seconds.
     # Redis checks for such messages every interval x throttle seconds (kombu's defaults: 10 x 10).
     broker_transport_options={
@@ -40,7 +41,8 @@ app.conf.update(
 )
 app.autodiscover_tasks()
 
-CORRELATION_HEADER = "correlation_id"
+# Not "correlation_id": Celery already uses that message property for the task id.
+CORRELATION_HEADER = "biatec_correlation_id"
 
 
 @signals.before_task_publish.connect

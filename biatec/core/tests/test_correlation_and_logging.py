@@ -46,7 +46,7 @@ def test_celery_task_log_line_carries_the_correlation_id(json_logs, settings):
 
 def test_task_restores_correlation_id_from_message_header(json_logs):
     """What a worker sees: the ID arrives as a message header, not from the caller's context."""
-    result = ping.apply(args=["via header"], headers={"correlation_id": "cid-in-header-7"})
+    result = ping.apply(args=["via header"], headers={"biatec_correlation_id": "cid-in-header-7"})
     assert result.get() == "cid-in-header-7"
     lines = [line for line in json_logs.lines() if line["message"] == "ping task ran"]
     assert lines[-1]["correlation_id"] == "cid-in-header-7"
