@@ -76,7 +76,7 @@ class AlgorandAdapter:
         pending info of old transactions, so "expired" alone does not prove it never landed."""
         deployment = tx.deployment
         network = get_network(tx.network)
-        account = algo.account_info(network=network, address=tx.sender)
+        account = algo.account_created(network=network, address=tx.sender)
         claimed_assets = set(Deployment.objects.exclude(pk=deployment.pk).filter(
             network=deployment.network, results__asset_id__isnull=False).values_list("results__asset_id", flat=True))
         if tx.step == algo.ASSET_CREATE:

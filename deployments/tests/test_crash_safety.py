@@ -45,3 +45,40 @@ def test_worker_killed_mid_deployment_deploys_exactly_once(anvil_node, user_fact
     assert pending_nonce(network=network, address=tx.sender) == tx.nonce + 1  # one creation, no second
     deployment = Deployment.objects.get(pk=deployment_id)
     assert deployment.results["tx_ids"] == [tx.tx_id]
+
+
+@pytest.mark.parametrize("fault_point", ["after_sign", "after_broadcast"])
+def test_worker_killed_mid_algorand_deployment_creates_one_asset(algod_devnet_node, user_factory, monkeypatch,
+                                                                 fault_point):
+    from algosdk.v2client.algod import AlgodClient
+
+    monkeypatch.setattr(services, "_enqueue_submit_on_commit", lambda deployment_id: None)
+    body, client = user_factory("crash.safety")
+    algod = AlgodClient(algod_devnet_node.token, algod_devnet_node.url)
+
+    def created_assets() -> int:  # read with plain algosdk, not the product's code
+        return int(algod.account_info(body["algorand_address"]).get("total-created-assets", 0))
+
+    before = created_assets()
+    response = client.post("/api/v1/token/asa-ft/create",
+                           {"network": "algorand-localnet", "name": "Crash ASA", "unit_name": "CRA",
+                            "total": "100", "decimals": 0}, format="json")
+    deployment_id = response.json()["id"]
+    broker = fresh_broker_url()
+    publish(deployment_submit_task, broker, deployment_id)
+    doomed = WorkerProcess(broker, {"DEPLOYMENT_FAULT_INJECTION": fault_point})
+    try:
+        assert doomed.wait_exit(timeout=60) == -9, doomed.output()
+    finally:
+        doomed.stop()
+    assert Deployment.objects.get(pk=deployment_id).status == "submitted"
+    assert created_assets() == before + (1 if fault_point == "after_broadcast" else 0)
+
+    survivor = WorkerProcess(broker)
+    try:
+        assert wait_for(lambda: Deployment.objects.get(pk=deployment_id).status == "completed", timeout=60), \
+            survivor.output()
+    finally:
+        survivor.stop()
+    assert created_assets() == before + 1
+    assert DeploymentTransaction.objects.filter(deployment_id=deployment_id).count() == 1

@@ -73,6 +73,7 @@ from .algorand_node import (
     wait_for_confirmation,
 )
 from .algorand_reads import (
+    account_created,
     account_info,
     arc200_balance_of,
     arc1400_is_whitelisted,
@@ -87,7 +88,8 @@ from .algorand_reads import (
 __all__ = [
     "APP_CREATE", "ASSET_CREATE", "BOOTSTRAP", "CONFIRMED", "EXPIRED", "FAILED", "MIN_FEE", "PENDING",
     "LeaseInUse", "SignedAlgorandGroup", "TxStatus",
-    "abi_method", "account_info", "algod_client", "allowance_box", "app_min_balance", "arc200_balance_of",
+    "abi_method", "account_created", "account_info", "algod_client", "allowance_box", "app_min_balance",
+    "arc200_balance_of",
     "arc200_params_check", "arc1400_is_whitelisted", "asset_params_check", "balance_box", "bootstrap_funding",
     "broadcast", "build_app_call", "build_app_create", "build_asset_create", "build_bootstrap_group",
     "build_deployment_step", "current_round", "decode_signed", "deployment_cost", "deployment_steps",

@@ -39,6 +39,14 @@ def account_info(*, network: Network | str, address: str) -> dict[str, Any]:
         return algod_client(net).account_info(address, exclude="all", timeout=_timeout())
 
 
+def account_created(*, network: Network | str, address: str) -> dict[str, list[dict[str, Any]]]:
+    """The assets and apps `address` created (algod's `created-assets` / `created-apps`)."""
+    net = resolve_network(network)
+    with node_errors(net, "read an account's created assets and apps"):
+        info = algod_client(net).account_info(address, timeout=_timeout())
+    return {"created-assets": info.get("created-assets", []), "created-apps": info.get("created-apps", [])}
+
+
 def get_balance(*, network: Network | str, address: str) -> int:
     return int(account_info(network=network, address=address)["amount"])
 
