@@ -32,6 +32,10 @@ app.conf.update(
             "task": "deployments.tasks.deployments_sweep_task",
             "schedule": float(os.environ.get("DEPLOYMENT_SWEEP_INTERVAL_SECONDS", "5")),
         },
+        "deployments-poll-pending": {
+            "task": "deployments.tasks.deployments_poll_pending_task",
+            "schedule": float(os.environ.get("DEPLOYMENT_POLL_SECONDS", "1")),
+        },
         "idempotency-purge": {"task": "deployments.tasks.idempotency_purge_task", "schedule": 3600.0},
         "webhooks-sweep": {
             "task": "webhooks.tasks.webhooks_sweep_task",

@@ -11,8 +11,11 @@ import time
 from celery import shared_task
 from django.conf import settings
 
+from tokens.networks import EVM, get_network
+
 from .models import Deployment, DeploymentStatus
 from .pipeline import deployment_advance, deployments_sweep
+from .polling import deployments_poll_pending
 
 # Inline (eager) mode has no broker to hold a countdown: wait in-process, bounded.
 EAGER_MAX_WAIT_SECONDS = 120.0
@@ -26,9 +29,13 @@ def _run(deployment_id: str) -> None:
             return
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             jitter = random.uniform(0, min(1.0, delay * 0.2))  # noqa: S311 - scheduling jitter, not crypto
-            status = Deployment.objects.filter(pk=deployment_id).values_list("status", flat=True).first()
+            row = Deployment.objects.filter(pk=deployment_id).values_list("status", "network").first()
+            status, network = row if row else (None, None)
             task = deployment_submit_task if status in (DeploymentStatus.QUEUED, DeploymentStatus.SUBMITTED) \
                 else deployment_confirm_task
+            if status == DeploymentStatus.PENDING and network and get_network(network).family == EVM:
+                # The batched poller wakes it as soon as its receipt exists; this is the safety net.
+                delay = max(delay, settings.DEPLOYMENT_PENDING_FALLBACK_SECONDS)
             task.apply_async(args=[deployment_id], countdown=delay + jitter)
             return
         if time.monotonic() + delay > deadline:
@@ -54,6 +61,11 @@ def deployment_advance_task(deployment_id: str) -> None:
 @shared_task(ignore_result=True)
 def deployments_sweep_task() -> int:
     return len(deployments_sweep())
+
+
+@shared_task(ignore_result=True)
+def deployments_poll_pending_task() -> int:
+    return len(deployments_poll_pending())
 
 
 @shared_task(ignore_result=True)

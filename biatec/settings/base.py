@@ -231,6 +231,8 @@ WEBHOOKS_SECRET_GRACE_SECONDS = env.int("WEBHOOKS_SECRET_GRACE_SECONDS", default
 WEBHOOKS_MAX_RESPONSE_BYTES = env.int("WEBHOOKS_MAX_RESPONSE_BYTES", default=2048)
 WEBHOOKS_SWEEP_INTERVAL_SECONDS = env.float("WEBHOOKS_SWEEP_INTERVAL_SECONDS", default=30.0)
 WEBHOOKS_SWEEP_BATCH = env.int("WEBHOOKS_SWEEP_BATCH", default=500)
+# A pending EVM deployment re-checks itself this often; the batched poller wakes it sooner.
+DEPLOYMENT_PENDING_FALLBACK_SECONDS = env.float("DEPLOYMENT_PENDING_FALLBACK_SECONDS", default=15.0)
 # How many times the worker re-signs a deployment whose transaction the chain proved dead.
 DEPLOYMENT_MAX_REBUILDS = env.int("DEPLOYMENT_MAX_REBUILDS", default=3)
 
