@@ -10,12 +10,12 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from biatec.core.api import CreatedAtCursorPagination
 from biatec.core.errors import NotFound, ValidationFailed
 
 from . import selectors, services
@@ -67,13 +67,6 @@ class DeploymentEventSerializer(serializers.Serializer):
 
 HISTORY = inline_serializer("DeploymentHistory", {"results": DeploymentEventSerializer(many=True)})
 DETAILS = inline_serializer("DeploymentDetailList", {"results": DeploymentDetailSerializer(many=True)})
-
-
-class CreatedAtCursorPagination(CursorPagination):
-    ordering = "-created_at"
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
 
 
 def _location(request: Request, deployment_id: str) -> str:

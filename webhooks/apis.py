@@ -7,21 +7,15 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from biatec.core.api import CreatedAtCursorPagination
+
 from . import selectors, services
 from .models import SUBSCRIBABLE_EVENT_TYPES, DeliveryStatus, WebhookSubscription
-
-
-class CreatedAtCursorPagination(CursorPagination):
-    ordering = "-created_at"
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
 
 
 class SubscriptionOutputSerializer(serializers.Serializer):
