@@ -20,7 +20,9 @@ class DeploymentStatus(models.TextChoices):
     CANCELLED = "cancelled"
 
 
-TERMINAL_STATUSES = frozenset({DeploymentStatus.COMPLETED, DeploymentStatus.CANCELLED})
+# States in which a worker still has something to do (failed waits for a retry, the rest are final).
+ACTIVE_STATUSES = (DeploymentStatus.QUEUED, DeploymentStatus.SUBMITTED, DeploymentStatus.PENDING,
+                   DeploymentStatus.CONFIRMED, DeploymentStatus.INDEXED)
 
 
 class Deployment(BaseModel):

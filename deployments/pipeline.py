@@ -22,15 +22,16 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from biatec.core.errors import ApplicationError, ChainError, ChainUnavailable, TransactionExpired
+from biatec.core.errors import ApplicationError, ChainUnavailable, TransactionExpired
+from tokens.networks import get_network
 
 from .adapters import SignedTx, adapter_for
-from .models import Deployment, DeploymentStatus, DeploymentTransaction, TransactionStatus
+from .models import ACTIVE_STATUSES, Deployment, DeploymentStatus, DeploymentTransaction, TransactionStatus
 from .services import SYSTEM_ACTOR, deployment_retry, deployment_transition
 
 logger = logging.getLogger(__name__)
 S = DeploymentStatus
-ACTIVE = (S.QUEUED, S.SUBMITTED, S.PENDING, S.CONFIRMED, S.INDEXED)
+ACTIVE = ACTIVE_STATUSES
 
 
 @contextmanager
@@ -68,17 +69,12 @@ def _store(deployment: Deployment, signed: list[SignedTx]) -> list[DeploymentTra
     rows = []
     for tx in signed:
         rows.append(DeploymentTransaction.objects.create(
-            deployment=deployment, step=tx.step, family=adapter_family(deployment), network=deployment.network,
+            deployment=deployment, step=tx.step, family=get_network(deployment.network).family,
+            network=deployment.network,
             tx_id=tx.tx_id, group_tx_ids=tx.group_tx_ids, sender=tx.sender, nonce=tx.nonce,
             first_valid=tx.first_valid, last_valid=tx.last_valid, signed_bytes=tx.signed_bytes, details=tx.details,
         ))
     return rows
-
-
-def adapter_family(deployment: Deployment) -> str:
-    from tokens.networks import get_network
-
-    return get_network(deployment.network).family
 
 
 def _live_txs(deployment: Deployment, step: str) -> list[DeploymentTransaction]:
@@ -130,12 +126,7 @@ def deployment_advance(*, deployment_id: Any) -> float | None:
             delay = _on_chain_unavailable(deployment, exc)
         except TransactionExpired as exc:
             delay = _on_expired(deployment, exc)
-        except ChainError as exc:
-            deployment.refresh_from_db()
-            if deployment.status in ACTIVE and deployment.status != S.CANCELLED:
-                _fail(deployment, exc, reason=exc.message)
-            return None
-        except ApplicationError as exc:
+        except ApplicationError as exc:  # chain rejections, validation, IPFS: a person has to act
             deployment.refresh_from_db()
             if deployment.status in ACTIVE:
                 _fail(deployment, exc, reason=exc.message)
@@ -144,14 +135,22 @@ def deployment_advance(*, deployment_id: Any) -> float | None:
         return delay
 
 
+def _save_scheduling(deployment: Deployment, fields: list[str]) -> None:
+    """Scheduling fields are excluded from the deployment's history: no history row per poll."""
+    deployment.skip_history_when_saving = True  # type: ignore[attr-defined]
+    try:
+        deployment.save(update_fields=[*fields, "updated_at"])
+    finally:
+        del deployment.skip_history_when_saving  # type: ignore[attr-defined]
+
+
 def _schedule(deployment_id: Any, delay: float | None) -> None:
-    """Record when the deployment next needs a worker; the sweep re-queues it if nobody comes."""
+    """Push the deadline past the next poll; the sweep re-queues the deployment if nobody comes."""
     deployment = Deployment.objects.get(pk=deployment_id)
-    next_at = None
-    if delay is not None and deployment.status in ACTIVE:
-        next_at = timezone.now() + timedelta(seconds=delay + settings.DEPLOYMENT_SWEEP_GRACE_SECONDS)
-    deployment.next_action_at = next_at
-    deployment.save(update_fields=["next_action_at", "updated_at"])
+    if delay is None or deployment.status not in ACTIVE:
+        return  # transitions set (or clear) the deadline themselves
+    deployment.next_action_at = timezone.now() + timedelta(seconds=delay + settings.DEPLOYMENT_SWEEP_GRACE_SECONDS)
+    _save_scheduling(deployment, ["next_action_at"])
 
 
 def _on_chain_unavailable(deployment: Deployment, exc: ChainUnavailable) -> float | None:
@@ -159,7 +158,7 @@ def _on_chain_unavailable(deployment: Deployment, exc: ChainUnavailable) -> floa
     transaction may land any time: never fail, keep polling until the node answers again."""
     deployment.refresh_from_db()
     deployment.attempts += 1
-    deployment.save(update_fields=["attempts", "updated_at"])
+    _save_scheduling(deployment, ["attempts"])
     backoff = min(settings.DEPLOYMENT_POLL_MAX_SECONDS, 2 ** min(deployment.attempts, 6))
     logger.warning("chain unavailable", extra={"deployment_id": str(deployment.pk), "status": deployment.status,
                                                "attempts": deployment.attempts})
@@ -292,16 +291,13 @@ def _run_later_step(deployment: Deployment, adapter: Any, step: str) -> float | 
 def deployments_sweep() -> list[str]:
     """Re-queue deployments in a non-terminal state whose next action is overdue (a worker died,
     the broker lost a message). Returns their ids."""
-    from .tasks import deployment_advance_task
+    from .tasks import task_for_status
 
-    now = timezone.now()
-    overdue = Deployment.objects.filter(status__in=ACTIVE).filter(next_action_at__lt=now).values_list("pk", flat=True)
-    stale_after = now - timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS * 4)
-    orphaned = Deployment.objects.filter(status__in=ACTIVE, next_action_at__isnull=True,
-                                         updated_at__lt=stale_after).values_list("pk", flat=True)
-    ids = [str(pk) for pk in {*overdue, *orphaned}]
-    for deployment_id in ids:
-        deployment_advance_task.delay(deployment_id)
+    overdue = Deployment.objects.filter(status__in=ACTIVE, next_action_at__lt=timezone.now())
+    ids = []
+    for deployment_id, status in overdue.values_list("pk", "status"):
+        task_for_status(status).delay(str(deployment_id))
+        ids.append(str(deployment_id))
     if ids:
         logger.info("sweep re-queued deployments", extra={"count": len(ids)})
     return ids

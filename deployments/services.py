@@ -6,19 +6,21 @@ with `update_fields`, history row (and webhook outbox rows) in the same database
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, User
 from biatec.core.correlation import get_correlation_id
 from biatec.core.errors import PermissionDenied, ValidationFailed
-from tokens.networks import get_available_network
+from tokens.networks import InvalidNetwork, get_available_network
 from tokens.standards import STANDARDS
 
 from .errors import NotRetryable, UnsupportedStandard
-from .models import Deployment, DeploymentEvent, DeploymentStatus
+from .models import ACTIVE_STATUSES, Deployment, DeploymentEvent, DeploymentStatus
 from .state_machine import check_transition
 
 logger = logging.getLogger(__name__)
@@ -60,15 +62,20 @@ def deployment_transition(
 ) -> Deployment:
     """Move a deployment to `to`, or raise INVALID_STATE_TRANSITION. `results` are merged into the
     deployment's results; `error` (code, message, retryable, details) is set on `failed` and cleared
-    when the deployment is re-queued."""
+    when the deployment is re-queued. In an active state the deployment gets a deadline
+    (`next_action_at`, default now + the sweep grace): if no worker moves it on by then, whatever
+    happened to the worker, the sweep re-queues it."""
     deployment = Deployment.objects.select_for_update().get(pk=deployment_id)
     previous = deployment.status
     check_transition(previous, to)
     now = timezone.now()
     deployment.status = to
     deployment.status_changed_at = now
+    if next_action_at is None and to in ACTIVE_STATUSES:
+        next_action_at = now + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS)
     deployment.next_action_at = next_action_at
-    fields = ["status", "status_changed_at", "next_action_at", "updated_at"]
+    deployment.attempts = 0  # progress: chain-unavailable attempts count from here
+    fields = ["status", "status_changed_at", "next_action_at", "attempts", "updated_at"]
     if results:
         deployment.results = {**deployment.results, **results}
         fields.append("results")
@@ -112,8 +119,6 @@ def deployment_request_validate(*, standard: str, payload: dict[str, Any]) -> di
         raise ValidationFailed(details={"fields": {"network": ["This field is required."]}})
     network = get_available_network(network_slug)
     if network.family != spec.family:
-        from tokens.networks import InvalidNetwork
-
         raise InvalidNetwork(
             f"'{standard}' is a {spec.family} standard; '{network.slug}' is a {network.family} network.",
             details={"network": network.slug, "standard": standard},
@@ -145,7 +150,7 @@ def deployment_create(
         organization=organization, creator=user, standard=standard, network=request["network"], request=request,
         compliance_metadata=compliance_metadata, correlation_id=get_correlation_id() or "",
         idempotency_key=idempotency_key, status=DeploymentStatus.QUEUED, status_changed_at=timezone.now(),
-        next_action_at=timezone.now(),
+        next_action_at=timezone.now() + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS),
     )
     _record_event(deployment, from_status="", reason="requested", actor=actor_of(user),
                   facts={"standard": standard, "network": deployment.network, **compliance})
@@ -172,7 +177,6 @@ def deployment_retry(*, deployment: Deployment, user: User | None, reason: str =
     if locked.status != DeploymentStatus.FAILED or not locked.error_retryable:
         raise NotRetryable(details={"status": locked.status, "retryable": locked.error_retryable})
     retried = deployment_transition(deployment_id=locked.pk, to=DeploymentStatus.QUEUED, reason=reason,
-                                    actor=actor_of(user), next_action_at=timezone.now(),
-                                    previous_error=locked.error_code)
+                                    actor=actor_of(user), previous_error=locked.error_code)
     _enqueue_submit_on_commit(locked.pk)
     return retried

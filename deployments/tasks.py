@@ -31,8 +31,7 @@ def _run(deployment_id: str) -> None:
             jitter = random.uniform(0, min(1.0, delay * 0.2))  # noqa: S311 - scheduling jitter, not crypto
             row = Deployment.objects.filter(pk=deployment_id).values_list("status", "network").first()
             status, network = row if row else (None, None)
-            task = deployment_submit_task if status in (DeploymentStatus.QUEUED, DeploymentStatus.SUBMITTED) \
-                else deployment_confirm_task
+            task = task_for_status(status)
             if status == DeploymentStatus.PENDING and network and get_network(network).family == EVM:
                 # The batched poller wakes it as soon as its receipt exists; this is the safety net.
                 delay = max(delay, settings.DEPLOYMENT_PENDING_FALLBACK_SECONDS)
@@ -53,9 +52,10 @@ def deployment_confirm_task(deployment_id: str) -> None:
     _run(deployment_id)
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def deployment_advance_task(deployment_id: str) -> None:
-    _run(deployment_id)
+def task_for_status(status: str | None):  # noqa: ANN201 - a Celery task
+    """`submit` until the transaction is broadcast, `confirm` after (both run the same steps)."""
+    return deployment_submit_task if status in (DeploymentStatus.QUEUED, DeploymentStatus.SUBMITTED) \
+        else deployment_confirm_task
 
 
 @shared_task(ignore_result=True)
