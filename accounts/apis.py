@@ -9,9 +9,15 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from biatec.core.api import client_info
-
 from . import selectors, services
+
+
+def client_info(request: Request) -> services.ClientInfo:
+    """The caller's IP (REMOTE_ADDR: proxies must set it correctly) and user agent, for the audit."""
+    return services.ClientInfo(
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.headers.get("User-Agent", "")[:256],
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):
