@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from biatec.core.models import BaseModel
+from biatec.core.models import AppendOnlyMixin, BaseModel
 
 
 def normalize_email(email: str) -> str:
@@ -132,7 +132,7 @@ class LoginThrottle(models.Model):
         return self.email
 
 
-class SecurityEvent(BaseModel):
+class SecurityEvent(AppendOnlyMixin, BaseModel):
     """Append-only audit of sign-ups, logins, lockouts, logouts, password changes and key uses."""
 
     class Type(models.TextChoices):
@@ -159,12 +159,3 @@ class SecurityEvent(BaseModel):
 
     class Meta:
         ordering = ["-created_at"]
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        # Append-only: an existing row is never rewritten.
-        if not self._state.adding:
-            raise RuntimeError("SecurityEvent rows are append-only")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object):  # type: ignore[override]
-        raise RuntimeError("SecurityEvent rows are append-only")

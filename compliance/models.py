@@ -5,21 +5,8 @@ from __future__ import annotations
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from biatec.core.models import BaseModel
+from biatec.core.models import AppendOnlyMixin, BaseModel
 from deployments.models import Deployment
-
-
-class AppendOnlyMixin:
-    """Rows are written once: updates and deletes through the ORM raise (the audit table is also
-    guarded by a database trigger)."""
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:  # type: ignore[attr-defined]
-            raise RuntimeError(f"{type(self).__name__} rows are append-only")
-        super().save(*args, **kwargs)  # type: ignore[misc]
-
-    def delete(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        raise RuntimeError(f"{type(self).__name__} rows are append-only")
 
 
 class IssuancePolicy(BaseModel):
@@ -78,7 +65,7 @@ class ComplianceDecision(AppendOnlyMixin, BaseModel):
         return f"{self.source} {self.standard} on {self.network}: {'allowed' if self.allowed else 'refused'}"
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyMixin, models.Model):
     """One link of the tamper-evident audit log. `entry_hash` = SHA-256 of the canonical JSON of the
     entry's fields including `prev_hash`, the previous entry's hash (see `compliance.audit`)."""
 
@@ -107,14 +94,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise RuntimeError("AuditEntry rows are append-only")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object):  # type: ignore[override]
-        raise RuntimeError("AuditEntry rows are append-only")
 
 
 class AttestationKey(BaseModel):

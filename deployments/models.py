@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from biatec.core.models import BaseModel
+from biatec.core.models import AppendOnlyMixin, BaseModel
 
 
 class DeploymentStatus(models.TextChoices):
@@ -107,7 +107,7 @@ class DeploymentTransaction(BaseModel):
         return f"{self.step} {self.tx_id}"
 
 
-class DeploymentEvent(models.Model):
+class DeploymentEvent(AppendOnlyMixin, models.Model):
     """Append-only history: one row per state transition."""
 
     id = models.BigAutoField(primary_key=True)
@@ -125,14 +125,6 @@ class DeploymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise RuntimeError("DeploymentEvent rows are append-only")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object):  # type: ignore[override]
-        raise RuntimeError("DeploymentEvent rows are append-only")
 
 
 class IdempotencyRecord(models.Model):

@@ -7,7 +7,7 @@ import uuid
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from biatec.core.models import BaseModel
+from biatec.core.models import AppendOnlyMixin, BaseModel
 
 WILDCARD = "*"
 PING = "ping"
@@ -58,7 +58,7 @@ class WebhookSubscription(BaseModel):
         )
 
 
-class WebhookEvent(models.Model):
+class WebhookEvent(AppendOnlyMixin, models.Model):
     """The outbox: one row per deployment transition (or ping), written in the transition's
     transaction. Append-only; `payload` is exactly the JSON delivered (`id, type, created_at, data`)."""
 
@@ -78,11 +78,6 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise RuntimeError("WebhookEvent rows are append-only")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class DeliveryStatus(models.TextChoices):
@@ -134,7 +129,7 @@ class WebhookDelivery(BaseModel):
         return f"{self.event_type} → {self.subscription_id} ({self.status})"
 
 
-class WebhookDeliveryAttempt(models.Model):
+class WebhookDeliveryAttempt(AppendOnlyMixin, models.Model):
     """One HTTP attempt of a delivery. Append-only."""
 
     id = models.BigAutoField(primary_key=True)
@@ -152,8 +147,3 @@ class WebhookDeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}: {self.status_code or self.error[:40]}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise RuntimeError("WebhookDeliveryAttempt rows are append-only")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -13,3 +13,16 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class AppendOnlyMixin:
+    """Rows are written once: saving an existing row or deleting one through the ORM raises.
+    (Audit, history and attempt records; some tables are also guarded by a database trigger.)"""
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:  # type: ignore[attr-defined]
+            raise RuntimeError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+    def delete(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        raise RuntimeError(f"{type(self).__name__} rows are append-only")
