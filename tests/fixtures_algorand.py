@@ -18,6 +18,7 @@ from django.conf import settings
 
 from devchain.algod import DevnetProcess, start_devnet
 from devchain.ipfs import IpfsProcess, start_ipfs
+from tests.chain_settings import network_node
 
 ALGORAND_LOCAL_SLUG = "algorand-localnet"
 IPFS_TEST_TOKEN = "biatec-ipfs-test-token"
@@ -27,15 +28,10 @@ _MISSING = object()
 @pytest.fixture(scope="session")
 def algod_devnet_node() -> Iterator[DevnetProcess]:
     node = start_devnet()
-    previous = settings.CHAIN_NODES.get(ALGORAND_LOCAL_SLUG)
-    settings.CHAIN_NODES[ALGORAND_LOCAL_SLUG] = {"url": node.url, "token": node.token}
     try:
-        yield node
+        with network_node(ALGORAND_LOCAL_SLUG, {"url": node.url, "token": node.token}):
+            yield node
     finally:
-        if previous is None:
-            settings.CHAIN_NODES.pop(ALGORAND_LOCAL_SLUG, None)
-        else:
-            settings.CHAIN_NODES[ALGORAND_LOCAL_SLUG] = previous
         node.stop()
 
 

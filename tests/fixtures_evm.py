@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from devchain.anvil import AnvilProcess, start_anvil
+from tests.chain_settings import network_node
 
 EVM_LOCAL_SLUG = "evm-local"
 EVM_LOCAL_CHAIN_ID = 31337
@@ -24,15 +24,10 @@ EVM_LOCAL_CHAIN_ID = 31337
 @pytest.fixture(scope="session")
 def anvil_node() -> Iterator[AnvilProcess]:
     node = start_anvil(chain_id=EVM_LOCAL_CHAIN_ID)
-    previous = settings.CHAIN_NODES.get(EVM_LOCAL_SLUG)
-    settings.CHAIN_NODES[EVM_LOCAL_SLUG] = {"url": node.url}
     try:
-        yield node
+        with network_node(EVM_LOCAL_SLUG, {"url": node.url}):
+            yield node
     finally:
-        if previous is None:
-            settings.CHAIN_NODES.pop(EVM_LOCAL_SLUG, None)
-        else:
-            settings.CHAIN_NODES[EVM_LOCAL_SLUG] = previous
         node.close()
 
 
