@@ -39,4 +39,6 @@ def test_one_poll_wakes_every_mined_deployment(anvil_factory, user_factory, sett
     woken = deployments_poll_pending()  # eager here: the woken confirm tasks run inline
     assert sorted(woken) == sorted(ids)
     assert {d.status for d in Deployment.objects.filter(pk__in=ids)} == {"completed"}
-    assert len({d.results["contract_address"] for d in Deployment.objects.filter(pk__in=ids)}) == 3
+    addresses = {d.results["contract_address"] for d in Deployment.objects.filter(pk__in=ids)}
+    assert len(addresses) == 3
+    assert all(rpc(node.url, "eth_getCode", [a, "latest"]) not in ("0x", None) for a in addresses)  # on chain

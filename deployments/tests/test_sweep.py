@@ -8,6 +8,7 @@ from django.utils import timezone
 from deployments import services
 from deployments.models import Deployment
 from deployments.pipeline import deployments_sweep
+from devchain.anvil import rpc
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +24,9 @@ def test_sweep_requeues_only_overdue_deployments(anvil_node, user_factory, monke
 
     Deployment.objects.filter(pk=lost).update(next_action_at=timezone.now() - timedelta(seconds=1))
     assert deployments_sweep() == [lost]
-    assert Deployment.objects.get(pk=lost).status == "completed"
+    swept = Deployment.objects.get(pk=lost)
+    assert swept.status == "completed"
+    assert rpc(anvil_node.url, "eth_getCode", [swept.results["contract_address"], "latest"]) not in ("0x", None)
     assert Deployment.objects.get(pk=fresh).status == "queued"
     # polling and scheduling saves add no history rows: one per transition plus the creation
     assert Deployment.history.filter(id=lost).count() == 1 + 5
