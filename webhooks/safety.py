@@ -40,19 +40,45 @@ class PinnedTarget:
     sni_hostname: str | None
 
 
-def _unwrap(address: IPAddress) -> IPAddress:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+# IPv6 forms that carry an IPv4 address a packet may end up at (RFC 4291, 6052, 3056, 4380).
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: a.b.c.d in the last 32 bits
+_NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: operator-chosen layout, never public
 
 
-def address_refusal(address: IPAddress) -> str | None:
-    """Why `address` may not be a target, or None when it may."""
-    address = _unwrap(address)
+def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address that `address` embeds: IPv4-mapped, IPv4-compatible, NAT64 (well-known prefix),
+    6to4 (2002::/16) and Teredo (2001::/32: server and client). Empty for IPv4 and plain IPv6."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    found: list[ipaddress.IPv4Address] = []
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address in _IPV4_COMPATIBLE and int(address) > 1:  # not :: nor ::1
+        found.append(low32)
+    if address in _NAT64_WELL_KNOWN:
+        found.append(low32)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    return found
+
+
+def _translated(address: IPAddress) -> bool:
+    """Forms whose traffic goes to the embedded IPv4 only: judged by it alone."""
+    return isinstance(address, ipaddress.IPv6Address) and (
+        address.ipv4_mapped is not None or address in _NAT64_WELL_KNOWN)
+
+
+def _own_refusal(address: IPAddress) -> str | None:
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address in _NAT64_LOCAL_USE:
+        return "a non-public address"
     for attribute, label in (("is_loopback", "a loopback"), ("is_link_local", "a link-local"),
                              ("is_multicast", "a multicast"), ("is_unspecified", "an unspecified"),
                              ("is_reserved", "a reserved"), ("is_private", "a private")):
@@ -61,6 +87,18 @@ def address_refusal(address: IPAddress) -> str | None:
     if not address.is_global:
         return "a non-public address"
     return None
+
+
+def address_refusal(address: IPAddress) -> str | None:
+    """Why `address` may not be a target, or None when it may. An IPv6 address that embeds IPv4
+    addresses (mapped, compatible, NAT64, 6to4, Teredo) is refused when any embedded one would be."""
+    for embedded in embedded_ipv4(address):
+        refusal = _own_refusal(embedded)
+        if refusal:
+            return refusal if _translated(address) else f"{refusal} (embedded in {address})"
+    if _translated(address):
+        return None
+    return _own_refusal(address)
 
 
 def check_url_shape(url: str) -> tuple[str, str, int]:

@@ -47,3 +47,44 @@ def test_pinned_target_connects_to_the_checked_address(settings):
 def test_bad_urls_are_refused(url):
     with pytest.raises(UnsafeTarget):
         check_target(url)
+
+
+@pytest.mark.parametrize(("address", "reason"), [
+    ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+    ("2002:7f00:0001:0:0:0:0:1", "loopback"),
+    ("2002:a00:1::1", "private"),  # 6to4 of 10.0.0.1
+    ("2002:c0a8:101::", "private"),  # 6to4 of 192.168.1.1
+    ("2002:a9fe:a9fe::", "metadata"),  # 6to4 of 169.254.169.254
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"),  # Teredo, client 127.0.0.1 (obfuscated)
+    ("2001:0:7f00:1:8000:63bf:f5ff:fffe", "loopback"),  # Teredo, server 127.0.0.1, client 10.0.0.1
+    ("2001:0:808:808:0:0:f5ff:fffe", "private"),  # Teredo, public server, client 10.0.0.1
+    ("::7f00:1", "loopback"),  # IPv4-compatible 127.0.0.1
+    ("::a00:1", "private"),  # IPv4-compatible 10.0.0.1
+    ("::ffff:127.0.0.1", "loopback"),  # IPv4-mapped
+    ("64:ff9b::7f00:1", "loopback"),  # NAT64 of 127.0.0.1
+    ("64:ff9b::a9fe:a9fe", "metadata"),  # NAT64 of 169.254.169.254
+    ("64:ff9b:1::a00:1", "non-public"),  # NAT64 local-use prefix
+])
+def test_ipv6_forms_embedding_non_public_ipv4_are_refused(settings, address, reason):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    assert reason in (address_refusal(ipaddress.ip_address(address)) or "")
+
+
+def test_embedded_metadata_address_is_refused_even_when_private_targets_are_allowed(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    for address in ("2002:a9fe:a9fe::", "64:ff9b::a9fe:a9fe", "::ffff:169.254.169.254", "::a9fe:a9fe"):
+        assert "metadata" in (address_refusal(ipaddress.ip_address(address)) or ""), address
+
+
+def test_public_ipv4_behind_nat64_or_6to4_is_accepted(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    assert address_refusal(ipaddress.ip_address("64:ff9b::808:808")) is None
+    assert address_refusal(ipaddress.ip_address("2002:808:808::1")) is None
+
+
+@pytest.mark.parametrize("url", ["https://[2002:7f00:1::]/hook", "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+                                 "https://[64:ff9b::7f00:1]:8443/"])
+def test_target_urls_with_embedded_loopback_are_refused(settings, url):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    with pytest.raises(UnsafeTarget):
+        check_target(url)
