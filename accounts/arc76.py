@@ -1,4 +1,4 @@
-"""ARC-76 e-mail/password accounts and the derived per-chain EVM keys (DESIGN.md section 5).
+"""ARC-76 e-mail/password accounts and the derived per-chain EVM keys (docs/architecture.md, "Keys").
 
 Each derivation is PBKDF2-HMAC-SHA256 with 999,999 iterations (~1 s of CPU): callers derive once
 and store the result sealed; nothing derives per request.

@@ -1,4 +1,4 @@
-"""Argon2id with parameters sized for the machine (DESIGN.md section 10: login p50 <= 150 ms).
+"""Argon2id with parameters sized for the machine (login p50 <= 150 ms; docs/decisions/0002-argon2-parameters.md).
 
 Django's defaults (100 MiB, t=2, p=8) cost ~180 ms per verify on 2 cores. The defaults here
 (64 MiB, t=2, p=2, ~100 ms) stay well above OWASP's minimum (19 MiB, t=2, p=1); stored hashes with

@@ -1,4 +1,4 @@
-"""Envelope encryption of secrets at rest (DESIGN.md section 5).
+"""Envelope encryption of secrets at rest (docs/architecture.md, "Keys").
 
 Each secret gets a fresh 256-bit data key; the secret is sealed with AES-256-GCM (12-byte nonce,
 associated data binding owner and purpose); the data key is sealed by a key-encryption key (KEK)

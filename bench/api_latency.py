@@ -1,4 +1,4 @@
-"""API latency and throughput against a baseline measured in the same run (DESIGN.md section 10).
+"""API latency and throughput against a baseline measured in the same run (docs/architecture.md, "Performance targets").
 
 Prints figures; asserts nothing. Runs the real middleware, authentication and PostgreSQL queries
 in-process through Django's WSGI handler (no socket, so the figures are the application's own cost):

@@ -1,4 +1,4 @@
-"""Error codes of the deployment pipeline (DESIGN.md section 9)."""
+"""Error codes of the deployment pipeline (docs/architecture.md, "Errors and API conventions")."""
 from biatec.core.errors import ApplicationError
 
 

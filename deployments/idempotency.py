@@ -1,4 +1,5 @@
-"""`Idempotency-Key` handling (DESIGN.md section 9), stored in PostgreSQL per user and endpoint.
+"""`Idempotency-Key` handling, stored in PostgreSQL per user and endpoint
+(docs/architecture.md, "Errors and API conventions").
 
 The record is inserted in the same transaction as the work it guards. A concurrent request with
 the same key blocks on the unique index until the first commits, then replays its answer; if the

@@ -1,5 +1,5 @@
 """Deployments: the request, its 8-state lifecycle, every signed transaction, append-only history,
-and idempotency records of the create endpoint (DESIGN.md sections 8 and 9)."""
+and idempotency records of the create endpoint (docs/architecture.md, "The deployment state machine")."""
 from __future__ import annotations
 
 from django.conf import settings

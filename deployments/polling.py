@@ -1,4 +1,4 @@
-"""Batched confirmation polling (DESIGN.md section 10): one node query serves every deployment
+"""Batched confirmation polling (docs/decisions/0013-batched-receipt-polling.md): one node query serves every deployment
 waiting on a chain, instead of one receipt query per deployment per poll.
 
 Beat runs `deployments_poll_pending` every DEPLOYMENT_POLL_SECONDS. For each EVM network it sends one

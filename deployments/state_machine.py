@@ -1,4 +1,4 @@
-"""The deployment state machine (DESIGN.md section 8)."""
+"""The deployment state machine (docs/architecture.md, "The deployment state machine")."""
 from __future__ import annotations
 
 from biatec.core.errors import ApplicationError

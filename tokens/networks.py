@@ -1,4 +1,5 @@
-"""Network registry (DESIGN.md section 7): slug -> family, chain id or genesis, node URL, policy.
+"""Network registry: slug -> family, chain id or genesis, node URL, policy
+(docs/architecture.md, "Networks and local chains").
 
 Node URLs come from settings (`CHAIN_NODES`, filled from `EVM_RPC_<SLUG>` / `ALGOD_URL_<SLUG>`
 environment variables); a network without one is listed as unavailable.

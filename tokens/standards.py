@@ -1,4 +1,4 @@
-"""The 11 token standards (DESIGN.md section 6): which chain family each needs and the request
+"""The 11 token standards (docs/architecture.md, "Standards"): which chain family each needs and the request
 schema it accepts. Byte limits are checked here, before anything is signed."""
 from __future__ import annotations
 

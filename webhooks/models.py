@@ -1,5 +1,5 @@
 """Webhooks: subscriptions (with sealed signing secrets), the outbox of events, and deliveries
-with every attempt recorded (DESIGN.md sections 1 and 8, issue 7)."""
+with every attempt recorded (docs/decisions/0007-transactional-webhook-outbox.md)."""
 from __future__ import annotations
 
 import uuid

@@ -5,7 +5,7 @@ from rest_framework.pagination import CursorPagination
 
 
 class CreatedAtCursorPagination(CursorPagination):
-    """The house list pagination (DESIGN.md section 3): cursor pages on `-created_at`."""
+    """The house list pagination (docs/architecture.md, "House style"): cursor pages on `-created_at`."""
 
     ordering = "-created_at"
     page_size = 50

@@ -1,5 +1,6 @@
 """The one error hierarchy. Every error the API returns is an `ApplicationError` or is mapped to
-one by `biatec.core.exception_handler`; codes are stable UPPER_SNAKE strings (DESIGN.md section 9)."""
+one by `biatec.core.exception_handler`; codes are stable UPPER_SNAKE strings
+(docs/architecture.md, "Errors and API conventions")."""
 from __future__ import annotations
 
 from typing import Any

@@ -89,7 +89,7 @@ def _raise(errors: dict[str, list[str]]) -> None:
 
 
 def asset_params_check(*, params: dict[str, Any], standard: str | None = None, sender: str) -> dict[str, Any]:
-    """The ASA create fields, checked against the ledger's limits (DESIGN.md section 6).
+    """The ASA create fields, checked against the ledger's limits (docs/architecture.md, "Standards").
 
     Roles: a missing `manager`/`reserve` defaults to the creator (so the asset stays manageable);
     a missing `freeze`/`clawback` stays empty (nobody can freeze or claw back). An explicit ""
