@@ -1,8 +1,6 @@
 """Compliance endpoints: thin views over services and selectors."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -20,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from biatec.core.csv_export import csv_response
 from biatec.core.errors import ValidationFailed
 from deployments.selectors import deployment_get
 
@@ -52,16 +51,6 @@ class SequenceCursorPagination(CursorPagination):
     page_size = 100
     max_page_size = 500
     page_size_query_param = "page_size"
-
-
-def _csv_response(header: list[str], rows: list[list[Any]], filename: str) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _bound(value: Any, *, end: bool) -> datetime | None:
@@ -171,7 +160,7 @@ class AuditLogApi(APIView):
         if export_format == "csv":
             table = [[json.dumps(r[c], sort_keys=True) if c == "payload" else r[c] for c in AUDIT_COLUMNS]
                      for r in rows]
-            return _csv_response(AUDIT_COLUMNS, table, f"audit-log-{membership.organization_id}.csv")
+            return csv_response(AUDIT_COLUMNS, table, f"audit-log-{membership.organization_id}.csv")
         return Response({"organization_id": str(membership.organization_id), "count": len(rows),
                          "truncated": len(rows) == limit, "results": rows})
 
@@ -217,7 +206,7 @@ class ComplianceReportApi(APIView):
         if export_format == "csv":
             rows = [list(row) for row in selectors.report_csv_rows(report)]
             filename = f"compliance-report-{membership.organization_id}.csv"
-            return _csv_response(["section", "key", "value"], rows, filename)
+            return csv_response(["section", "key", "value"], rows, filename)
         return Response(report)
 
 

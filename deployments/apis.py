@@ -1,12 +1,9 @@
 """Deployment endpoints: thin views over services and selectors."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -16,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from biatec.core.api import CreatedAtCursorPagination
+from biatec.core.csv_export import csv_response
 from biatec.core.errors import NotFound, ValidationFailed
 
 from . import selectors, services
@@ -193,14 +191,9 @@ class DeploymentAuditTrailApi(APIView):
         rows = [event_row(e) for e in selectors.deployment_events(deployment=deployment)]
         export_format = request.query_params.get("format", "json")
         if export_format == "csv":
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=AUDIT_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({**row, "facts": json.dumps(row["facts"], sort_keys=True)})
-            response = HttpResponse(buffer.getvalue(), content_type="text/csv")
-            response["Content-Disposition"] = f'attachment; filename="deployment-{deployment.pk}-audit.csv"'
-            return response
+            table = [[json.dumps(row["facts"], sort_keys=True) if column == "facts" else row.get(column)
+                      for column in AUDIT_COLUMNS] for row in rows]
+            return csv_response(AUDIT_COLUMNS, table, f"deployment-{deployment.pk}-audit.csv")
         if export_format != "json":
             raise ValidationFailed(details={"fields": {"format": ["Use json or csv."]}})
         return Response({"deployment": deployment_detail(deployment), "events": rows})
