@@ -95,3 +95,11 @@ class TransactionExpired(ChainError):
     http_status = 422
     default_message = "The transaction can no longer be included: its validity window has passed."
     retryable = True
+
+
+class RequestTooLarge(ApplicationError):
+    """The request body is larger than the server accepts (`DATA_UPLOAD_MAX_MEMORY_SIZE`)."""
+
+    code = "REQUEST_TOO_LARGE"
+    http_status = 413
+    default_message = "The request body is too large."

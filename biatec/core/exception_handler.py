@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from .correlation import get_correlation_id
-from .errors import ApplicationError
+from .errors import ApplicationError, RequestTooLarge
 
 logger = logging.getLogger("biatec.errors")
 
@@ -45,6 +47,8 @@ def _drf_message(exc: drf.APIException) -> str:
 
 def application_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     set_rollback()
+    if isinstance(exc, RequestDataTooBig):  # Django read a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = RequestTooLarge(details={"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
     if isinstance(exc, ApplicationError):
         if exc.http_status >= 500:
             logger.warning("application error %s", exc.code, extra={"code": exc.code})

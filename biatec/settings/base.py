@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "biatec.core.correlation.CorrelationIdMiddleware",
+    "biatec.core.request_limits.RequestSizeLimitMiddleware",  # body over DATA_UPLOAD_MAX_MEMORY_SIZE → 413
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,12 +101,22 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# --- Request limits and metrics access (biatec/core/request_limits.py, parsers.py, metrics.py) ---------
+# Largest request body in bytes (413 REQUEST_TOO_LARGE above it) and deepest JSON nesting (400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
+# Restored after the chain libraries raise it on import (biatec/core/runtime_limits.py).
+PYTHON_RECURSION_LIMIT = env.int("PYTHON_RECURSION_LIMIT", default=1000)
+# /metrics: direct (not proxied) clients in these networks, or `Authorization: Bearer <token>`.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.VersionedJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["biatec.core.parsers.DepthLimitedJSONParser"],  # JSON_MAX_DEPTH
     "DEFAULT_SCHEMA_CLASS": "biatec.core.schema.BiatecAutoSchema",
     "EXCEPTION_HANDLER": "biatec.core.exception_handler.application_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
