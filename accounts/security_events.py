@@ -1,13 +1,19 @@
-"""Writing security events (append-only audit of authentication and key use)."""
+"""Writing security events (append-only audit of authentication and key use). Each one is published
+as `SecurityEventRecorded` in the transaction that writes it (the audit log subscribes)."""
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
+from biatec.core import events
+from biatec.core.actors import user_actor
 from biatec.core.correlation import get_correlation_id
 
-from .models import SecurityEvent, User
+from .models import Membership, SecurityEvent, User
 
 
+@transaction.atomic
 def security_event_record(
     *,
     event_type: str,
@@ -26,7 +32,14 @@ def security_event_record(
         correlation_id=get_correlation_id() or "",
         details=details or {},
     )
-    from compliance.audit import audit_security_event
-
-    audit_security_event(event=event)
+    organization_id = None
+    if event.user_id is not None:
+        organization_id = (Membership.objects.filter(user_id=event.user_id).order_by("created_at")
+                           .values_list("organization_id", flat=True).first())
+    events.publish(events.SecurityEventRecorded(
+        correlation_id=event.correlation_id, security_event_id=str(event.pk), event_type=event.event_type,
+        actor=user_actor(event.user_id), user_id=str(event.user_id) if event.user_id else None,
+        organization_id=str(organization_id) if organization_id else None, email=event.email,
+        ip_address=event.ip_address, user_agent=event.user_agent, details=event.details,
+    ))
     return event

@@ -15,6 +15,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from biatec.audit.models import AuditEntry
+from biatec.core.actors import staff_actor
 from biatec.core.admin_mixins import ReadOnlyAdminMixin
 from biatec.core.errors import ValidationFailed
 from deployments.models import DeploymentEvent
@@ -25,7 +27,6 @@ from . import services
 from .models import (
     Attestation,
     AttestationKey,
-    AuditEntry,
     ComplianceDecision,
     DeploymentComplianceRecord,
     IssuancePolicy,
@@ -89,7 +90,7 @@ class IssuancePolicyAdmin(SimpleHistoryAdmin):
         """Through the service, so the change is validated and audited (django-simple-history keeps
         the versions)."""
         values = {name: form.cleaned_data[name] for name in services.POLICY_FIELDS}
-        saved = services.issuance_policy_set(organization=obj.organization, actor=f"staff:{request.user.pk}",
+        saved = services.issuance_policy_set(organization=obj.organization, actor=staff_actor(request.user),
                                              **values)
         obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
         obj._state.adding = False
@@ -217,7 +218,7 @@ class DeploymentComplianceRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         deployment = self.get_object(request, str(object_id))
         if deployment is None:
             raise Http404("No such deployment.")
-        bundle = services.evidence_bundle_export(deployment=deployment, actor=f"staff:{request.user.pk}")
+        bundle = services.evidence_bundle_export(deployment=deployment, actor=staff_actor(request.user))
         response = HttpResponse(bundle, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="evidence-{deployment.pk}.zip"'
         return response

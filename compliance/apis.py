@@ -18,13 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from biatec.audit.chain import audit_entry_row
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import ValidationFailed
 from deployments.selectors import deployment_get
 
 from . import selectors, services
 from .attestation import attestation_key_ensure, attestation_key_public
-from .audit import audit_entry_row
 from .gate import policy_snapshot
 from .models import Attestation, IssuancePolicy
 

@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from .canonical import json_normal
+from biatec.audit.canonical import json_normal
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 BUNDLE_FORMAT = "biatec.evidence-bundle/1"

@@ -1,5 +1,5 @@
-"""Models of the compliance app: issuance policies, compliance decisions, the hash-chained audit log,
-the platform attestation key and attestations, and the compliance view of deployments."""
+"""Models of the compliance app: issuance policies, compliance decisions, the platform attestation key
+and attestations, and the compliance view of deployments (the audit log is `biatec.audit`)."""
 from __future__ import annotations
 
 from django.db import models
@@ -63,37 +63,6 @@ class ComplianceDecision(AppendOnlyMixin, BaseModel):
 
     def __str__(self) -> str:
         return f"{self.source} {self.standard} on {self.network}: {'allowed' if self.allowed else 'refused'}"
-
-
-class AuditEntry(AppendOnlyMixin, models.Model):
-    """One link of the tamper-evident audit log. `entry_hash` = SHA-256 of the canonical JSON of the
-    entry's fields including `prev_hash`, the previous entry's hash (see `compliance.audit`)."""
-
-    id = models.BigAutoField(primary_key=True)
-    sequence = models.BigIntegerField(unique=True)
-    occurred_at = models.DateTimeField(db_index=True)
-    organization = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+", db_index=False)
-    actor = models.CharField(max_length=128)
-    action = models.CharField(max_length=64)
-    object_type = models.CharField(max_length=64, blank=True, default="")
-    object_id = models.CharField(max_length=64, blank=True, default="")
-    correlation_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
-    payload = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64, unique=True)
-
-    class Meta:
-        ordering = ["sequence"]
-        verbose_name_plural = "audit entries"
-        indexes = [
-            models.Index(fields=["organization", "-sequence"], name="audit_org_seq"),
-            models.Index(fields=["organization", "action", "-sequence"], name="audit_org_action_seq"),
-            models.Index(fields=["object_type", "object_id"], name="audit_object"),
-        ]
-
-    def __str__(self) -> str:
-        return f"#{self.sequence} {self.action}"
 
 
 class AttestationKey(BaseModel):

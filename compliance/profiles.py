@@ -7,9 +7,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from biatec.audit.canonical import canonical_json
 from biatec.core.errors import ValidationFailed
 
-from .canonical import canonical_json
 from .countries import EU_MEMBER_STATES, ISO_3166_ALPHA2
 from .lei import lei_is_valid
 from .mica import CLASSIFICATIONS

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from biatec.core.actors import ANONYMOUS, actor_of
+
 logger = logging.getLogger(__name__)
 
 _pending: ContextVar[list[tuple[Any, Any]] | None] = ContextVar("compliance_pending_refusals", default=None)
@@ -53,7 +55,7 @@ class RefusalRecorderMiddleware:
             response = self.get_response(request)
             user = getattr(request, "user", None)
             # DRF authenticates on the DRF request; its user is copied back onto the Django request.
-            actor = f"user:{user.pk}" if user is not None and getattr(user, "is_authenticated", False) else "anonymous"
+            actor = actor_of(user, otherwise=ANONYMOUS)
             try:
                 refusals_flush(actor=actor)
             except Exception:  # the answer stands even if recording fails; the failure is logged

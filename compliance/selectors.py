@@ -9,13 +9,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, QuerySet
 
 from accounts.models import Membership, Organization, User
+from biatec.audit.chain import audit_entry_row
+from biatec.audit.models import AuditEntry
 from biatec.core.errors import NotFound, PermissionDenied, ValidationFailed
 from deployments.models import Deployment, DeploymentEvent, DeploymentTransaction
 from deployments.presenters import deployment_detail, event_row
 
-from .audit import audit_entry_row
 from .mica import mica_evaluate, token_facts
-from .models import Attestation, AuditEntry, ComplianceDecision
+from .models import Attestation, ComplianceDecision
 from .profiles import profile_normalize, profile_sha256
 
 AUDIT_READ_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})

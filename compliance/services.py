@@ -13,6 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from biatec.audit.canonical import canonical_json
+from biatec.audit.chain import audit_record
+from biatec.core.actors import actor_of
+from biatec.core.correlation import get_correlation_id
 from biatec.core.errors import ApplicationError, ValidationFailed
 from deployments.models import Deployment, DeploymentEvent, DeploymentStatus
 from deployments.presenters import event_row
@@ -20,8 +24,6 @@ from tokens.networks import NETWORKS
 from tokens.standards import STANDARDS
 
 from .attestation import ALGORITHM, attestation_key_ensure, attestation_key_public, attestation_signer
-from .audit import audit_record
-from .canonical import canonical_json
 from .countries import ISO_3166_ALPHA2
 from .evidence import evidence_bundle_zip
 from .gate import GateDecision, compliance_decide
@@ -35,7 +37,7 @@ COMPLIANCE_VIEW_MODELS = [
     ("deployments", "deployment"), ("deployments", "deploymentevent"), ("deployments", "deploymenttransaction"),
     ("deployments", "historicaldeployment"), ("accounts", "organization"), ("accounts", "securityevent"),
     ("compliance", "issuancepolicy"), ("compliance", "historicalissuancepolicy"),
-    ("compliance", "compliancedecision"), ("compliance", "auditentry"), ("compliance", "attestation"),
+    ("compliance", "compliancedecision"), ("audit", "auditentry"), ("compliance", "attestation"),
     ("compliance", "attestationkey"), ("compliance", "deploymentcompliancerecord"),
 ]
 
@@ -46,16 +48,10 @@ class DeploymentNotCompleted(ApplicationError):
     default_message = "Only a completed deployment can be attested."
 
 
-def actor_of(user: User | None) -> str:
-    return f"user:{user.pk}" if user is not None else "system"
-
-
 # ---- Decisions -----------------------------------------------------------------------------------------
 @transaction.atomic
 def compliance_decision_record(*, organization_id: Any, actor: str, source: str,
                                decision: GateDecision) -> ComplianceDecision:
-    from biatec.core.correlation import get_correlation_id
-
     row = ComplianceDecision.objects.create(
         organization_id=organization_id, actor=actor, source=source, standard=decision.standard,
         network=decision.network, allowed=decision.allowed, failing_rules=decision.failing_rules,

@@ -1,7 +1,8 @@
 """Writes of the deployment pipeline: create, the one transition service, cancel, retry.
 
 Every state change goes through `deployment_transition`: row lock, allowed-transition check, save
-with `update_fields`, history row (and webhook outbox rows) in the same database transaction.
+with `update_fields`, history row and the `DeploymentTransitioned` event (docs/architecture.md,
+"The event bus") in the same database transaction.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, User
+from biatec.core import actors, events
 from biatec.core.correlation import get_correlation_id
 from biatec.core.errors import PermissionDenied, ValidationFailed
 from tokens.networks import InvalidNetwork, get_available_network
@@ -25,26 +27,29 @@ from .state_machine import check_transition
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_ACTOR = "system:worker"
+SYSTEM_ACTOR = actors.WORKER
 ISSUING_ROLES = {Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.ISSUER}
 
 
 def actor_of(user: User | None) -> str:
-    return f"user:{user.pk}" if user is not None else SYSTEM_ACTOR
+    """A user acting through the API, or the workers (retries the pipeline decides on)."""
+    return actors.actor_of(user, otherwise=SYSTEM_ACTOR)
 
 
 def _record_event(deployment: Deployment, *, from_status: str, reason: str, actor: str,
                   facts: dict[str, Any]) -> DeploymentEvent:
+    """The history row and the `DeploymentTransitioned` event, in the caller's transaction (its
+    subscribers, the audit log and the webhook outbox, write theirs in it too)."""
     event = DeploymentEvent.objects.create(
         deployment=deployment, from_status=from_status, to_status=deployment.status, actor=actor, reason=reason,
         correlation_id=get_correlation_id() or "", facts=facts,
     )
-    from webhooks.outbox import outbox_record_deployment_event
-
-    outbox_record_deployment_event(deployment=deployment, event=event)
-    from compliance.audit import audit_deployment_event
-
-    audit_deployment_event(deployment=deployment, event=event)
+    events.publish(events.DeploymentTransitioned(
+        correlation_id=event.correlation_id, deployment_id=str(deployment.pk),
+        organization_id=str(deployment.organization_id), event_id=event.pk, from_status=from_status,
+        to_status=event.to_status, actor=actor, reason=reason, standard=deployment.standard,
+        network=deployment.network, facts=facts,
+    ))
     return event
 
 

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from biatec.core import events
+
+        from . import tasks  # noqa: F401  (registers the Celery tasks that services queue by name)
+        from .outbox import outbox_record_deployment_event
+
+        events.subscribe(events.DeploymentTransitioned, outbox_record_deployment_event)

@@ -1,39 +1,38 @@
-"""Transactional outbox of deployment events.
+"""Transactional outbox of deployment events (docs/decisions/0007-transactional-webhook-outbox.md).
 
-`deployment_transition` calls `outbox_record_deployment_event` inside its transaction: the event
-row and one delivery row per matching subscription commit (or roll back) with the transition
-itself, and dispatch is queued only on commit. If the dispatch is lost (worker or broker down
-between commit and publish), the beat sweep finds the undelivered rows.
+`WebhooksConfig.ready` subscribes `outbox_record_deployment_event` to `DeploymentTransitioned`: it runs
+inside the transition's transaction, so the event row and one delivery row per matching subscription
+commit (or roll back) with the transition itself, and dispatch is queued only on commit. If the
+dispatch is lost (worker or broker down between commit and publish), the beat sweep finds the
+undelivered rows.
 """
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from biatec.core.events import DeploymentTransitioned
+from deployments.models import Deployment
+from deployments.presenters import deployment_detail
 
-if TYPE_CHECKING:
-    from deployments.models import Deployment, DeploymentEvent
+from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from .services import delivery_dispatch_on_commit
 
 
 def event_type_of(to_status: str) -> str:
     return f"deployment.{to_status}"
 
 
-def outbox_record_deployment_event(*, deployment: Deployment, event: DeploymentEvent) -> WebhookEvent:
+def outbox_record_deployment_event(event: DeploymentTransitioned) -> WebhookEvent:
     """Write the event and its deliveries (same transaction as the transition); dispatch on commit."""
-    from deployments.presenters import deployment_detail
-
-    from .services import delivery_dispatch_on_commit
-
+    deployment = Deployment.objects.get(pk=event.deployment_id)
     event_type = event_type_of(event.to_status)
     event_id = uuid.uuid4()
     created_at = timezone.now()
     webhook_event = WebhookEvent.objects.create(
         id=event_id, type=event_type, organization_id=deployment.organization_id, deployment=deployment,
-        sequence=event.pk, created_at=created_at,
+        sequence=event.event_id, created_at=created_at,
         payload={"id": str(event_id), "type": event_type, "created_at": created_at.isoformat(),
                  "data": deployment_detail(deployment)},
     )
@@ -45,7 +44,7 @@ def outbox_record_deployment_event(*, deployment: Deployment, event: DeploymentE
     if subscriptions:
         deliveries = WebhookDelivery.objects.bulk_create([
             WebhookDelivery(event=webhook_event, subscription=s, event_type=event_type, deployment=deployment,
-                            sequence=event.pk, next_attempt_at=created_at)
+                            sequence=event.event_id, next_attempt_at=created_at)
             for s in subscriptions
         ])
         for delivery in deliveries:

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import EncryptedSecret, Organization, User
+from biatec.core.actors import actor_of
 from biatec.core.errors import Conflict, ValidationFailed
 
 from . import delivery as http_delivery
@@ -41,10 +42,6 @@ logger = logging.getLogger(__name__)
 
 LEASE_MARGIN_SECONDS = 30.0
 UPDATABLE_FIELDS = ("url", "event_types", "networks", "standards", "is_active", "description")
-
-
-def _actor(actor: User | None) -> str:
-    return f"user:{actor.pk}" if actor is not None else "system"
 
 
 # --- dispatch -----------------------------------------------------------------------------------
@@ -115,7 +112,7 @@ def webhook_subscription_create(
         secret=secret_seal(secret, subscription_id=str(subscription_id), version=1), secret_version=1,
     )
     logger.info("webhook subscription created", extra={"subscription_id": str(subscription.pk),
-                                                       "actor": _actor(actor)})
+                                                       "actor": actor_of(actor)})
     return subscription, secret
 
 
@@ -142,7 +139,7 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, actor: Use
         for delivery_id in WebhookDelivery.objects.filter(subscription=locked, status__in=UNDELIVERED_STATUSES) \
                 .values_list("id", flat=True)[:settings.WEBHOOKS_SWEEP_BATCH]:
             delivery_dispatch_on_commit(delivery_id)
-    logger.info("webhook subscription updated", extra={"subscription_id": str(locked.pk), "actor": _actor(actor),
+    logger.info("webhook subscription updated", extra={"subscription_id": str(locked.pk), "actor": actor_of(actor),
                                                        "fields": sorted(changes)})
     return locked
 
@@ -155,7 +152,7 @@ def webhook_subscription_delete(*, subscription: WebhookSubscription, actor: Use
     locked.delete()
     EncryptedSecret.objects.filter(pk__in=secret_ids).delete()
     logger.info("webhook subscription deleted", extra={"subscription_id": str(subscription.pk),
-                                                       "actor": _actor(actor)})
+                                                       "actor": actor_of(actor)})
 
 
 @transaction.atomic
@@ -175,7 +172,7 @@ def webhook_subscription_rotate_secret(*, subscription: WebhookSubscription,
                                "updated_at"])
     if dropped:
         EncryptedSecret.objects.filter(pk=dropped).delete()
-    logger.info("webhook secret rotated", extra={"subscription_id": str(locked.pk), "actor": _actor(actor),
+    logger.info("webhook secret rotated", extra={"subscription_id": str(locked.pk), "actor": actor_of(actor),
                                                  "secret_version": version})
     return locked, secret
 
@@ -211,7 +208,7 @@ def webhook_subscription_test(*, subscription: WebhookSubscription, actor: User 
     delivery = WebhookDelivery.objects.create(event=event, subscription=subscription, event_type=PING,
                                               next_attempt_at=now)
     delivery_dispatch_on_commit(delivery.pk)
-    logger.info("webhook ping queued", extra={"subscription_id": str(subscription.pk), "actor": _actor(actor)})
+    logger.info("webhook ping queued", extra={"subscription_id": str(subscription.pk), "actor": actor_of(actor)})
     return delivery
 
 
@@ -231,7 +228,7 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery, actor: User | None)
     locked.delivered_at = None
     locked.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at", "updated_at"])
     delivery_dispatch_on_commit(locked.pk)
-    logger.info("webhook redelivery requested", extra={"delivery_id": str(locked.pk), "actor": _actor(actor)})
+    logger.info("webhook redelivery requested", extra={"delivery_id": str(locked.pk), "actor": actor_of(actor)})
     return locked
 
 

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_prometheus",
     "biatec.core",
+    "biatec.audit",
     "accounts",
     "tokens",
     "deployments",

@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from accounts.models import User
-from compliance.models import AuditEntry, DeploymentComplianceRecord, IssuancePolicy
+from biatec.audit.models import AuditEntry
+from compliance.models import DeploymentComplianceRecord, IssuancePolicy
 from compliance.services import compliance_group_ensure, evidence_bundle_build
 from deployments.models import Deployment
 
@@ -39,7 +40,7 @@ def test_the_migration_created_the_group_with_view_permissions_only():
     group = Group.objects.get(name="compliance")
     codenames = set(group.permissions.values_list("content_type__app_label", "codename"))
     assert ("deployments", "view_deployment") in codenames
-    assert ("compliance", "view_auditentry") in codenames
+    assert ("audit", "view_auditentry") in codenames
     assert ("compliance", "view_deploymentcompliancerecord") in codenames
     assert all(codename.startswith("view_") for _, codename in codenames)
     # The service agrees with the migration (and repairs the group if it was edited).
@@ -100,14 +101,14 @@ def test_compliance_staff_read_audit_log_policies_and_decisions(compliance_staff
     _, client = compliance_staff
     policy = issuance_policy_set(organization=alice.organization, actor="staff:test", blocked_issuer_countries=["DE"])
     assert alice.create().status_code == 422
-    for url in ("/admin/compliance/auditentry/", "/admin/compliance/issuancepolicy/",
+    for url in ("/admin/audit/auditentry/", "/admin/compliance/issuancepolicy/",
                 "/admin/compliance/compliancedecision/", f"/admin/compliance/issuancepolicy/{policy.pk}/change/",
                 f"/admin/compliance/issuancepolicy/{policy.pk}/history/"):
         assert client.get(url).status_code == 200, url
     entry = AuditEntry.objects.first()
-    page = client.get(f"/admin/compliance/auditentry/{entry.pk}/change/")
+    page = client.get(f"/admin/audit/auditentry/{entry.pk}/change/")
     assert page.status_code == 200 and b'name="_save"' not in page.content
-    assert client.post(f"/admin/compliance/auditentry/{entry.pk}/change/", {}).status_code == 403
+    assert client.post(f"/admin/audit/auditentry/{entry.pk}/change/", {}).status_code == 403
     assert client.get("/admin/compliance/issuancepolicy/add/").status_code == 403
     assert client.post(f"/admin/compliance/issuancepolicy/{policy.pk}/change/", {}).status_code == 403
     decisions = client.get("/admin/compliance/compliancedecision/")

@@ -14,7 +14,8 @@ from rest_framework.test import APIClient
 
 from accounts.keyvault import open_sealed
 from accounts.models import EncryptedSecret
-from compliance.models import Attestation, AttestationKey, AuditEntry
+from biatec.audit.models import AuditEntry
+from compliance.models import Attestation, AttestationKey
 from compliance.services import evidence_bundle_build
 
 from .conftest import PROFILE, complete

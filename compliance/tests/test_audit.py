@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 
-from compliance.audit import GENESIS_HASH, audit_chain_verify, audit_record
-from compliance.models import AuditEntry
+from biatec.audit.chain import GENESIS_HASH, audit_chain_verify, audit_record
+from biatec.audit.models import AuditEntry
 from compliance.services import issuance_policy_set
 from deployments.models import Deployment
 
@@ -83,7 +83,7 @@ def test_rehashed_entry_breaks_the_next_link(alice):
     report = audit_chain_verify()
     assert report.broken_sequence == victim.sequence  # its hash no longer matches its content
     # Even a forger who recomputes the victim's hash is caught at the next link.
-    from compliance.audit import _stored_content, entry_hash_of
+    from biatec.audit.chain import _stored_content, entry_hash_of
 
     victim.refresh_from_db()
     _tamper("UPDATE compliance_auditentry SET entry_hash = %s WHERE id = %s",

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from compliance.models import AuditEntry, ComplianceDecision, IssuancePolicy
+from biatec.audit.models import AuditEntry
+from compliance.models import ComplianceDecision, IssuancePolicy
 from compliance.services import issuance_policy_set
 from deployments.models import Deployment, DeploymentEvent
 

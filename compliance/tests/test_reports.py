@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Membership
-from compliance.models import AuditEntry
+from biatec.audit.models import AuditEntry
 from compliance.services import issuance_policy_set
 
 from .conftest import PROFILE, complete

@@ -6,11 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from compliance.audit import audit_chain_verify
+from biatec.audit.chain import audit_chain_verify
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chain of the compliance audit log; reports the first broken link."
+    help = "Verify the hash chain of the audit log; reports the first broken link."
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = audit_chain_verify()

@@ -1,4 +1,5 @@
-"""The tamper-evident audit log: one append-only, hash-chained `AuditEntry` table.
+"""The tamper-evident audit log: one append-only, hash-chained `AuditEntry` table
+(docs/decisions/0008-hash-chained-audit-log.md). Any app may write with `audit_record`.
 
 Every entry stores `entry_hash = SHA-256(canonical JSON of its fields + prev_hash)`. Writers are
 serialised by a transaction-scoped PostgreSQL advisory lock taken in the writer's own transaction,
@@ -61,8 +62,10 @@ def _lock() -> None:
 
 @transaction.atomic
 def audit_record(*, action: str, actor: str, organization_id: Any = None, object_type: str = "",
-                 object_id: Any = "", payload: dict[str, Any] | None = None) -> AuditEntry:
-    """Append one entry to the chain (inside the caller's transaction when there is one)."""
+                 object_id: Any = "", payload: dict[str, Any] | None = None,
+                 correlation_id: str | None = None) -> AuditEntry:
+    """Append one entry to the chain (inside the caller's transaction when there is one). The
+    correlation ID defaults to the current request's or task's."""
     _lock()
     head = AuditEntry.objects.order_by("-sequence").values("sequence", "entry_hash").first()
     sequence = head["sequence"] + 1 if head else 1
@@ -71,7 +74,7 @@ def audit_record(*, action: str, actor: str, organization_id: Any = None, object
     fields = {
         "sequence": sequence, "occurred_at": occurred_at, "organization_id": organization_id,
         "actor": (actor or "")[:128], "action": action[:64], "object_type": object_type[:64],
-        "object_id": str(object_id or "")[:64], "correlation_id": (get_correlation_id() or "")[:64],
+        "object_id": str(object_id or "")[:64], "correlation_id": (correlation_id or get_correlation_id() or "")[:64],
         "payload": json_normal(payload or {}), "prev_hash": prev_hash,
     }
     entry_hash = entry_hash_of(entry_content(**fields))
@@ -121,33 +124,3 @@ def audit_entry_row(entry: AuditEntry) -> dict[str, Any]:
         "prev_hash": entry.prev_hash,
         "entry_hash": entry.entry_hash,
     }
-
-
-# ---- Feeds from other apps (one call each in their writers) ------------------------------------------
-def audit_deployment_event(*, deployment: Any, event: Any) -> AuditEntry:
-    """A deployment state transition (called from `deployments.services._record_event`)."""
-    return audit_record(
-        action="deployment.transition", actor=event.actor, organization_id=deployment.organization_id,
-        object_type="deployment", object_id=str(deployment.pk),
-        payload={"event_id": event.pk, "from_status": event.from_status or None, "to_status": event.to_status,
-                 "reason": event.reason, "standard": deployment.standard, "network": deployment.network,
-                 "facts": event.facts},
-    )
-
-
-def audit_security_event(*, event: Any) -> AuditEntry:
-    """A security event (called from `accounts.security_events.security_event_record`); filed under
-    the user's first organization, or under none (platform-level) for unknown users."""
-    from accounts.models import Membership
-
-    organization_id = None
-    if event.user_id is not None:
-        organization_id = (Membership.objects.filter(user_id=event.user_id).order_by("created_at")
-                           .values_list("organization_id", flat=True).first())
-    return audit_record(
-        action=f"security.{event.event_type}", actor=f"user:{event.user_id}" if event.user_id else "anonymous",
-        organization_id=organization_id, object_type="user" if event.user_id else "",
-        object_id=str(event.user_id or ""),
-        payload={"security_event_id": str(event.pk), "email": event.email, "ip_address": event.ip_address,
-                 "user_agent": event.user_agent, "details": event.details},
-    )
