@@ -164,9 +164,19 @@ def deployment_create(
 
 
 def _enqueue_submit_on_commit(deployment_id: Any) -> None:
+    transaction.on_commit(lambda: _enqueue_submit(deployment_id))
+
+
+def _enqueue_submit(deployment_id: Any) -> None:
+    """Queue the first task of a committed deployment. Never raises: the deployment exists, so the
+    request that created it answers 202 whatever happens here (broker down, or the inline task
+    failing in eager mode); its `next_action_at` deadline makes the sweep queue it again."""
     from .tasks import deployment_submit_task
 
-    transaction.on_commit(lambda: deployment_submit_task.delay(str(deployment_id)))
+    try:
+        deployment_submit_task.delay(str(deployment_id))
+    except Exception:
+        logger.exception("could not queue the deployment; the sweep will", extra={"deployment_id": str(deployment_id)})
 
 
 def deployment_cancel(*, deployment: Deployment, user: User, reason: str) -> Deployment:

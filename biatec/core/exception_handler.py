@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from .correlation import get_correlation_id
+from .db_busy import DatabaseBusy, is_database_busy
 from .errors import ApplicationError, RequestTooLarge
 
 logger = logging.getLogger("biatec.errors")
@@ -47,12 +48,15 @@ def _drf_message(exc: drf.APIException) -> str:
 
 def application_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     set_rollback()
+    if is_database_busy(exc):  # the transaction was rolled back: nothing written, safe to retry
+        exc = DatabaseBusy()
     if isinstance(exc, RequestDataTooBig):  # Django read a body over DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = RequestTooLarge(details={"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
     if isinstance(exc, ApplicationError):
         if exc.http_status >= 500:
             logger.warning("application error %s", exc.code, extra={"code": exc.code})
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.http_status)
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.http_status,
+                        headers=getattr(exc, "headers", None))
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "biatec.core.correlation.CorrelationIdMiddleware",
     "biatec.core.request_limits.RequestSizeLimitMiddleware",  # body over DATA_UPLOAD_MAX_MEMORY_SIZE → 413
+    "biatec.core.db_busy.DatabaseBusyMiddleware",  # a lock timeout anywhere inside → 503 DATABASE_BUSY
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

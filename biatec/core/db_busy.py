@@ -1,0 +1,79 @@
+"""A database lock that could not be taken in time answers 503 `DATABASE_BUSY` with `Retry-After`.
+
+SQLite (the embedded default) has one writer at a time; a writer waits up to the busy timeout and
+then fails with "database is locked". The transaction that failed was rolled back, so nothing of the
+request was written, and the client may simply try again: it is told so, never handed a 500.
+
+DRF views get this answer from `biatec.core.exception_handler`. Code outside DRF (middleware, the
+admin, health probes) fails inside Django's own exception handling, which turns any exception into a
+500 before an outer middleware sees it; so `got_request_exception` marks the request, and
+`DatabaseBusyMiddleware` (just inside the correlation-ID middleware) replaces that 500 by the 503.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from django.core.signals import got_request_exception
+from django.db import OperationalError
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from .errors import ApplicationError
+
+RETRY_AFTER_SECONDS = 1
+# sqlite3's messages for SQLITE_BUSY / SQLITE_LOCKED.
+_BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
+_MARK = "_biatec_database_busy"
+
+
+class DatabaseBusy(ApplicationError):
+    code = "DATABASE_BUSY"
+    http_status = 503
+    default_message = "The database is busy; nothing was changed. Retry after the number of seconds in Retry-After."
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("details", {"retry_after_seconds": RETRY_AFTER_SECONDS})
+        super().__init__(message, **kwargs)
+
+
+def is_database_busy(exc: BaseException | None) -> bool:
+    """True for a lock timeout of the database (the exception or anything it was raised from)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, OperationalError) or type(exc).__name__ == "OperationalError":
+            message = str(exc).lower()
+            if any(text in message for text in _BUSY_MESSAGES):
+                return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def database_busy_response() -> JsonResponse:
+    from .exception_handler import error_body
+
+    error = DatabaseBusy()
+    response = JsonResponse(error_body(error.code, error.message, error.details), status=error.http_status)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+@receiver(got_request_exception, dispatch_uid="biatec.core.db_busy.mark")
+def _mark_database_busy(sender: Any, request: HttpRequest | None = None, **_: Any) -> None:
+    if request is not None and is_database_busy(sys.exc_info()[1]):
+        setattr(request, _MARK, True)
+
+
+class DatabaseBusyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code >= 500 and getattr(request, _MARK, False):
+            return database_busy_response()
+        return response
