@@ -27,4 +27,4 @@ USER biatec
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"8000\")}/health/live', timeout=4)"
-CMD ["sh", "-c", "gunicorn biatec.wsgi:application --bind 0.0.0.0:${PORT} --workers ${GUNICORN_WORKERS:-4} --access-logfile - --forwarded-allow-ips='*'"]
+CMD ["sh", "-c", "gunicorn biatec.wsgi:application --bind 0.0.0.0:${PORT} --workers ${GUNICORN_WORKERS:-4} --access-logfile - --forwarded-allow-ips=\"${FORWARDED_ALLOW_IPS:-127.0.0.1}\""]

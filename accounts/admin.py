@@ -71,9 +71,9 @@ class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(LoginThrottle)
 class LoginThrottleAdmin(admin.ModelAdmin):
-    list_display = ("email", "failures", "locked_until", "updated_at")
-    search_fields = ("email",)
-    readonly_fields = ("email", "failures", "locked_until", "updated_at")
+    list_display = ("email", "source", "failures", "lock_count", "locked_until", "updated_at")
+    search_fields = ("email", "source")
+    readonly_fields = ("email", "source", "failures", "lock_count", "locked_until", "updated_at")
     actions = ["unlock"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

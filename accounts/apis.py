@@ -6,16 +6,17 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from . import selectors, services
+from . import selectors, services, throttles
+from .client import client_ip
 
 
 def client_info(request: Request) -> services.ClientInfo:
-    """The caller's IP (REMOTE_ADDR: proxies must set it correctly) and user agent, for the audit."""
+    """The caller's IP (see accounts.client: X-Forwarded-For only to the trusted proxy depth) and
+    user agent, for the audit and the lockout."""
     return services.ClientInfo(
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        ip_address=client_ip(request),
         user_agent=request.headers.get("User-Agent", "")[:256],
     )
 
@@ -28,8 +29,7 @@ class TokenPairSerializer(serializers.Serializer):
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth_register"
+    throttle_classes = [throttles.RegisterRateThrottle]
 
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
@@ -54,8 +54,7 @@ class RegisterApi(APIView):
 class LoginApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth_login"
+    throttle_classes = [throttles.LoginRateThrottle]
 
     class InputSerializer(serializers.Serializer):
         email = serializers.CharField(max_length=254)
@@ -72,6 +71,7 @@ class LoginApi(APIView):
 class RefreshApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [throttles.RefreshRateThrottle]
 
     class InputSerializer(serializers.Serializer):
         refresh = serializers.CharField()
@@ -116,6 +116,7 @@ class ProfileApi(APIView):
 
 class ChangePasswordApi(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [throttles.PasswordChangeRateThrottle]
 
     class InputSerializer(serializers.Serializer):
         current_password = serializers.CharField(max_length=256, trim_whitespace=False)
@@ -125,7 +126,8 @@ class ChangePasswordApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens = services.user_change_password(user=request.user, **data.validated_data)
+        tokens = services.user_change_password(user=request.user, **data.validated_data,
+                                               client=client_info(request))
         return Response(tokens.as_dict())
 
 

@@ -121,15 +121,24 @@ class EvmAccount(BaseModel):
 
 
 class LoginThrottle(models.Model):
-    """Consecutive failed logins per e-mail (known or not, so lockout reveals nothing)."""
+    """Consecutive failed password checks per (e-mail, source), known e-mail or not, so lockout
+    reveals nothing. A lock holds only for the source that earned it: an attacker elsewhere cannot
+    lock the owner out. Each further lock of the same pair lasts twice as long (`lock_count`)."""
 
-    email = models.CharField(max_length=254, unique=True)
+    email = models.CharField(max_length=254)
+    # accounts.client.client_source: an IPv4 address, an IPv6 /64, or "unknown".
+    source = models.CharField(max_length=64, default="unknown")
     failures = models.PositiveIntegerField(default=0)
+    lock_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["email", "source"], name="accounts_loginthrottle_email_source")]
+        indexes = [models.Index(fields=["email"], name="accounts_loginthrottle_email")]
+
     def __str__(self) -> str:
-        return self.email
+        return f"{self.email} from {self.source}"
 
 
 class SecurityEvent(AppendOnlyMixin, BaseModel):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -10,13 +10,16 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from biatec.core.errors import ValidationFailed
 
 from . import arc76, keyvault
+from .client import client_source
 from .errors import AccountLocked, InvalidCredentials, InvalidToken, UserAlreadyExists, WeakPassword
 from .models import LoginThrottle, Membership, Organization, SecurityEvent, User, normalize_email
 from .security_events import security_event_record
@@ -51,6 +54,11 @@ class ClientInfo:
     ip_address: str | None = None
     user_agent: str = ""
 
+    @property
+    def source(self) -> str:
+        """What the lockout counts failures under (accounts.client.client_source)."""
+        return client_source(self.ip_address)
+
 
 def token_pair_issue(*, user: User) -> TokenPair:
     refresh = RefreshToken.for_user(user)
@@ -72,13 +80,17 @@ def user_register(*, email: str, password: str, client: ClientInfo | None = None
     email = normalize_email(email)
     if not email or "@" not in email:
         raise ValidationFailed(details={"fields": {"email": ["Enter a valid e-mail address."]}})
-    if User.objects.filter(email__iexact=email).exists():
-        raise UserAlreadyExists()
+    # The password is judged first, and a taken e-mail is refused only after the same work as a
+    # sign-up (derivation and hash): neither the answer nor its delay tells which e-mails exist
+    # before the password is acceptable, nor how far the request got.
     problems = _password_problems(password, email)
     if problems:
         raise WeakPassword(details={"reasons": problems})
     # ~1 s of PBKDF2, deliberately outside the transaction (no locks held while deriving).
     seed = arc76.arc76_seed(email, password)
+    if User.objects.filter(email__iexact=email).exists():
+        make_password(password)  # the hash a sign-up computes in set_password
+        raise UserAlreadyExists()
     try:
         with transaction.atomic():
             user = User(email=email, algorand_address=arc76.algorand_address(seed))
@@ -102,49 +114,75 @@ def user_register(*, email: str, password: str, client: ClientInfo | None = None
     return user, token_pair_issue(user=user)
 
 
-def _lock_state(email: str) -> LoginThrottle:
-    throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(email=email)
+def _lock_state(email: str, source: str) -> LoginThrottle:
+    throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(email=email, source=source)
     return throttle
 
 
+def _lock_minutes(lock_count: int) -> int:
+    """The n-th consecutive lock of one (e-mail, source) lasts LOGIN_LOCKOUT_MINUTES * 2^(n-1),
+    at most LOGIN_LOCKOUT_MAX_MINUTES."""
+    base = settings.LOGIN_LOCKOUT_MINUTES
+    return min(base * 2 ** max(0, lock_count - 1), max(base, settings.LOGIN_LOCKOUT_MAX_MINUTES))
+
+
+def _password_check_locked(*, throttle: LoginThrottle, user: User | None, email: str, client: ClientInfo,
+                           now: datetime) -> AccountLocked | None:
+    if throttle.locked_until and throttle.locked_until > now:
+        security_event_record(event_type=SecurityEvent.Type.LOGIN_LOCKED, user=user, email=email,
+                              ip_address=client.ip_address, user_agent=client.user_agent,
+                              details={"source": throttle.source})
+        return AccountLocked(details={"locked_until": throttle.locked_until.isoformat()})
+    return None
+
+
+def _password_check_record(*, throttle: LoginThrottle, ok: bool, user: User | None, email: str,
+                           client: ClientInfo, now: datetime, context: str) -> None:
+    """Count one password check of (e-mail, source): success clears the pair, the threshold-th
+    consecutive failure locks it (login and change-password share this counter)."""
+    if ok:
+        throttle.failures = 0
+        throttle.lock_count = 0
+        throttle.locked_until = None
+        throttle.save(update_fields=["failures", "lock_count", "locked_until", "updated_at"])
+        return
+    throttle.failures += 1
+    security_event_record(event_type=SecurityEvent.Type.LOGIN_FAILURE, user=user, email=email,
+                          ip_address=client.ip_address, user_agent=client.user_agent,
+                          details={"failures": throttle.failures, "source": throttle.source, "context": context})
+    if throttle.failures >= settings.LOGIN_LOCKOUT_THRESHOLD:
+        throttle.lock_count += 1
+        throttle.locked_until = now + timedelta(minutes=_lock_minutes(throttle.lock_count))
+        throttle.failures = 0
+        security_event_record(event_type=SecurityEvent.Type.LOCKOUT, user=user, email=email,
+                              ip_address=client.ip_address,
+                              details={"locked_until": throttle.locked_until.isoformat(),
+                                       "source": throttle.source, "lock_count": throttle.lock_count})
+    throttle.save(update_fields=["failures", "lock_count", "locked_until", "updated_at"])
+
+
 def user_login(*, email: str, password: str, client: ClientInfo | None = None) -> tuple[User, TokenPair]:
-    """Check credentials with per-e-mail lockout. Unknown e-mails behave like wrong passwords."""
+    """Check credentials with per-(e-mail, source) lockout. Unknown e-mails behave like wrong passwords."""
     client = client or ClientInfo()
     email = normalize_email(email)
     now = timezone.now()
     failure: Exception | None = None
     with transaction.atomic():
-        throttle = _lock_state(email)
+        throttle = _lock_state(email, client.source)
         user = User.objects.filter(email=email, is_active=True).first()
-        if throttle.locked_until and throttle.locked_until > now:
-            security_event_record(event_type=SecurityEvent.Type.LOGIN_LOCKED, user=user, email=email,
-                                  ip_address=client.ip_address, user_agent=client.user_agent)
-            failure = AccountLocked(details={"locked_until": throttle.locked_until.isoformat()})
-        else:
+        failure = _password_check_locked(throttle=throttle, user=user, email=email, client=client, now=now)
+        if failure is None:
             if user is not None:
                 ok = user.check_password(password)
             else:
                 check_password(password, _dummy_hash())
                 ok = False
+            _password_check_record(throttle=throttle, ok=ok, user=user, email=email, client=client, now=now,
+                                   context="login")
             if ok:
-                throttle.failures = 0
-                throttle.locked_until = None
-                throttle.save(update_fields=["failures", "locked_until", "updated_at"])
                 security_event_record(event_type=SecurityEvent.Type.LOGIN_SUCCESS, user=user,
                                       ip_address=client.ip_address, user_agent=client.user_agent)
             else:
-                throttle.failures += 1
-                details: dict = {"failures": throttle.failures}
-                security_event_record(event_type=SecurityEvent.Type.LOGIN_FAILURE, user=user, email=email,
-                                      ip_address=client.ip_address, user_agent=client.user_agent,
-                                      details=details)
-                if throttle.failures >= settings.LOGIN_LOCKOUT_THRESHOLD:
-                    throttle.locked_until = now + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-                    throttle.failures = 0
-                    security_event_record(event_type=SecurityEvent.Type.LOCKOUT, user=user, email=email,
-                                          ip_address=client.ip_address,
-                                          details={"locked_until": throttle.locked_until.isoformat()})
-                throttle.save(update_fields=["failures", "locked_until", "updated_at"])
                 failure = InvalidCredentials()
     if failure is not None:
         raise failure
@@ -153,7 +191,7 @@ def user_login(*, email: str, password: str, client: ClientInfo | None = None) -
 
 
 def login_unlock(*, email: str, actor: User | None = None) -> None:
-    """Staff action: clear a lockout."""
+    """Staff action: clear every lockout of an e-mail (all sources)."""
     email = normalize_email(email)
     with transaction.atomic():
         LoginThrottle.objects.filter(email=email).delete()
@@ -175,41 +213,54 @@ def refresh_tokens_revoke_all(*, user: User) -> int:
     return count
 
 
-def _user_of_token(raw: str) -> User | None:
+def refresh_claims_verified(raw: str) -> dict | None:
+    """The claims of a refresh token whose signature and expiry verify (blacklist not consulted),
+    else None. Nothing is ever read from a token that fails this."""
     try:
-        token = RefreshToken(raw, verify=False)  # the signature is checked when decoding
-        token.check_exp()  # expired tokens prove nothing; the blacklist is what we look at next
-    except TokenError:
+        claims = token_backend.decode(raw, verify=True)
+    except TokenBackendError:
         return None
-    return User.objects.filter(pk=token.get("user_id")).first()
+    if (claims.get(jwt_settings.TOKEN_TYPE_CLAIM) != RefreshToken.token_type or not claims.get("exp")
+            or not claims.get(jwt_settings.JTI_CLAIM) or not claims.get(jwt_settings.USER_ID_CLAIM)):
+        return None
+    return claims
 
 
 def token_refresh(*, refresh: str) -> TokenPair:
-    """Rotate: the used refresh token is blacklisted. Reusing a blacklisted one revokes them all."""
+    """Rotate: the used refresh token is blacklisted. Presenting a rotated-out one again (reuse:
+    it leaked) revokes every token of its user.
+
+    Only a token whose signature verifies is looked at, and reuse is its own user's blacklisted
+    jti. The token's OutstandingToken row is locked and the blacklist row inserted unconditionally,
+    so of two concurrent refreshes with one token exactly one succeeds; the other sees the
+    conflict as reuse."""
+    invalid = InvalidToken("The refresh token is invalid, expired or already used.")
+    claims = refresh_claims_verified(refresh)
+    if claims is None:
+        raise invalid
     with transaction.atomic():
+        outstanding = (OutstandingToken.objects.select_for_update()
+                       .filter(jti=claims[jwt_settings.JTI_CLAIM]).first())
+        user = User.objects.filter(pk=claims[jwt_settings.USER_ID_CLAIM], is_active=True).first()
+        if outstanding is None or user is None or outstanding.user_id != user.pk:
+            raise invalid
+        if claims.get(TOKEN_VERSION_CLAIM) != user.token_version:
+            # Voided by an earlier revocation (password change, reuse): only a 401.
+            raise InvalidToken("The refresh token was revoked.")
         try:
-            token = RefreshToken(refresh)  # checks signature, expiry and blacklist
-        except TokenError:
-            user = _user_of_token(refresh)
-            if user is not None:
-                stale = RefreshToken(refresh, verify=False)
-                # A rotated-out token of the current token version presented again means it leaked.
-                # Tokens voided by an earlier revocation (older version) only get a 401.
-                if (stale.get(TOKEN_VERSION_CLAIM) == user.token_version
-                        and BlacklistedToken.objects.filter(token__jti=stale.get("jti")).exists()):
-                    refresh_tokens_revoke_all(user=user)
-                    security_event_record(event_type=SecurityEvent.Type.REFRESH_REUSE, user=user)
-            failure = InvalidToken("The refresh token is invalid, expired or already used.")
+            with transaction.atomic():
+                BlacklistedToken.objects.create(token=outstanding)
+        except IntegrityError:
+            reused = True
         else:
-            user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
-            if user is None:
-                raise InvalidToken()
-            if token.get(TOKEN_VERSION_CLAIM) != user.token_version:
-                raise InvalidToken("The refresh token was revoked.")
-            token.blacklist()
+            reused = False
+        if not reused:
             security_event_record(event_type=SecurityEvent.Type.TOKEN_REFRESH, user=user)
             return token_pair_issue(user=user)
-    raise failure
+        refresh_tokens_revoke_all(user=user)
+        security_event_record(event_type=SecurityEvent.Type.REFRESH_REUSE, user=user,
+                              details={"jti": claims[jwt_settings.JTI_CLAIM]})
+    raise invalid
 
 
 def user_logout(*, user: User, refresh: str) -> None:
@@ -224,10 +275,25 @@ def user_logout(*, user: User, refresh: str) -> None:
         security_event_record(event_type=SecurityEvent.Type.LOGOUT, user=user)
 
 
-def user_change_password(*, user: User, current_password: str, new_password: str) -> TokenPair:
-    """New password hash; the chain accounts stay (keys are sealed by KEKs, not by the password)."""
-    if not user.check_password(current_password):
-        raise InvalidCredentials("The current password is wrong.")
+def user_change_password(*, user: User, current_password: str, new_password: str,
+                         client: ClientInfo | None = None) -> TokenPair:
+    """New password hash; the chain accounts stay (keys are sealed by KEKs, not by the password).
+    A wrong `current_password` counts against the same (e-mail, source) lockout as a failed login,
+    so a stolen access token cannot guess the password without limit."""
+    client = client or ClientInfo()
+    now = timezone.now()
+    failure: Exception | None = None
+    with transaction.atomic():
+        throttle = _lock_state(user.email, client.source)
+        failure = _password_check_locked(throttle=throttle, user=user, email=user.email, client=client, now=now)
+        if failure is None:
+            ok = user.check_password(current_password)
+            _password_check_record(throttle=throttle, ok=ok, user=user, email=user.email, client=client, now=now,
+                                   context="change_password")
+            if not ok:
+                failure = InvalidCredentials("The current password is wrong.")
+    if failure is not None:
+        raise failure
     problems = _password_problems(new_password, user.email)
     if problems:
         raise WeakPassword(details={"reasons": problems})

@@ -121,10 +121,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["biatec.core.parsers.DepthLimitedJSONParser"],  # JSON_MAX_DEPTH
     "DEFAULT_SCHEMA_CLASS": "biatec.core.schema.BiatecAutoSchema",
     "EXCEPTION_HANDLER": "biatec.core.exception_handler.application_exception_handler",
+    # Abuse limits (accounts/throttles.py): "N/second|minute|hour|day" per source (client IP, IPv6
+    # /64) or per account; the per-account rates sit above the per-source ones so that one source
+    # alone cannot use up an account's budget.
     "DEFAULT_THROTTLE_RATES": {
         "auth_register": env("THROTTLE_AUTH_REGISTER", default="20/hour"),
-        "auth_login": env("THROTTLE_AUTH_LOGIN", default="60/minute"),
+        "auth_register_account": env("THROTTLE_AUTH_REGISTER_ACCOUNT", default="5/hour"),
+        "auth_login": env("THROTTLE_AUTH_LOGIN", default="10/minute"),
+        "auth_login_account": env("THROTTLE_AUTH_LOGIN_ACCOUNT", default="30/minute"),
+        "auth_refresh": env("THROTTLE_AUTH_REFRESH", default="60/minute"),
+        "auth_refresh_account": env("THROTTLE_AUTH_REFRESH_ACCOUNT", default="10/minute"),
+        "auth_password": env("THROTTLE_AUTH_PASSWORD", default="10/hour"),
+        "auth_password_account": env("THROTTLE_AUTH_PASSWORD_ACCOUNT", default="20/hour"),
+        "webhooks_manual": env("THROTTLE_WEBHOOKS_MANUAL", default="30/minute"),
+        "compliance_evaluate": env("THROTTLE_COMPLIANCE_EVALUATE", default="60/minute"),
     },
+    # Proxies in front of the server that append to X-Forwarded-For (accounts/client.py). 0: the
+    # header is ignored and the peer address is the client.
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
     "UNAUTHENTICATED_USER": None,
     "URL_FORMAT_OVERRIDE": None,  # `?format=csv` is ours (exports), not DRF's renderer switch
 }
@@ -169,6 +183,8 @@ KEY_ENCRYPTION_KEYS = env.list(
 # --- Accounts / security ----------------------------------------------------------------------
 LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
+# Each further lock of the same (e-mail, source) doubles, up to this many minutes.
+LOGIN_LOCKOUT_MAX_MINUTES = env.int("LOGIN_LOCKOUT_MAX_MINUTES", default=1440)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
@@ -217,7 +233,18 @@ CHAIN_NODES = _chain_nodes()
 CHAIN_CONFIRMATIONS: dict[str, int] = env.dict("CHAIN_CONFIRMATIONS", cast={"value": int}, default={})
 IPFS_API_URL = env("IPFS_API_URL", default="")
 IPFS_API_AUTH = env("IPFS_API_AUTH", default="")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Throttle counters (and the per-organization webhook cap) are shared by every process: Redis,
+# under their own key prefix, apart from the process-local default cache.
+THROTTLE_CACHE_ALIAS = "throttle"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    THROTTLE_CACHE_ALIAS: {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("THROTTLE_REDIS_URL", default=REDIS_URL),
+        "KEY_PREFIX": env("THROTTLE_KEY_PREFIX", default="biatec-throttle"),
+        "TIMEOUT": 3600,
+    },
+}
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 # Deployment workers: poll interval, the cap of the backoff, attempts before a never-broadcast
 # deployment fails with CHAIN_UNAVAILABLE, and the grace after which the sweep re-queues work.
@@ -244,6 +271,8 @@ WEBHOOKS_SECRET_GRACE_SECONDS = env.int("WEBHOOKS_SECRET_GRACE_SECONDS", default
 WEBHOOKS_MAX_RESPONSE_BYTES = env.int("WEBHOOKS_MAX_RESPONSE_BYTES", default=2048)
 WEBHOOKS_SWEEP_INTERVAL_SECONDS = env.float("WEBHOOKS_SWEEP_INTERVAL_SECONDS", default=30.0)
 WEBHOOKS_SWEEP_BATCH = env.int("WEBHOOKS_SWEEP_BATCH", default=500)
+# Delivery attempts per organization per minute (0: no cap); the ones over it wait, none is dropped.
+WEBHOOKS_MAX_DELIVERIES_PER_MINUTE = env.int("WEBHOOKS_MAX_DELIVERIES_PER_MINUTE", default=600)
 # A pending EVM deployment re-checks itself this often; the batched poller wakes it sooner.
 DEPLOYMENT_PENDING_FALLBACK_SECONDS = env.float("DEPLOYMENT_PENDING_FALLBACK_SECONDS", default=15.0)
 # How many times the worker re-signs a deployment whose transaction the chain proved dead.

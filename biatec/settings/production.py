@@ -7,13 +7,17 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 REDIS_URL = env("REDIS_URL")
+CACHES["throttle"]["LOCATION"] = env("THROTTLE_REDIS_URL", default=REDIS_URL)  # noqa: F405
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
 KEY_ENCRYPTION_KEYS = env.list("KEY_ENCRYPTION_KEYS")
 SIMPLE_JWT["SIGNING_KEY"] = env("JWT_SIGNING_KEY")  # noqa: F405
 HEALTH_CHECK_BROKER = True
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto is believed only behind a trusted proxy (which must overwrite it); without
+# one, any client could claim HTTPS. Gunicorn likewise trusts it only from FORWARDED_ALLOW_IPS.
+if REST_FRAMEWORK["NUM_PROXIES"] > 0:  # noqa: F405
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SESSION_COOKIE_SECURE = True

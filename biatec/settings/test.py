@@ -7,8 +7,11 @@ PASSWORD_HASHERS = [
 ]
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 HEALTH_CHECK_BROKER = True
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth_register": "10000/minute",  # noqa: F405
-                                                               "auth_login": "10000/minute"}}
+# Throttles count in Redis as in production, with rates no test reaches; throttle tests set small
+# rates and a key prefix of their own. One prefix per test process: parallel runs never share counts.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
+    scope: "10000/minute" for scope in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}}  # noqa: F405
+CACHES["throttle"]["KEY_PREFIX"] = f"biatec-test-{__import__('os').getpid()}"  # noqa: F405
 # `make test` (and CI) use the database named in the issue, biatec_test. Ad-hoc pytest runs get a
 # per-process name so that several sessions on one machine cannot drop each other's database.
 DATABASES["default"]["TEST"] = {  # noqa: F405

@@ -1,0 +1,162 @@
+"""Abuse limits: DRF throttles whose counters live in Redis (the `throttle` cache), so every worker
+process and every server counts together.
+
+Each limit is a fixed window counted with one atomic INCR per request: `rate` "N/period" lets N
+requests per source (or account) through per window; the next ones answer 429 `RATE_LIMITED` with
+`Retry-After` (seconds until the window ends). Rates are DRF scopes in
+`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`, set from the environment (see `.env.example`).
+
+An endpoint's limits are checked in order and the first refusal stops the chain: a request already
+refused per source does not count against the account, so one source alone cannot use up an
+account's budget (the per-account rates are set above the per-source ones for that reason).
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.cache import caches
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+from .client import client_ip, client_source
+from .models import normalize_email
+
+THROTTLE_CACHE_ALIAS = "throttle"
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+Ident = Callable[[Request], "str | None"]
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "20/minute" → (20, 60); DRF's format (the period's first letter counts)."""
+    count, period = rate.split("/")
+    return int(count), _PERIODS[period.strip()[0].lower()]
+
+
+def throttle_cache() -> Any:
+    return caches[getattr(settings, "THROTTLE_CACHE_ALIAS", THROTTLE_CACHE_ALIAS)]
+
+
+def _digest(value: str) -> str:
+    # Keys carry no e-mail or address in clear (Redis is not where personal data should sit).
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def window_consume(key: str, *, limit: int, period: int, now: float | None = None) -> float | None:
+    """Count one hit in the current window of `key`. None if within `limit`, else the seconds
+    until the window ends."""
+    now = time.time() if now is None else now
+    window = int(now // period)
+    cache = throttle_cache()
+    cache_key = f"{key}:{window}"
+    for _ in range(2):
+        cache.add(cache_key, 0, timeout=period + 1)
+        try:
+            count = cache.incr(cache_key)
+            break
+        except ValueError:  # expired between add and incr: start the window again
+            continue
+    else:  # pragma: no cover - two expiries in a row
+        count = 1
+    if count > limit:
+        return max(1.0, (window + 1) * period - now)
+    return None
+
+
+def rate_limit_consume(scope: str, ident: str) -> float | None:
+    """One hit of `ident` under the DRF scope `scope`; None when allowed (or no rate configured)."""
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+    if not rate:
+        return None
+    limit, period = parse_rate(rate)
+    return window_consume(f"{scope}:{_digest(ident)}", limit=limit, period=period)
+
+
+# --- what a request is counted under ----------------------------------------------------------
+
+def by_source(request: Request) -> str | None:
+    return client_source(client_ip(request))
+
+
+def by_user(request: Request) -> str | None:
+    user = getattr(request, "user", None)
+    return str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _body_field(request: Request, name: str) -> str | None:
+    data = request.data
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def by_email(request: Request) -> str | None:
+    return normalize_email(_body_field(request, "email") or "") or None
+
+
+def by_refresh_owner(request: Request) -> str | None:
+    """The user of a refresh token whose signature verifies; forged tokens count only per source
+    (a forged claim must not spend another user's budget)."""
+    raw = _body_field(request, "refresh")
+    if raw is None:
+        return None
+    from .services import refresh_claims_verified
+
+    claims = refresh_claims_verified(raw)
+    return str(claims["user_id"]) if claims else None
+
+
+class ChainedRateThrottle(BaseThrottle):
+    """Limits checked in order; the first one exceeded refuses the request."""
+
+    limits: ClassVar[tuple[tuple[str, Ident], ...]] = ()
+
+    def __init__(self) -> None:
+        self._wait: float | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self._wait = None
+        for scope, ident_of in self.limits:
+            ident = ident_of(request)
+            if ident is None:
+                continue
+            wait = rate_limit_consume(scope, ident)
+            if wait is not None:
+                self._wait = wait
+                return False
+        return True
+
+    def wait(self) -> float | None:
+        return self._wait
+
+
+class RegisterRateThrottle(ChainedRateThrottle):
+    limits = (("auth_register", by_source), ("auth_register_account", by_email))
+
+
+class LoginRateThrottle(ChainedRateThrottle):
+    limits = (("auth_login", by_source), ("auth_login_account", by_email))
+
+
+class RefreshRateThrottle(ChainedRateThrottle):
+    limits = (("auth_refresh", by_source), ("auth_refresh_account", by_refresh_owner))
+
+
+class PasswordChangeRateThrottle(ChainedRateThrottle):
+    limits = (("auth_password", by_source), ("auth_password_account", by_user))
+
+
+class WebhookManualSendRateThrottle(ChainedRateThrottle):
+    """Webhook `test` and `redeliver`: each one makes the server send an HTTP request."""
+
+    limits = (("webhooks_manual", by_user),)
+
+
+class ComplianceEvaluateRateThrottle(ChainedRateThrottle):
+    """`compliance/evaluate` writes a decision row per call."""
+
+    limits = (("compliance_evaluate", by_user),)
