@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttles import ComplianceEvaluateRateThrottle
 from biatec.audit.chain import audit_entry_row
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import ValidationFailed
@@ -84,6 +85,7 @@ class ComplianceEvaluateApi(APIView):
     `failing_rules` the create endpoint would answer in its 422."""
 
     permission_classes = [IsAuthenticated]
+    throttle_classes = [ComplianceEvaluateRateThrottle]
 
     class InputSerializer(serializers.Serializer):
         standard = serializers.CharField(max_length=32)

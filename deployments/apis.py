@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import HasWriteRole
 from biatec.core.api import CreatedAtCursorPagination
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import NotFound, ValidationFailed
@@ -152,7 +153,7 @@ class DeploymentHistoryApi(APIView):
 
 
 class DeploymentCancelApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, HasWriteRole]  # viewers: 403 PERMISSION_DENIED
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=500)
@@ -162,17 +163,19 @@ class DeploymentCancelApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+        self.check_object_permissions(request, deployment)
         cancelled = services.deployment_cancel(deployment=deployment, user=request.user,
                                                reason=data.validated_data["reason"])
         return Response(deployment_detail(cancelled))
 
 
 class DeploymentRetryApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, HasWriteRole]  # viewers: 403 PERMISSION_DENIED
 
     @extend_schema(request=None, responses={202: DeploymentDetailSerializer})
     def post(self, request: Request, deployment_id: str) -> Response:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+        self.check_object_permissions(request, deployment)
         retried = services.deployment_retry(deployment=deployment, user=request.user)
         return Response(deployment_detail(retried), status=status.HTTP_202_ACCEPTED)
 

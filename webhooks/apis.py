@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttles import WebhookManualSendRateThrottle
 from biatec.core.api import CreatedAtCursorPagination
 
 from . import selectors, services
@@ -156,6 +157,7 @@ class SubscriptionTestApi(APIView):
     """Queue a `ping` event to this subscription (202 with the delivery)."""
 
     permission_classes = [IsAuthenticated]
+    throttle_classes = [WebhookManualSendRateThrottle]
 
     @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
     def post(self, request: Request, subscription_id: str) -> Response:
@@ -204,6 +206,7 @@ class DeliveryRedeliverApi(APIView):
     """Send the event again (same event id), with a fresh attempt budget (202)."""
 
     permission_classes = [IsAuthenticated]
+    throttle_classes = [WebhookManualSendRateThrottle]
 
     @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
     def post(self, request: Request, delivery_id: str) -> Response:

@@ -241,6 +241,19 @@ def _blocking_predecessor(delivery: WebhookDelivery) -> bool:
     ).exists()
 
 
+def _organization_cap_resume_at(delivery: WebhookDelivery, now: datetime) -> datetime | None:
+    """Count one attempt against the organization's WEBHOOKS_MAX_DELIVERIES_PER_MINUTE (a window
+    in the shared throttle cache). None: go ahead; else when the next window opens."""
+    from accounts.throttles import window_consume
+
+    cap = int(settings.WEBHOOKS_MAX_DELIVERIES_PER_MINUTE)
+    if cap <= 0:
+        return None
+    wait = window_consume(f"webhooks_org:{delivery.subscription.organization_id}", limit=cap, period=60,
+                          now=now.timestamp())
+    return None if wait is None else now + timedelta(seconds=wait)
+
+
 @transaction.atomic
 def _delivery_claim(*, delivery_id: Any) -> WebhookDelivery | None:
     delivery = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -255,6 +268,14 @@ def _delivery_claim(*, delivery_id: Any) -> WebhookDelivery | None:
         or not delivery.subscription.is_active
         or _blocking_predecessor(delivery)
     ):
+        return None
+    resume_at = _organization_cap_resume_at(delivery, now)
+    if resume_at is not None:  # delayed to the next window, never dropped
+        delivery.next_attempt_at = resume_at
+        delivery.save(update_fields=["next_attempt_at", "updated_at"])
+        delivery_dispatch_on_commit(delivery.pk, countdown=(resume_at - now).total_seconds())
+        logger.info("webhook delivery delayed by the organization cap",
+                    extra={"delivery_id": str(delivery.pk), "resume_at": resume_at.isoformat()})
         return None
     delivery.locked_until = now + timedelta(seconds=float(settings.WEBHOOKS_TIMEOUT_SECONDS) + LEASE_MARGIN_SECONDS)
     delivery.claim_token = uuid.uuid4()
