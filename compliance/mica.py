@@ -24,6 +24,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tokens.standards import FUNGIBLE, STANDARDS
+
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not_applicable"
 COMPLIANT, NON_COMPLIANT, OUT_OF_SCOPE = "compliant", "non_compliant", "out_of_scope"
 
@@ -37,8 +39,6 @@ REGIME_TITLE_IV = "mica_title_iv_e_money_tokens"
 REGIME_EXCLUDED_NFT = "excluded_unique_nft"
 REGIME_MIFID = "mifid_ii_financial_instrument"
 
-UNIQUE_STANDARDS = frozenset({"asa-nft", "arc3-nft"})
-FRACTIONAL_STANDARDS = frozenset({"asa-fnft", "arc3-fnft"})
 EMT_INSTITUTIONS = frozenset({"credit_institution", "e_money_institution"})
 
 EXEMPTION_PERSONS_LIMIT = 150                      # Art. 4(2)(a): fewer than 150 per member state
@@ -72,12 +72,8 @@ class TokenFacts:
 
 
 def token_facts(*, standard: str, request: dict[str, Any]) -> TokenFacts:
-    if standard in UNIQUE_STANDARDS:
-        fungibility = "unique"
-    elif standard in FRACTIONAL_STANDARDS:
-        fungibility = "fractional"
-    else:
-        fungibility = "fungible"
+    spec = STANDARDS.get(standard)
+    fungibility = spec.fungibility if spec is not None else FUNGIBLE
     supply = request.get("total") or request.get("cap") or request.get("initial_supply")
     decimals = request.get("decimals")
     return TokenFacts(standard=standard, fungibility=fungibility,

@@ -1,11 +1,10 @@
 """Error codes of the deployment pipeline (docs/architecture.md, "Errors and API conventions")."""
 from biatec.core.errors import ApplicationError
+from tokens.standards.validation import UnsupportedStandard
+
+__all__ = ["IdempotencyKeyInProgress", "IdempotencyKeyMismatch", "NotRetryable", "UnsupportedStandard"]
 
 
-class UnsupportedStandard(ApplicationError):
-    code = "UNSUPPORTED_STANDARD"
-    http_status = 404
-    default_message = "This token standard is not supported."
 
 
 class IdempotencyKeyMismatch(ApplicationError):

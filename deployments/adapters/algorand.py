@@ -12,6 +12,7 @@ from tokens.chains import algorand as algo
 from tokens.chains.arc3 import arc3_asset_params, arc3_pin, arc3_prepare
 from tokens.contracts.avm import load_artifact
 from tokens.networks import get_network
+from tokens.standards import STANDARDS
 
 from ..models import Deployment, DeploymentTransaction
 from .base import SignedTx, TxState
@@ -25,7 +26,7 @@ class AlgorandAdapter:
         """Chain parameters of the step and facts to keep (ARC-3: the pinned metadata)."""
         params = dict(deployment.request)
         facts: dict[str, Any] = {}
-        if algo.standard_kind(deployment.standard) == "arc3" and step == algo.ASSET_CREATE:
+        if STANDARDS[deployment.standard].arc3_metadata and step == algo.ASSET_CREATE:
             document = arc3_prepare(standard=deployment.standard, params=params)
             arc3_pin(document=document)  # the pinning service must answer the locally computed CID
             params = arc3_asset_params(params=params, document=document)
@@ -88,7 +89,8 @@ class AlgorandAdapter:
                         and str(params.get("total")) == str(request.get("total"))):
                     return {"asset_id": asset["index"], "app_id": None, "confirmed_round": None}
         if tx.step == algo.APP_CREATE:
-            approval = base64.b64encode(load_artifact(deployment.standard)["approval"]).decode()
+            contract = str(STANDARDS[deployment.standard].contract)
+            approval = base64.b64encode(load_artifact(contract)["approval"]).decode()
             claimed_apps = set(Deployment.objects.exclude(pk=deployment.pk).filter(
                 network=deployment.network, results__app_id__isnull=False).values_list("results__app_id", flat=True))
             for app in account.get("created-apps", []):
@@ -112,22 +114,13 @@ class AlgorandAdapter:
     def read_back(self, deployment: Deployment) -> dict[str, Any]:
         network = get_network(deployment.network)
         request, results = deployment.request, deployment.results
-        if algo.standard_kind(deployment.standard) in ("asa", "arc3"):
-            asset = algo.read_asset(network=network, asset_id=int(results["asset_id"]))
-            expected: dict[str, Any] = {"name": request["name"], "unit_name": request["unit_name"],
-                                        "total": int(request["total"]), "decimals": int(request["decimals"])}
-            if results.get("metadata_url"):
-                expected["url"] = results["metadata_url"]
-                expected["metadata_hash"] = results["metadata_hash"]
-            elif request.get("url"):
-                expected["url"] = request["url"]
-            token = asset
+        spec = STANDARDS[deployment.standard]
+        if spec.is_asset:
+            token = algo.read_asset(network=network, asset_id=int(results["asset_id"]))
         else:
             receiver = request.get("receiver") or deployment.creator.algorand_address
             token = algo.read_arc200(network=network, app_id=int(results["app_id"]), holder=receiver)
-            supply = int(request["initial_supply"])
-            expected = {"name": request["name"], "symbol": request["symbol"], "decimals": int(request["decimals"]),
-                        "total_supply": supply, "holder_balance": supply, "bootstrapped": True}
+        expected = spec.expected_on_chain(request=request, results=results)
         mismatched = {k: {"expected": str(v), "on_chain": str(token.get(k))}
                       for k, v in expected.items() if token.get(k) != v}
         if mismatched:

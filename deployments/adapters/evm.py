@@ -7,6 +7,7 @@ from biatec.core.errors import ChainUnavailable, TransactionFailed
 from tokens.chains import evm
 from tokens.chains.evm_reads import pending_nonce, read_erc20
 from tokens.networks import get_network
+from tokens.standards import STANDARDS
 
 from ..models import Deployment, DeploymentTransaction
 from .base import SignedTx, TxState
@@ -14,7 +15,7 @@ from .base import SignedTx, TxState
 
 class EvmAdapter:
     def steps(self, deployment: Deployment) -> list[str]:
-        return ["create"]
+        return list(STANDARDS[deployment.standard].steps)
 
     def prepare(self, deployment: Deployment, step: str) -> list[SignedTx]:
         network = get_network(deployment.network)
@@ -65,10 +66,7 @@ class EvmAdapter:
         address = deployment.results["contract_address"]
         receiver = request.get("receiver") or deployment.results.get("sender")
         token = read_erc20(network=network, address=address, receiver=receiver)
-        expected = {"name": request["name"], "symbol": request["symbol"], "decimals": int(request["decimals"]),
-                    "total_supply": int(request["initial_supply"])}
-        if deployment.standard == "erc20-mintable":
-            expected["cap"] = int(request["cap"])
+        expected = STANDARDS[deployment.standard].expected_on_chain(request=request, results=deployment.results)
         mismatched = {k: {"expected": str(v), "on_chain": str(token.get(k))}
                       for k, v in expected.items() if token.get(k) != v}
         if mismatched:

@@ -34,6 +34,7 @@ from .algorand_build import (
     ASSET_CREATE,
     BOOTSTRAP,
     abi_method,
+    algorand_standard,
     allowance_box,
     app_min_balance,
     arc200_params_check,
@@ -48,7 +49,6 @@ from .algorand_build import (
     deployment_cost,
     deployment_steps,
     sign_transactions,
-    standard_kind,
     step_cost,
     whitelist_box,
 )
@@ -88,12 +88,13 @@ from .algorand_reads import (
 __all__ = [
     "APP_CREATE", "ASSET_CREATE", "BOOTSTRAP", "CONFIRMED", "EXPIRED", "FAILED", "MIN_FEE", "PENDING",
     "LeaseInUse", "SignedAlgorandGroup", "TxStatus",
-    "abi_method", "account_created", "account_info", "algod_client", "allowance_box", "app_min_balance",
+    "abi_method", "account_created", "account_info", "algod_client", "algorand_standard", "allowance_box",
+    "app_min_balance",
     "arc200_balance_of",
     "arc200_params_check", "arc1400_is_whitelisted", "asset_params_check", "balance_box", "bootstrap_funding",
     "broadcast", "build_app_call", "build_app_create", "build_asset_create", "build_bootstrap_group",
     "build_deployment_step", "current_round", "decode_signed", "deployment_cost", "deployment_steps",
     "ensure_funded", "get_balance", "lease_for", "pending_info", "read_app_global_state", "read_arc200",
-    "read_asset", "read_box", "resolve_network", "sign_transactions", "standard_kind", "step_cost",
+    "read_asset", "read_box", "resolve_network", "sign_transactions", "step_cost",
     "suggested_params", "transaction_status", "wait_for_confirmation", "whitelist_box",
 ]

@@ -21,11 +21,16 @@ from accounts.signing import algorand_signer
 from biatec.core.errors import ValidationFailed
 from tokens.contracts.avm import (
     ALLOWANCE_BOX_PREFIX,
-    ARC200_BOOTSTRAP_MIN_BALANCE,
-    ARC1400_BOOTSTRAP_MIN_BALANCE,
     BALANCE_BOX_PREFIX,
     WHITELIST_BOX_PREFIX,
     load_artifact,
+)
+from tokens.standards import (
+    ALGORAND_STEP_APP_CREATE,
+    ALGORAND_STEP_ASSET_CREATE,
+    ALGORAND_STEP_BOOTSTRAP,
+    STANDARDS,
+    Standard,
 )
 
 from .algorand_node import MIN_FEE, SignedAlgorandGroup, lease_for
@@ -41,24 +46,29 @@ APP_FLAT_MIN_BALANCE = 100_000  # per created app and per extra program page
 SCHEMA_UINT_MIN_BALANCE = 28_500  # 25_000 per entry + 3_500 per uint
 SCHEMA_BYTES_MIN_BALANCE = 50_000  # 25_000 per entry + 25_000 per byte slice
 
-ASSET_CREATE, APP_CREATE, BOOTSTRAP = "asset_create", "app_create", "bootstrap"
-_KIND_STEPS = {"asa": (ASSET_CREATE,), "arc3": (ASSET_CREATE,), "arc200": (APP_CREATE, BOOTSTRAP),
-               "arc1400": (APP_CREATE, BOOTSTRAP)}
-_CONTRACT = {"arc200": "arc200", "arc1400": "arc1400"}
+ASSET_CREATE, APP_CREATE, BOOTSTRAP = ALGORAND_STEP_ASSET_CREATE, ALGORAND_STEP_APP_CREATE, ALGORAND_STEP_BOOTSTRAP
 
 
-def standard_kind(standard: str) -> str:
-    """asa / arc3 / arc200 / arc1400 for an Algorand standard slug."""
-    for kind in ("arc1400", "arc200", "arc3", "asa"):
-        if standard.startswith(kind + "-"):
-            return kind
-    raise ValueError(f"{standard!r} is not an Algorand token standard")
+def algorand_standard(standard: str) -> Standard:
+    """The standards-table row of an Algorand standard slug (ValueError for anything else)."""
+    spec = STANDARDS.get(standard)
+    if spec is None or not (spec.is_asset or spec.is_app):
+        raise ValueError(f"{standard!r} is not an Algorand token standard")
+    return spec
+
+
+def _app_contract(standard: str) -> str:
+    spec = algorand_standard(standard)
+    if spec.contract is None:
+        raise ValueError(f"{standard!r} deploys no application")
+    return spec.contract
 
 
 def deployment_steps(standard: str) -> tuple[str, ...]:
-    """The on-chain steps of a standard, in order. ARC-3 pins its metadata (`tokens.chains.arc3`)
-    before its one step; ARC-200/1400 need the app id of `app_create` to build `bootstrap`."""
-    return _KIND_STEPS[standard_kind(standard)]
+    """The on-chain steps of a standard, in order (from the standards table). ARC-3 pins its metadata
+    (`tokens.chains.arc3`) before its one step; ARC-200/1400 need the app id of `app_create` to build
+    `bootstrap`."""
+    return algorand_standard(standard).steps
 
 
 # ------------------------------------------------------------------------------- validation
@@ -121,10 +131,11 @@ def asset_params_check(*, params: dict[str, Any], standard: str | None = None, s
     total = _int(params.get("total"))
     if total is None or not 1 <= total <= UINT64_MAX:
         errors.setdefault("total", []).append(f"Total must be between 1 and {UINT64_MAX}.")
-    if standard and not errors.get("total") and not errors.get("decimals"):
-        if standard.endswith("-nft") and (total, decimals) != (1, 0):
+    spec = algorand_standard(standard) if standard else None
+    if spec is not None and not errors.get("total") and not errors.get("decimals"):
+        if spec.unique and (total, decimals) != (1, 0):
             errors.setdefault("total", []).append("An NFT has total 1 and decimals 0.")
-        if standard.endswith("-fnft") and (decimals == 0 or total != 10**decimals):  # type: ignore[operator]
+        if spec.fractional and (decimals == 0 or total != 10**decimals):  # type: ignore[operator]
             errors.setdefault("total", []).append("A fractional NFT has total 10^k with decimals k >= 1.")
     roles = {}
     for role in ("manager", "reserve", "freeze", "clawback"):
@@ -150,13 +161,13 @@ def arc200_params_check(*, params: dict[str, Any], standard: str, sender: str) -
     supply = _int(params.get("initial_supply"))
     if supply is None or not 0 <= supply <= UINT256_MAX:
         errors["initial_supply"] = ["The initial supply must be an unsigned 256-bit integer."]
-    cap = 0 if standard.endswith("-preminted") else _int(params.get("cap", 0))
+    cap = _int(params.get("cap", 0)) if algorand_standard(standard).mintable else 0
     if cap is None or not 0 <= cap <= UINT256_MAX or (cap and supply is not None and cap < supply):
         errors["cap"] = ["The cap must be at least the initial supply."]
     receiver = _address(params.get("receiver") or sender, "receiver", errors)
     _raise(errors)
     return {"name": name.decode(), "symbol": symbol.decode(), "decimals": decimals, "total_supply": supply,
-            "receiver": receiver, "cap": cap}
+            "initial_supply": supply, "receiver": receiver, "cap": cap}
 
 
 # -------------------------------------------------------------------------------- builders
@@ -174,7 +185,7 @@ def build_asset_create(*, sp: transaction.SuggestedParams, sender: str, params: 
 def build_app_create(*, sp: transaction.SuggestedParams, sender: str, standard: str,
                      lease: bytes | None = None) -> transaction.ApplicationCreateTxn:
     """Bare NoOp create of the standard's contract from the committed artifacts (schemas from ARC-56)."""
-    art = load_artifact(_CONTRACT[standard_kind(standard)])
+    art = load_artifact(_app_contract(standard))
     return transaction.ApplicationCreateTxn(
         sender, sp, transaction.OnComplete.NoOpOC, art["approval"], art["clear"],
         transaction.StateSchema(art["global_ints"], art["global_bytes"]),
@@ -183,8 +194,8 @@ def build_app_create(*, sp: transaction.SuggestedParams, sender: str, standard: 
 
 
 def abi_method(standard_or_contract: str, name: str) -> abi.Method:
-    """An ABI method of the ARC-200 / ARC-1400 contract (by standard slug or "arc200"/"arc1400")."""
-    contract = _CONTRACT.get(standard_or_contract) or _CONTRACT[standard_kind(standard_or_contract)]
+    """An ABI method of the ARC-200 / ARC-1400 contract (by standard slug or contract name)."""
+    contract = _app_contract(standard_or_contract) if standard_or_contract in STANDARDS else standard_or_contract
     for spec in load_artifact(contract)["arc56"]["methods"]:
         if spec["name"] == name:
             return abi.Method.undictify(spec)
@@ -226,7 +237,7 @@ def build_app_call(*, sp: transaction.SuggestedParams, sender: str, app_id: int,
 
 def bootstrap_funding(standard: str) -> int:
     """microAlgos the bootstrap group pays to the app account: its minimum balance after bootstrap."""
-    return ARC1400_BOOTSTRAP_MIN_BALANCE if standard_kind(standard) == "arc1400" else ARC200_BOOTSTRAP_MIN_BALANCE
+    return algorand_standard(standard).bootstrap_min_balance
 
 
 def build_bootstrap_group(*, sp: transaction.SuggestedParams, sender: str, app_id: int, standard: str,
@@ -234,13 +245,14 @@ def build_bootstrap_group(*, sp: transaction.SuggestedParams, sender: str, app_i
                           ) -> list[transaction.Transaction]:
     """[payment sender -> app account (its minimum balance), bootstrap(...)] as one atomic group."""
     p = arc200_params_check(params=params, standard=standard, sender=sender)
+    spec = algorand_standard(standard)
     boxes = [balance_box(p["receiver"])]
-    if standard_kind(standard) == "arc1400":
+    if spec.whitelist:
         boxes.append(whitelist_box(p["receiver"]))
     pay = transaction.PaymentTxn(sender, sp, get_application_address(app_id), bootstrap_funding(standard),
                                  lease=leases[0])
     call = build_app_call(sp=sp, sender=sender, app_id=app_id, standard=standard, method="bootstrap",
-                          args=[p["name"], p["symbol"], p["decimals"], p["total_supply"], p["receiver"], p["cap"]],
+                          args=[p[name] for name in spec.chain_args],
                           boxes=boxes, lease=leases[1])
     return transaction.assign_group_id([pay, call])
 
@@ -296,7 +308,7 @@ def step_cost(*, standard: str, step: str, fee: int = MIN_FEE) -> int:
     if step == ASSET_CREATE:
         return ASSET_MIN_BALANCE + fee
     if step == APP_CREATE:
-        art = load_artifact(_CONTRACT[standard_kind(standard)])
+        art = load_artifact(_app_contract(standard))
         return app_min_balance(global_ints=art["global_ints"], global_bytes=art["global_bytes"],
                                extra_pages=art["extra_pages"]) + fee
     if step == BOOTSTRAP:

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from biatec.core.errors import ValidationFailed
+from tokens.standards import STANDARDS
 
 from .ipfs import MAX_SINGLE_BLOCK_BYTES, ipfs_add, raw_cid
 
 ARC3_SUFFIX = "#arc3"
+ARC3_GENERIC_ASSET_NAME = "arc3"  # ARC-3: an asset named exactly "arc3" takes its name from the metadata
 MAX_URL_BYTES = 96
 MAX_ASSET_NAME_BYTES = 32
 _STRING_FIELDS = ("name", "description", "image", "image_mimetype", "external_url", "external_url_mimetype",
@@ -58,7 +60,7 @@ def _truncate_utf8(text: str, limit: int) -> str:
 
 
 def arc3_validate_metadata(*, metadata: Any, asset_name: str, decimals: int, total: int,
-                           standard: str | None = None) -> dict[str, Any]:
+                           standard: str | None = None, unit_name: str | None = None) -> dict[str, Any]:
     """Check the metadata JSON against ARC-3 and the asset; return the normalised copy that is pinned.
 
     * field types of the ARC-3 JSON schema (strings, `properties`/`localization` objects,
@@ -103,14 +105,20 @@ def arc3_validate_metadata(*, metadata: Any, asset_name: str, decimals: int, tot
     base_name = asset_name.removesuffix("@arc3")
     if "name" in doc:
         meta_name = doc["name"]
-        if asset_name != "arc3" and base_name not in (meta_name, _truncate_utf8(meta_name, MAX_ASSET_NAME_BYTES)):
+        matches = base_name in (meta_name, _truncate_utf8(meta_name, MAX_ASSET_NAME_BYTES))
+        if asset_name != ARC3_GENERIC_ASSET_NAME and not matches:
             raise _fail("metadata.name", "'name' must match the asset name.")
-    elif asset_name != "arc3":
+    elif asset_name != ARC3_GENERIC_ASSET_NAME:
         doc["name"] = base_name
 
-    if standard and standard.endswith("-nft") and (total, decimals) != (1, 0):
+    for key in ("unitName", "unit_name"):  # not in ARC-3's schema; when a document carries it, it must agree
+        if key in doc and unit_name is not None and doc[key] != unit_name:
+            raise _fail(f"metadata.{key}", f"'{key}' must equal the asset's unit name ({unit_name}).")
+
+    spec = STANDARDS.get(standard) if standard else None
+    if spec is not None and spec.unique and (total, decimals) != (1, 0):
         raise _fail("total", "An ARC-3 NFT has total 1 and decimals 0.")
-    if standard and standard.endswith("-fnft") and (decimals < 1 or total != 10**decimals):
+    if spec is not None and spec.fractional and (decimals < 1 or total != 10**decimals):
         raise _fail("total", "An ARC-3 fractional NFT has total 10^k with decimals k >= 1.")
     return doc
 
@@ -128,7 +136,7 @@ def arc3_prepare(*, standard: str, params: dict[str, Any]) -> Arc3Document:
     """Validate and compute everything locally (no network): bytes, SHA-256, CIDv1 raw, URL."""
     metadata = arc3_validate_metadata(metadata=params.get("metadata"), asset_name=str(params.get("name", "")),
                                       decimals=int(params.get("decimals", 0)), total=int(params.get("total", 0)),
-                                      standard=standard)
+                                      standard=standard, unit_name=params.get("unit_name"))
     content = arc3_canonical_bytes(metadata)
     if len(content) > MAX_SINGLE_BLOCK_BYTES:
         raise _fail("metadata", f"Metadata above {MAX_SINGLE_BLOCK_BYTES} bytes is not supported.")
@@ -138,6 +146,22 @@ def arc3_prepare(*, standard: str, params: dict[str, Any]) -> Arc3Document:
         raise _fail("url", f"The ARC-3 URL is longer than {MAX_URL_BYTES} bytes.")
     return Arc3Document(metadata=metadata, content=content, metadata_hash=hashlib.sha256(content).digest(),
                         cid=cid, url=url)
+
+
+def arc3_request_check(*, standard: str, params: dict[str, Any]) -> Arc3Document:
+    """Everything about an ARC-3 request that needs no network, at POST: the metadata document against
+    the asset (`arc3_prepare`), and a supplied `url` / `metadata_hash` against the computed ones."""
+    document = arc3_prepare(standard=standard, params=params)
+    url = params.get("url") or ""
+    if url and not url.endswith(ARC3_SUFFIX):
+        raise _fail("url", f"An ARC-3 URL ends with {ARC3_SUFFIX}.")
+    if url and url != document.url:
+        raise _fail("url", f"The metadata is pinned at {document.url}; omit url or give exactly that.")
+    supplied_hash = params.get("metadata_hash")
+    if supplied_hash and supplied_hash != document.metadata_hash_b64:
+        raise _fail("metadata_hash", "The metadata hash must be the SHA-256 of the canonical metadata "
+                                     f"({document.metadata_hash_b64}); omit it to have it computed.")
+    return document
 
 
 def arc3_pin(*, document: Arc3Document) -> str:

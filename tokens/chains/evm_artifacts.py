@@ -11,14 +11,16 @@ from eth_abi import encode as abi_encode
 from eth_utils import is_address, keccak, to_checksum_address
 
 from biatec.core.errors import ValidationFailed
+from tokens.networks import EVM
+from tokens.standards import STANDARDS
 
 from .evm_rpc import register_custom_errors
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "contracts" / "evm" / "artifacts"
 STANDARD_CONTRACTS: dict[str, str] = {
-    "erc20-mintable": "BiatecTokenMintable",
-    "erc20-preminted": "BiatecTokenPreminted",
+    slug: spec.contract for slug, spec in STANDARDS.items() if spec.family == EVM and spec.contract
 }
+"""EVM standard slug -> contract artifact name, read from the standards table."""
 
 
 @dataclass(frozen=True)
@@ -107,24 +109,29 @@ def _text(params: dict[str, Any], key: str) -> str:
     return value
 
 
+_ARGUMENTS: dict[str, Any] = {
+    "name": lambda params, sender: _text(params, "name"),
+    "symbol": lambda params, sender: _text(params, "symbol"),
+    "decimals": lambda params, sender: _uint(params, "decimals", bits=8),
+    "initial_supply": lambda params, sender: _uint(params, "initial_supply", default=params.get("total_supply", 0)),
+    "cap": lambda params, sender: _uint(params, "cap"),
+    "receiver": lambda params, sender: _address(params, "receiver", sender),
+    "owner": lambda params, sender: _address(params, "owner", sender),
+}
+"""How each request field of a standard's `chain_args` becomes a constructor argument."""
+
+
 def constructor_args(*, standard: str, params: dict[str, Any], sender: str) -> list[Any]:
-    """Constructor arguments in ABI order; `receiver` and `owner` default to the sender."""
-    name, symbol = _text(params, "name"), _text(params, "symbol")
-    decimals = _uint(params, "decimals", bits=8)
-    receiver = _address(params, "receiver", sender)
-    if standard == "erc20-mintable":
-        initial_supply = _uint(params, "initial_supply", default=0)
-        cap = _uint(params, "cap")
-        if cap == 0:
-            raise _invalid("cap", "The cap must be greater than zero.")
-        if initial_supply > cap:
-            raise _invalid("initial_supply", "The initial supply cannot exceed the cap.")
-        return [name, symbol, decimals, initial_supply, receiver, cap, _address(params, "owner", sender)]
-    if standard == "erc20-preminted":
-        supply = _uint(params, "total_supply", default=params.get("initial_supply"))
-        return [name, symbol, decimals, supply, receiver]
+    """Constructor arguments in ABI order (the standard's `chain_args` in the standards table);
+    `receiver` and `owner` default to the sender."""
     load_artifact(standard)  # raises UNSUPPORTED_STANDARD
-    raise AssertionError("unreachable")
+    values = {name: _ARGUMENTS[name](params, sender) for name in STANDARDS[standard].chain_args}
+    if "cap" in values:
+        if values["cap"] == 0:
+            raise _invalid("cap", "The cap must be greater than zero.")
+        if values.get("initial_supply", 0) > values["cap"]:
+            raise _invalid("initial_supply", "The initial supply cannot exceed the cap.")
+    return list(values.values())
 
 
 

@@ -24,12 +24,11 @@ ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 ALIASES: dict[str, str] = {
     "arc200": "Arc200Token",
     "arc200_token": "Arc200Token",
-    "arc200-mintable": "Arc200Token",
-    "arc200-preminted": "Arc200Token",
     "arc1400": "Arc1400SecurityToken",
     "arc1400_security_token": "Arc1400SecurityToken",
-    "arc1400-mintable": "Arc1400SecurityToken",
 }
+"""Short contract names. Which standard deploys which contract is in the standards table
+(`tokens.standards`, `Standard.contract`), not here."""
 
 ACCOUNT_MIN_BALANCE = 100_000
 """Minimum balance of any account (an application account included), microAlgo."""
