@@ -29,6 +29,7 @@ def stack(tmp_path_factory) -> Iterator[EmbeddedStack]:  # noqa: ANN001
         "WEBHOOKS_RETRY_JITTER": "0",
         "DEPLOYMENT_SWEEP_GRACE_SECONDS": str(SWEEP_GRACE_SECONDS),
         "DEPLOYMENT_SWEEP_INTERVAL_SECONDS": "1",
+        "SQLITE_BUSY_TIMEOUT_SECONDS": "2",  # so that the locked-database test waits 2 s, not 20
     })
     try:
         stack.wait_ready()
@@ -82,7 +83,7 @@ def test_webhook_failing_twice_is_delivered_on_the_third_attempt_after_the_backo
             assert deployment.status_code == 202, deployment.text
             deployment_id = deployment.json()["id"]
             # Delivered on the third attempt, each retry after the configured delay (no jitter here).
-            assert wait_for(lambda: len(receiver.requests) >= 3, timeout=90), (receiver.requests, stack.output()[-3000:])
+            assert wait_for(lambda: len(receiver.requests) >= 3, timeout=90), stack.output()[-3000:]
             time.sleep(RETRY_DELAY_SECONDS + 1)  # a fourth attempt would come by now
             assert len(receiver.requests) == 3
             (t1, h1, b1), (t2, h2, b2), (t3, h3, b3) = receiver.requests
@@ -125,6 +126,32 @@ def test_deployment_whose_worker_message_was_dropped_is_picked_up_by_the_sweep(s
         detail = client.get(f"/api/v1/token/deployments/{deployment_id}", headers=headers).json()
         assert detail["results"].get("contract_address")
     assert "sweep re-queued deployments" in stack.output()
+
+
+def test_locked_database_answers_503_database_busy_and_writes_nothing(stack) -> None:
+    """Another process holds SQLite's write lock past the busy timeout: the create answers 503
+    DATABASE_BUSY with Retry-After, leaves no deployment and no idempotency record, and the same
+    request with the same Idempotency-Key succeeds once the lock is free."""
+    import sqlite3
+
+    with stack.client() as client:
+        headers = {**stack.register(client), "Idempotency-Key": "locked-1"}
+        holder = sqlite3.connect(stack.var_dir / "biatec.sqlite3", timeout=30, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, held for longer than the 2 s timeout
+        try:
+            refused = client.post("/api/v1/token/erc20-mintable/create", json=erc20_body("Locked"), headers=headers)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["code"] == "DATABASE_BUSY"
+        assert refused.headers["Retry-After"] == "1"
+        assert stack.sql("SELECT count(*) FROM deployments_deployment WHERE idempotency_key = 'locked-1'") == [(0,)]
+        assert stack.sql("SELECT count(*) FROM deployments_idempotencyrecord WHERE key = 'locked-1'") == [(0,)]
+        retried = client.post("/api/v1/token/erc20-mintable/create", json=erc20_body("Locked"), headers=headers)
+        assert retried.status_code == 202, retried.text
+        assert "Idempotent-Replayed" not in retried.headers
+        assert stack.sql("SELECT count(*) FROM deployments_deployment WHERE idempotency_key = 'locked-1'") == [(1,)]
 
 
 def test_makefile_run_target_runs_this_command_line() -> None:
