@@ -25,6 +25,7 @@ from rest_framework.throttling import BaseThrottle
 
 from .client import client_ip, client_source
 from .models import normalize_email
+from .services import refresh_claims_verified
 
 THROTTLE_CACHE_ALIAS = "throttle"
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -104,8 +105,6 @@ def by_refresh_owner(request: Request) -> str | None:
     raw = _body_field(request, "refresh")
     if raw is None:
         return None
-    from .services import refresh_claims_verified
-
     claims = refresh_claims_verified(raw)
     return str(claims["user_id"]) if claims else None
 

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import EncryptedSecret, Organization, User
+from accounts.throttles import window_consume
 from biatec.core.actors import actor_of
 from biatec.core.errors import Conflict, ValidationFailed
 
@@ -244,8 +245,6 @@ def _blocking_predecessor(delivery: WebhookDelivery) -> bool:
 def _organization_cap_resume_at(delivery: WebhookDelivery, now: datetime) -> datetime | None:
     """Count one attempt against the organization's WEBHOOKS_MAX_DELIVERIES_PER_MINUTE (a window
     in the shared throttle cache). None: go ahead; else when the next window opens."""
-    from accounts.throttles import window_consume
-
     cap = int(settings.WEBHOOKS_MAX_DELIVERIES_PER_MINUTE)
     if cap <= 0:
         return None
