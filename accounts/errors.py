@@ -30,3 +30,12 @@ class InvalidToken(ApplicationError):
     code = "NOT_AUTHENTICATED"
     http_status = 401
     default_message = "The token is invalid or expired."
+
+
+class RateLimiterUnavailable(ApplicationError):
+    """The throttle counters (Redis) cannot be reached: refuse rather than let requests through
+    uncounted."""
+
+    code = "RATE_LIMITER_UNAVAILABLE"
+    http_status = 503
+    default_message = "The service is temporarily unavailable; try again shortly."

@@ -13,17 +13,20 @@ account's budget (the per-account rates are set above the per-source ones for th
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.cache import caches
+from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from .client import client_ip, client_source
+from .errors import RateLimiterUnavailable
 from .models import normalize_email
 from .services import refresh_claims_verified
 
@@ -44,8 +47,9 @@ def throttle_cache() -> Any:
 
 
 def _digest(value: str) -> str:
-    # Keys carry no e-mail or address in clear (Redis is not where personal data should sit).
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
+    # Keys carry no e-mail or address in clear, nor a plain hash of one (an IPv4 address or a known
+    # e-mail would be found again by hashing candidates): a keyed hash.
+    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def window_consume(key: str, *, limit: int, period: int, now: float | None = None) -> float | None:
@@ -123,7 +127,10 @@ class ChainedRateThrottle(BaseThrottle):
             ident = ident_of(request)
             if ident is None:
                 continue
-            wait = rate_limit_consume(scope, ident)
+            try:
+                wait = rate_limit_consume(scope, ident)
+            except RedisError:  # fail closed: an uncounted request could be the millionth guess
+                raise RateLimiterUnavailable() from None
             if wait is not None:
                 self._wait = wait
                 return False

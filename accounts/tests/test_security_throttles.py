@@ -8,6 +8,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from accounts.tests.throttling import throttle_keys, throttle_sandbox  # noqa: F401 - fixture
 from conftest import DEFAULT_PASSWORD, register
 
@@ -107,3 +108,12 @@ def test_change_password_is_limited(throttle_sandbox):  # noqa: F811
     codes = [client.post("/api/v1/auth/change-password", attempt, format="json").status_code for _ in range(2)]
     assert codes == [401, 401]
     _assert_throttled(client.post("/api/v1/auth/change-password", attempt, format="json"))
+
+
+def test_without_the_throttle_store_requests_are_refused_not_let_through(settings):
+    settings.CACHES = {**settings.CACHES, "throttle": {**settings.CACHES["throttle"],
+                                                       "LOCATION": "redis://127.0.0.1:1/0"}}
+    body = {"email": "no.limiter@example.com", "password": DEFAULT_PASSWORD}
+    response = _post("/api/v1/auth/register", body)
+    assert response.status_code == 503 and response.json()["code"] == "RATE_LIMITER_UNAVAILABLE"
+    assert not User.objects.filter(email="no.limiter@example.com").exists()
