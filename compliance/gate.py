@@ -1,6 +1,7 @@
 """The issuance gate: the organization's policy and the MiCA evaluation of a token request, evaluated
-before a deployment is queued (`deployments.services.deployment_create`) and by the pre-flight
-endpoint (`POST /api/v1/compliance/evaluate`), which therefore give the same answer."""
+before a deployment is queued (`compliance.issuance.compliance_gate_check`, registered as an
+issuance gate of `deployments`) and by the pre-flight endpoint (`POST /api/v1/compliance/evaluate`),
+which therefore give the same answer. No writes here."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -133,25 +134,4 @@ def compliance_decide(*, organization: Any, standard: str, network: str, request
                         standard=standard, network=network)
 
 
-def compliance_gate_check(*, organization: Any, standard: str, network: str, request: dict[str, Any],
-                          compliance_metadata: dict[str, Any] | None) -> dict[str, Any]:
-    """Raises COMPLIANCE_VIOLATION (422, failing rules in `details`) when the organization's policy
-    forbids the request; otherwise returns the facts recorded on the deployment's first history row.
-    No policy: nothing is forbidden (the profile, when given, is still validated and evaluated).
-
-    The refusal rolls back the caller's transaction, so it is queued for recording after the rollback
-    (`compliance.refusals`)."""
-    decision = compliance_decide(organization=organization, standard=standard, network=network, request=request,
-                                 compliance_metadata=compliance_metadata)
-    if not decision.allowed:
-        from .refusals import refusal_defer
-
-        refusal_defer(organization_id=organization.pk, decision=decision)
-        raise ComplianceViolation(
-            "The organization's issuance policy does not allow this token: " + ", ".join(decision.failing_rules)
-            + ".", details=decision.error_details())
-    return {"compliance": decision.facts()}
-
-
-__all__ = ["COMPLIANT", "ComplianceViolation", "GateDecision", "compliance_decide", "compliance_gate_check",
-           "policy_violations"]
+__all__ = ["COMPLIANT", "ComplianceViolation", "GateDecision", "compliance_decide", "policy_violations"]

@@ -17,6 +17,8 @@ from django.http import HttpRequest, HttpResponse
 
 from biatec.core.actors import ANONYMOUS, actor_of
 
+from .services import compliance_decision_record
+
 logger = logging.getLogger(__name__)
 
 _pending: ContextVar[list[tuple[Any, Any]] | None] = ContextVar("compliance_pending_refusals", default=None)
@@ -35,8 +37,6 @@ def refusals_flush(*, actor: str) -> int:
     pending = _pending.get()
     if not pending:
         return 0
-    from .services import compliance_decision_record
-
     recorded = 0
     while pending:
         organization_id, decision = pending.pop(0)

@@ -27,6 +27,7 @@ from tokens.networks import get_network
 
 from .adapters import SignedTx, adapter_for
 from .models import ACTIVE_STATUSES, Deployment, DeploymentStatus, DeploymentTransaction, TransactionStatus
+from .queueing import deployment_enqueue
 from .services import SYSTEM_ACTOR, deployment_retry, deployment_transition
 
 logger = logging.getLogger(__name__)
@@ -291,12 +292,10 @@ def _run_later_step(deployment: Deployment, adapter: Any, step: str) -> float | 
 def deployments_sweep() -> list[str]:
     """Re-queue deployments in a non-terminal state whose next action is overdue (a worker died,
     the broker lost a message). Returns their ids."""
-    from .tasks import task_for_status
-
     overdue = Deployment.objects.filter(status__in=ACTIVE, next_action_at__lt=timezone.now())
     ids = []
     for deployment_id, status in overdue.values_list("pk", "status"):
-        task_for_status(status).delay(str(deployment_id))
+        deployment_enqueue(deployment_id, status=status)
         ids.append(str(deployment_id))
     if ids:
         logger.info("sweep re-queued deployments", extra={"count": len(ids)})

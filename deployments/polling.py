@@ -1,21 +1,23 @@
 """Batched confirmation polling (docs/decisions/0013-batched-receipt-polling.md): one node query serves every deployment
 waiting on a chain, instead of one receipt query per deployment per poll.
 
-Beat runs `deployments_poll_pending` every DEPLOYMENT_POLL_SECONDS. For each EVM network it sends one
-JSON-RPC batch of `eth_getTransactionReceipt` for every broadcast creation transaction of a `pending`
-deployment and wakes (queues) only the deployments whose receipt arrived. Their own fallback poll
-(DEPLOYMENT_PENDING_FALLBACK_SECONDS) stays as a safety net. Algorand has no batch lookup in algod
-and confirms within a round or two, so its deployments keep their own polling.
+Beat runs `deployments_poll_pending` every DEPLOYMENT_POLL_SECONDS. For each network whose adapter
+has the `BatchPolling` capability (EVM: one JSON-RPC batch of `eth_getTransactionReceipt`) it asks
+once about every broadcast creation transaction of a `pending` deployment and wakes (queues) only the
+deployments whose transaction was mined. Their own fallback poll (DEPLOYMENT_PENDING_FALLBACK_SECONDS)
+stays as a safety net. Algorand has no batch lookup in algod and confirms within a round or two, so
+its deployments keep their own polling.
 """
 from __future__ import annotations
 
 import logging
 
 from biatec.core.errors import ChainUnavailable
-from tokens.chains import evm
-from tokens.networks import EVM, Network, all_networks
+from tokens.networks import Network, all_networks
 
+from .adapters import BatchPolling, adapter_for_family
 from .models import DeploymentStatus, DeploymentTransaction, TransactionStatus
+from .queueing import deployment_enqueue
 
 logger = logging.getLogger(__name__)
 BATCH_LIMIT = 500
@@ -30,27 +32,36 @@ def _waiting(network: Network) -> dict[str, str]:
     return {tx_id: str(deployment_id) for tx_id, deployment_id in rows}
 
 
+def _batch_poller(network: Network) -> BatchPolling | None:
+    adapter = adapter_for_family(network.family)
+    return adapter if isinstance(adapter, BatchPolling) else None
+
+
+def batch_polled(network: Network) -> bool:
+    """Whether beat's batched poll wakes the pending deployments of `network`."""
+    return _batch_poller(network) is not None
+
+
 def pending_poll(*, network: Network) -> list[str]:
-    """Ids of the deployments on `network` whose transaction now has a receipt (one batch query)."""
-    waiting = _waiting(network)
-    if not waiting:
+    """Ids of the deployments on `network` whose transaction was mined (one batch query)."""
+    poller = _batch_poller(network)
+    waiting = _waiting(network) if poller is not None else {}
+    if poller is None or not waiting:
         return []
     try:
-        receipts = evm.get_receipts(network=network, tx_hashes=list(waiting))
+        mined = poller.poll_batch(network=network, tx_ids=list(waiting))
     except ChainUnavailable:
         logger.warning("batched receipt poll failed", extra={"network": network.slug, "waiting": len(waiting)})
         return []
-    return sorted({waiting[tx_hash] for tx_hash, receipt in receipts.items() if receipt is not None})
+    return sorted({waiting[tx_id] for tx_id in mined if tx_id in waiting})
 
 
 def deployments_poll_pending() -> list[str]:
-    """Poll every available EVM network once and queue the deployments that can move on."""
-    from .tasks import deployment_confirm_task
-
+    """Poll every available network with batched polling once; queue the deployments that can move on."""
     ready: list[str] = []
     for network in all_networks():
-        if network.family == EVM and network.available:
+        if network.available and batch_polled(network):
             ready += pending_poll(network=network)
     for deployment_id in ready:
-        deployment_confirm_task.delay(deployment_id)
+        deployment_enqueue(deployment_id, status=DeploymentStatus.PENDING)
     return ready

@@ -22,7 +22,9 @@ from tokens.networks import InvalidNetwork, get_available_network
 from tokens.standards import STANDARDS
 
 from .errors import NotRetryable, UnsupportedStandard
+from .issuance_gates import issuance_gates_check
 from .models import ACTIVE_STATUSES, Deployment, DeploymentEvent, DeploymentStatus
+from .queueing import deployment_enqueue
 from .state_machine import check_transition
 
 logger = logging.getLogger(__name__)
@@ -147,10 +149,8 @@ def deployment_create(
     No chain call, no key derivation: the request path stays fast."""
     organization = _organization_for_issuing(user)
     request = deployment_request_validate(standard=standard, payload=payload)
-    from compliance.gate import compliance_gate_check
-
-    compliance = compliance_gate_check(organization=organization, standard=standard, network=request["network"],
-                                       request=request, compliance_metadata=compliance_metadata)
+    compliance = issuance_gates_check(organization=organization, standard=standard, network=request["network"],
+                                      request=request, compliance_metadata=compliance_metadata)
     deployment = Deployment.objects.create(
         organization=organization, creator=user, standard=standard, network=request["network"], request=request,
         compliance_metadata=compliance_metadata, correlation_id=get_correlation_id() or "",
@@ -171,10 +171,8 @@ def _enqueue_submit(deployment_id: Any) -> None:
     """Queue the first task of a committed deployment. Never raises: the deployment exists, so the
     request that created it answers 202 whatever happens here (broker down, or the inline task
     failing in eager mode); its `next_action_at` deadline makes the sweep queue it again."""
-    from .tasks import deployment_submit_task
-
     try:
-        deployment_submit_task.delay(str(deployment_id))
+        deployment_enqueue(deployment_id, status=DeploymentStatus.QUEUED)
     except Exception:
         logger.exception("could not queue the deployment; the sweep will", extra={"deployment_id": str(deployment_id)})
 

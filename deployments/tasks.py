@@ -11,11 +11,13 @@ import time
 from celery import shared_task
 from django.conf import settings
 
-from tokens.networks import EVM, get_network
+from tokens.networks import get_network
 
+from .idempotency import idempotency_records_purge
 from .models import Deployment, DeploymentStatus
 from .pipeline import deployment_advance, deployments_sweep
-from .polling import deployments_poll_pending
+from .polling import batch_polled, deployments_poll_pending
+from .queueing import deployment_enqueue
 
 # Inline (eager) mode has no broker to hold a countdown: wait in-process, bounded.
 EAGER_MAX_WAIT_SECONDS = 120.0
@@ -31,11 +33,10 @@ def _run(deployment_id: str) -> None:
             jitter = random.uniform(0, min(1.0, delay * 0.2))  # noqa: S311 - scheduling jitter, not crypto
             row = Deployment.objects.filter(pk=deployment_id).values_list("status", "network").first()
             status, network = row if row else (None, None)
-            task = task_for_status(status)
-            if status == DeploymentStatus.PENDING and network and get_network(network).family == EVM:
+            if status == DeploymentStatus.PENDING and network and batch_polled(get_network(network)):
                 # The batched poller wakes it as soon as its receipt exists; this is the safety net.
                 delay = max(delay, settings.DEPLOYMENT_PENDING_FALLBACK_SECONDS)
-            task.apply_async(args=[deployment_id], countdown=delay + jitter)
+            deployment_enqueue(deployment_id, status=status, countdown=delay + jitter)
             return
         if time.monotonic() + delay > deadline:
             return  # the sweep (or the demo's polling) takes it from here
@@ -52,12 +53,6 @@ def deployment_confirm_task(deployment_id: str) -> None:
     _run(deployment_id)
 
 
-def task_for_status(status: str | None):  # noqa: ANN201 - a Celery task
-    """`submit` until the transaction is broadcast, `confirm` after (both run the same steps)."""
-    return deployment_submit_task if status in (DeploymentStatus.QUEUED, DeploymentStatus.SUBMITTED) \
-        else deployment_confirm_task
-
-
 @shared_task(ignore_result=True)
 def deployments_sweep_task() -> int:
     return len(deployments_sweep())
@@ -70,6 +65,4 @@ def deployments_poll_pending_task() -> int:
 
 @shared_task(ignore_result=True)
 def idempotency_purge_task() -> int:
-    from .idempotency import idempotency_records_purge
-
     return idempotency_records_purge()

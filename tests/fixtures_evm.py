@@ -3,7 +3,7 @@
 `anvil_node` is one node per test session for chain id 31337, registered as the `evm-local` network
 (`settings.CHAIN_NODES["evm-local"]`) for as long as it runs. Its chain outlives each test's database
 rollback: addresses derived from the same e-mail/password keep their on-chain nonces, so tests seed
-nonce sequences from the chain (`tokens.nonces.nonce_sequence_ensure`) rather than assume 0.
+nonce sequences from the chain (`tokens.chains.evm_nonces.nonce_sequence_ensure`) rather than assume 0.
 
 `anvil_factory` starts extra, function-scoped nodes (node-down tests, several chains at once).
 """

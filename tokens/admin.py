@@ -1,4 +1,4 @@
-"""Back office for the tokens app. Nonce sequences are read-only here: only `tokens.nonces` services
+"""Back office for the tokens app. Nonce sequences are read-only here: only `tokens.chains.evm_nonces` services
 change them (an edited counter would make the platform sign a duplicate or leave a gap)."""
 from __future__ import annotations
 

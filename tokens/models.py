@@ -9,7 +9,7 @@ from biatec.core.models import BaseModel
 class EvmNonceSequence(BaseModel):
     """The next nonce the platform will sign with, per (chain id, sending address).
 
-    Advanced only by `tokens.nonces.nonce_reserve` under `select_for_update`, so concurrent workers
+    Advanced only by `tokens.chains.evm_nonces.nonce_reserve` under `select_for_update`, so concurrent workers
     signing for the same account never share or skip a nonce; `nonce_reconcile` repairs it against the
     node's pending transaction count.
     """

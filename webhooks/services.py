@@ -15,6 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -42,19 +43,19 @@ from .signing import secret_generate, secret_seal, webhook_signer
 logger = logging.getLogger(__name__)
 
 LEASE_MARGIN_SECONDS = 30.0
+DELIVERY_TASK = "webhooks.tasks.webhook_delivery_task"
 UPDATABLE_FIELDS = ("url", "event_types", "networks", "standards", "is_active", "description")
 
 
 # --- dispatch -----------------------------------------------------------------------------------
 
 def delivery_dispatch(delivery_id: Any, *, countdown: float | None = None) -> None:
-    """Queue the attempt task. Never raises: a lost dispatch is found again by the sweep."""
-    from .tasks import webhook_delivery_task
-
+    """Queue the attempt task. Never raises: a lost dispatch is found again by the sweep. The task is
+    named, not imported (`webhooks.tasks` imports this module; `WebhooksConfig.ready` registers it)."""
     if settings.CELERY_TASK_ALWAYS_EAGER and countdown:
         return  # inline mode has no broker to hold a countdown; the sweep sends it when due
     try:
-        webhook_delivery_task.apply_async(args=[str(delivery_id)], countdown=countdown)
+        current_app.tasks[DELIVERY_TASK].apply_async(args=[str(delivery_id)], countdown=countdown)
     except Exception:  # broker down, or an eager task failing: the row stays undelivered for the sweep
         logger.exception("webhook dispatch failed", extra={"delivery_id": str(delivery_id)})
 

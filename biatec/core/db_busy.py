@@ -20,7 +20,7 @@ from django.db import OperationalError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from .errors import ApplicationError
+from .errors import ApplicationError, error_body
 
 RETRY_AFTER_SECONDS = 1
 # sqlite3's messages for SQLITE_BUSY / SQLITE_LOCKED.
@@ -53,8 +53,6 @@ def is_database_busy(exc: BaseException | None) -> bool:
 
 
 def database_busy_response() -> JsonResponse:
-    from .exception_handler import error_body
-
     error = DatabaseBusy()
     response = JsonResponse(error_body(error.code, error.message, error.details), status=error.http_status)
     for name, value in error.headers.items():

@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .correlation import get_correlation_id
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The error envelope of every `/api/` answer."""
+    return {"code": code, "message": message, "details": details or {}, "correlation_id": get_correlation_id()}
+
 
 class ApplicationError(Exception):
     """A failure a client can act on: stable `code`, human `message`, structured `details`."""

@@ -13,9 +13,10 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from .correlation import get_correlation_id
 from .db_busy import DatabaseBusy, is_database_busy
-from .errors import ApplicationError, RequestTooLarge
+from .errors import ApplicationError, RequestTooLarge, error_body
+
+__all__ = ["application_exception_handler", "error_body"]
 
 logger = logging.getLogger("biatec.errors")
 
@@ -31,10 +32,6 @@ _DRF_CODES: list[tuple[type[Exception], str]] = [
     (drf.NotAcceptable, "NOT_ACCEPTABLE"),
     (drf.Throttled, "RATE_LIMITED"),
 ]
-
-
-def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"code": code, "message": message, "details": details or {}, "correlation_id": get_correlation_id()}
 
 
 def _drf_message(exc: drf.APIException) -> str:

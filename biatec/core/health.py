@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
@@ -34,10 +35,8 @@ def _check_migrations() -> str | None:
 def _check_broker() -> str | None:
     if not getattr(settings, "HEALTH_CHECK_BROKER", False):
         return None
-    from biatec.celery import app
-
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:  # the project's app (biatec.celery)
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         return f"broker unreachable: {type(exc).__name__}"

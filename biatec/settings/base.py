@@ -230,6 +230,9 @@ def _chain_nodes() -> dict[str, dict[str, str]]:
 
 
 CHAIN_NODES = _chain_nodes()
+# The faucet that funds accounts on local networks: a dotted path (tokens/chains/faucet.py). Empty,
+# the default, means none: nothing is ever funded from a faucet. local.py and test.py name devchain's.
+LOCAL_FAUCET = env("LOCAL_FAUCET", default="")
 CHAIN_CONFIRMATIONS: dict[str, int] = env.dict("CHAIN_CONFIRMATIONS", cast={"value": int}, default={})
 IPFS_API_URL = env("IPFS_API_URL", default="")
 IPFS_API_AUTH = env("IPFS_API_AUTH", default="")

@@ -55,3 +55,5 @@ LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], **{
 # Local development: webhook receivers may be plain http on this machine or the LAN.
 WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=True)
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=True)
+# Accounts on local networks are funded by devchain's faucet (tokens/chains/faucet.py).
+LOCAL_FAUCET = env("LOCAL_FAUCET", default="devchain.faucet.fund")

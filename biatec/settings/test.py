@@ -20,3 +20,5 @@ DATABASES["default"]["TEST"] = {  # noqa: F405
 # Webhook receivers in tests are loopback http servers.
 WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=True)
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=True)
+# Accounts on local networks are funded by devchain's faucet (tokens/chains/faucet.py).
+LOCAL_FAUCET = env("LOCAL_FAUCET", default="devchain.faucet.fund")

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from tokens.networks import Network
 
 from ..models import Deployment, DeploymentTransaction
 
@@ -56,3 +58,12 @@ class ChainAdapter(Protocol):
 
     def read_back(self, deployment: Deployment) -> dict[str, Any]:
         """Read the token from the chain; raise TransactionFailed when it does not match the request."""
+
+
+@runtime_checkable
+class BatchPolling(Protocol):
+    """Optional capability: one node query tells which of many broadcast transactions were mined
+    (docs/decisions/0013-batched-receipt-polling.md). Families without it poll per deployment."""
+
+    def poll_batch(self, *, network: Network, tx_ids: list[str]) -> set[str]:
+        """The ids among `tx_ids` that now have a receipt; raises ChainUnavailable."""

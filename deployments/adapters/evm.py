@@ -6,7 +6,7 @@ from typing import Any
 from biatec.core.errors import ChainUnavailable, TransactionFailed
 from tokens.chains import evm
 from tokens.chains.evm_reads import pending_nonce, read_erc20
-from tokens.networks import get_network
+from tokens.networks import Network, get_network
 from tokens.standards import STANDARDS
 
 from ..models import Deployment, DeploymentTransaction
@@ -16,6 +16,11 @@ from .base import SignedTx, TxState
 class EvmAdapter:
     def steps(self, deployment: Deployment) -> list[str]:
         return list(STANDARDS[deployment.standard].steps)
+
+    def poll_batch(self, *, network: Network, tx_ids: list[str]) -> set[str]:
+        """Batched receipt polling: which of `tx_ids` have a receipt, in one JSON-RPC batch."""
+        receipts = evm.get_receipts(network=network, tx_hashes=tx_ids)
+        return {tx_id for tx_id, receipt in receipts.items() if receipt is not None}
 
     def prepare(self, deployment: Deployment, step: str) -> list[SignedTx]:
         network = get_network(deployment.network)

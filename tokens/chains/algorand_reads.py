@@ -23,6 +23,7 @@ from tokens.networks import Network
 
 from .algorand_build import balance_box, whitelist_box
 from .algorand_node import _timeout, algod_client, node_errors, resolve_network
+from .faucet import faucet_fund, local_faucet
 
 
 def _not_found_or_unavailable(net: Network, exc: AlgodHTTPError, what: str) -> Exception:
@@ -55,7 +56,8 @@ def ensure_funded(*, network: Network | str, address: str, needed_microalgos: in
     """Make sure `address` holds its current minimum balance plus `needed_microalgos` (fees, the
     minimum-balance increase and payments of the next step(s): see `step_cost`/`deployment_cost`).
 
-    On a local network the devnet's dispenser tops up the shortfall; elsewhere a shortfall raises
+    On a local network the local faucet (`LOCAL_FAUCET`, the devnet's dispenser) tops up the shortfall;
+    elsewhere (or with no faucet configured) a shortfall raises
     `InsufficientFunds` with details `address`, `needed_microalgos` (the balance required),
     `balance_microalgos`, `shortfall_microalgos`, `min_balance_microalgos`. Returns the balance.
     """
@@ -66,18 +68,17 @@ def ensure_funded(*, network: Network | str, address: str, needed_microalgos: in
     shortfall = required - balance
     if shortfall <= 0:
         return balance
-    if not net.is_local:
+    faucet = local_faucet(net)
+    if faucet is None:
         raise InsufficientFunds(
             f"Account {address} needs {required} microAlgos on {net.name} and holds {balance}.",
             details={"address": address, "network": net.slug, "needed_microalgos": required,
                      "balance_microalgos": balance, "shortfall_microalgos": shortfall,
                      "min_balance_microalgos": min_balance})
-    from devchain.algod import DevnetError, fund  # local networks only: never imported in production paths
-
     try:
-        fund(net.node_url, address, shortfall, token=net.node_token or None)
-    except DevnetError as exc:
-        raise ChainUnavailable(f"The local dispenser could not fund {address}: {exc.message}",
+        faucet_fund(faucet, network=net, address=address, amount=shortfall)
+    except ValueError as exc:
+        raise ChainUnavailable(f"The local dispenser could not fund {address}: {exc}",
                                details={"network": net.slug, "address": address}) from None
     except OSError as exc:
         raise ChainUnavailable(f"The local dispenser is unreachable: {exc}", details={"network": net.slug}) from None

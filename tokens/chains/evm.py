@@ -40,6 +40,7 @@ from .evm_artifacts import (
     encode_function_call,
     load_artifact,
 )
+from .evm_nonces import nonce_reserve, nonce_sequence_ensure
 from .evm_reads import ensure_funded, get_balance, pending_nonce, read_erc20
 from .evm_rpc import (
     classify_errors,
@@ -255,8 +256,6 @@ def deploy_transaction_prepare(
     transaction that also stores the result, a failure anywhere rolls the nonce back (no gap), and
     the sequence's row lock keeps other workers of the same account waiting until that commit.
     """
-    from tokens.nonces import nonce_reserve, nonce_sequence_ensure
-
     _require_evm(network)
     sender = evm_account_ensure(user=user, chain_id=int(network.chain_id)).address
     draft = build_deploy_transaction(network=network, standard=standard, params=params, sender=sender, nonce=0)

@@ -1,4 +1,4 @@
-"""Balances, nonces, the local dev faucet and the read-back of deployed ERC-20 contracts."""
+"""Balances, nonces, funding on local networks (the injected faucet) and the read-back of deployed ERC-20 contracts."""
 from __future__ import annotations
 
 from typing import Any
@@ -19,6 +19,7 @@ from .evm_rpc import (
     rpc,
     rpc_batch_responses,
 )
+from .faucet import faucet_fund, local_faucet
 
 # On local chains the faucet adds this much on top of a shortfall, so a burst of deployments from
 # one account does not need one faucet transfer each.
@@ -37,23 +38,22 @@ def pending_nonce(*, network: Network, address: str) -> int:
 def ensure_funded(*, network: Network, address: str, needed_wei: int) -> int:
     """Make sure `address` holds at least `needed_wei`; answer its balance.
 
-    On local networks the dev faucet (devchain, loopback only) tops up the shortfall plus a buffer;
-    elsewhere a shortfall raises `InsufficientFunds` with needed, balance and address in `details`.
+    On local networks the local faucet (`LOCAL_FAUCET`, `tokens.chains.faucet`) tops up the shortfall
+    plus a buffer; elsewhere a shortfall raises `InsufficientFunds` with needed, balance and address in
+    `details`.
     """
     address = to_checksum_address(address)
     balance = get_balance(network=network, address=address)
     if balance >= needed_wei:
         return balance
-    if not network.is_local:
+    faucet = local_faucet(network)
+    if faucet is None:
         raise insufficient_funds_error(network, address=address, needed_wei=needed_wei, balance_wei=balance)
-    # Imported here and only here: the faucet key lives in devchain and must never reach public chains.
-    from devchain.anvil import AnvilError, fund
-
     amount = needed_wei - balance + LOCAL_FUNDING_BUFFER_WEI
     with classify_errors(network, "fund"):
         try:
-            fund(str(network.node_url), address, amount)
-        except AnvilError:
+            faucet_fund(faucet, network=network, address=address, amount=amount)
+        except ValueError:
             raise ChainUnavailable(
                 f"The dev faucet could not fund {address} on {network.name}.",
                 details={"network": network.slug, "reason": "faucet_failed", "address": address},

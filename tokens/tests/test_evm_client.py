@@ -20,9 +20,9 @@ from conftest import DEFAULT_PASSWORD
 from devchain.anvil import fund
 from tokens.chains import evm
 from tokens.chains.evm import NonceAlreadyUsed, SignedEvmTransaction
+from tokens.chains.evm_nonces import nonce_reserve, nonce_sequence_ensure
 from tokens.models import EvmNonceSequence
 from tokens.networks import EVM, Network, NetworkUnavailable
-from tokens.nonces import nonce_reserve, nonce_sequence_ensure
 
 pytestmark = pytest.mark.chain
 

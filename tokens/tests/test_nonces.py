@@ -11,9 +11,9 @@ from accounts.models import User
 from accounts.services import user_register
 from conftest import DEFAULT_PASSWORD
 from tokens.chains import evm
+from tokens.chains.evm_nonces import nonce_reconcile, nonce_reserve, nonce_sequence_ensure
 from tokens.models import EvmNonceSequence
 from tokens.networks import Network
-from tokens.nonces import nonce_reconcile, nonce_reserve, nonce_sequence_ensure
 from tokens.selectors import nonce_sequence_get
 
 ADDRESS = "0x1111111111111111111111111111111111111111"

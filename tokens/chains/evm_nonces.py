@@ -18,6 +18,8 @@ from eth_utils import to_checksum_address
 from tokens.models import EvmNonceSequence
 from tokens.networks import Network
 
+from .evm_reads import pending_nonce
+
 
 @dataclass(frozen=True)
 class NonceReconciliation:
@@ -62,8 +64,6 @@ def nonce_reserve(*, chain_id: int, address: str) -> int:
 
 def nonce_sequence_ensure(*, network: Network, address: str) -> None:
     """Create the sequence of `address` seeded with the chain's pending count, unless it exists."""
-    from tokens.chains.evm import pending_nonce
-
     address = to_checksum_address(address)
     chain_id = int(network.chain_id or 0)
     if EvmNonceSequence.objects.filter(chain_id=chain_id, address=address).exists():
@@ -89,8 +89,6 @@ def nonce_reconcile(*, network: Network, address: str, allow_lower: bool = True)
 
     The node is asked while the row is locked, so no reservation of this address interleaves.
     """
-    from tokens.chains.evm import pending_nonce
-
     address = to_checksum_address(address)
     chain_id = int(network.chain_id or 0)
     sequence = _locked_sequence(chain_id=chain_id, address=address)
