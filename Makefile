@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run dev demo test test-fast lint worker beat contracts contracts-check migrate clean
+.PHONY: install run dev demo test test-fast lint audit secret-scan worker beat contracts contracts-check migrate clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -46,6 +46,15 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# Known vulnerabilities of the pinned Python packages (pip-audit) and of the production npm
+# packages (npm audit --omit=dev). A finding fails; unreachable advisories are said in one line.
+audit: install
+	$(BIN)/python scripts/audit_dependencies.py
+
+# Secret scan of the tracked files (detect-secrets) against the audited .secrets.baseline.
+secret-scan: install
+	bash scripts/scan_for_secrets.sh
 
 worker: install
 	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-biatec.settings.production} $(BIN)/celery -A biatec worker -l INFO
