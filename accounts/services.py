@@ -199,6 +199,17 @@ def login_unlock(*, email: str, actor: User | None = None) -> None:
                               details={"by": str(actor.pk) if actor else None})
 
 
+def login_throttles_purge(*, idle_hours: int | None = None, now: datetime | None = None) -> int:
+    """Delete the (e-mail, source) counters idle for `idle_hours` (default
+    LOGIN_THROTTLE_IDLE_HOURS) and not locked now: the table stays small whatever an attacker
+    sends, and old failures stop counting. Returns how many rows went."""
+    now = now or timezone.now()
+    idle_hours = settings.LOGIN_THROTTLE_IDLE_HOURS if idle_hours is None else idle_hours
+    idle = LoginThrottle.objects.filter(updated_at__lt=now - timedelta(hours=idle_hours))
+    deleted, _ = idle.exclude(locked_until__gt=now).delete()
+    return deleted
+
+
 @transaction.atomic
 def refresh_tokens_revoke_all(*, user: User) -> int:
     """Blacklist every outstanding refresh token and void issued access tokens."""

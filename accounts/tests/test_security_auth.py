@@ -167,3 +167,20 @@ def test_refusing_an_existing_email_performs_the_derivation_of_a_sign_up(monkeyp
                                 format="json")
     assert response.status_code == 409 and response.json()["code"] == "USER_ALREADY_EXISTS"
     assert calls == ["taken2@example.com"]
+
+
+def test_idle_counters_are_purged_but_live_locks_stay():
+    from django.core.management import call_command
+
+    register(APIClient(), "purge.target@example.com")
+    start = timezone.now()
+    with time_machine.travel(start - timedelta(hours=settings.LOGIN_THROTTLE_IDLE_HOURS + 1), tick=False):
+        _login("purge.target@example.com", WRONG, "192.0.2.1")  # one old failure, long idle
+    with time_machine.travel(start, tick=False):
+        for _ in range(settings.LOGIN_LOCKOUT_THRESHOLD):
+            _login("purge.target@example.com", WRONG, "192.0.2.2")  # locked now
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        call_command("purge_login_throttles")  # the idle one goes
+        call_command("purge_login_throttles", idle_hours=0)  # a locked one stays, idle or not
+    assert list(LoginThrottle.objects.filter(email="purge.target@example.com")
+                .values_list("source", flat=True)) == ["192.0.2.2"]

@@ -185,6 +185,8 @@ LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
 # Each further lock of the same (e-mail, source) doubles, up to this many minutes.
 LOGIN_LOCKOUT_MAX_MINUTES = env.int("LOGIN_LOCKOUT_MAX_MINUTES", default=1440)
+# `manage.py purge_login_throttles` deletes counters idle this long (and not locked).
+LOGIN_THROTTLE_IDLE_HOURS = env.int("LOGIN_THROTTLE_IDLE_HOURS", default=24)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
