@@ -30,6 +30,7 @@ def stack(tmp_path_factory) -> Iterator[EmbeddedStack]:  # noqa: ANN001
         "DEPLOYMENT_SWEEP_GRACE_SECONDS": str(SWEEP_GRACE_SECONDS),
         "DEPLOYMENT_SWEEP_INTERVAL_SECONDS": "1",
         "SQLITE_BUSY_TIMEOUT_SECONDS": "2",  # so that the locked-database test waits 2 s, not 20
+        "THROTTLE_AUTH_REGISTER": "1000/hour",
     })
     try:
         stack.wait_ready()
