@@ -1,8 +1,9 @@
 """Defect: one unauthenticated request with a JSON body nested 100,000 deep (200 KB) killed the server
 process (SIGSEGV in the C JSON decoder, because py_ecc had raised the recursion limit to 100000).
 
-Against a real server process (`manage.py runserver --noreload`, test settings, this test's database):
-the body answers 400 VALIDATION_ERROR, and the same process is still alive and answers /health/live."""
+Against real server processes (`manage.py runserver --noreload`, and gunicorn with one sync worker as
+in production; test settings, this test's database): the body answers 400 VALIDATION_ERROR, and the
+same process (for gunicorn: the same worker, not a replacement) is still alive and answers /health/live."""
 from __future__ import annotations
 
 import os
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from django.db import connection
 
@@ -34,13 +36,25 @@ def _database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def start_server(root: Path, database_url: str) -> tuple[subprocess.Popen, str]:
+def _command(kind: str, port: int) -> list[str]:
+    if kind == "gunicorn":
+        return [str(Path(sys.executable).with_name("gunicorn")), "biatec.wsgi:application", "--bind",
+                f"127.0.0.1:{port}", "--workers", "1", "--graceful-timeout", "5"]
+    return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+
+
+def serving_pids(process: subprocess.Popen) -> set[int]:
+    """The process and its children (gunicorn's worker): a replaced worker has a new pid."""
+    parent = psutil.Process(process.pid)
+    return {parent.pid, *(child.pid for child in parent.children(recursive=True))}
+
+
+def start_server(root: Path, database_url: str, kind: str = "runserver") -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "biatec.settings.test", "DATABASE_URL": database_url,
            "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                               cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(_command(kind, port), cwd=root, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:
@@ -64,9 +78,9 @@ def _stop(process: subprocess.Popen) -> str:
     return process.stdout.read().decode(errors="replace") if process.stdout else ""
 
 
-@pytest.fixture
-def server(db) -> Iterator[tuple[subprocess.Popen, str]]:
-    process, base = start_server(ROOT, _database_url())
+@pytest.fixture(params=["runserver", "gunicorn"])
+def server(db, request) -> Iterator[tuple[subprocess.Popen, str]]:
+    process, base = start_server(ROOT, _database_url(), request.param)
     try:
         yield process, base
     finally:
@@ -76,6 +90,7 @@ def server(db) -> Iterator[tuple[subprocess.Popen, str]]:
 @pytest.mark.slow
 def test_deeply_nested_json_answers_400_and_the_server_survives(server):
     process, base = server
+    pids = serving_pids(process)
     body = b"[" * DEPTH + b"]" * DEPTH
     try:
         response = httpx.post(f"{base}/api/v1/auth/register", content=body,
@@ -96,3 +111,4 @@ def test_deeply_nested_json_answers_400_and_the_server_survives(server):
     live = httpx.get(f"{base}/health/live", timeout=10)
     assert live.status_code == 200 and live.json() == {"status": "ok"}
     assert process.poll() is None
+    assert serving_pids(process) == pids, "a worker process died and was replaced"
