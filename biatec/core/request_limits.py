@@ -12,8 +12,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from .errors import RequestTooLarge
-from .exception_handler import error_body
+from .errors import RequestTooLarge, error_body
 
 
 def too_large_response() -> JsonResponse:
