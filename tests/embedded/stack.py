@@ -45,6 +45,7 @@ class EmbeddedStack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_INHERITED)}
         env.update({"BIATEC_VAR_DIR": str(var_dir), "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
                     **(extra_env or {})})
+        self.env = env
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(run_command(self.port), cwd=ROOT, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

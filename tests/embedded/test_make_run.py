@@ -155,6 +155,17 @@ def test_locked_database_answers_503_database_busy_and_writes_nothing(stack) -> 
         assert stack.sql("SELECT count(*) FROM deployments_deployment WHERE idempotency_key = 'locked-1'") == [(1,)]
 
 
+def test_second_make_run_on_the_same_var_dir_refuses_and_leaves_the_first_running(stack) -> None:
+    from .stack import free_port, run_command
+
+    second = subprocess.run(run_command(free_port()), cwd=ROOT, env=stack.env, capture_output=True, text=True,
+                            timeout=120)
+    assert second.returncode != 0
+    assert "another instance is running" in second.stdout + second.stderr
+    with stack.client() as client:
+        assert client.get("/health/ready").json()["status"] == "ok"
+
+
 def test_makefile_run_target_runs_this_command_line() -> None:
     """The other tests start `make run` by the command line of `stack.run_command`: the Makefile's."""
     from .stack import run_command
