@@ -8,6 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from biatec.core.schema import results_of
+from biatec.core.serializers import StrictSerializer
+
 from . import selectors, services, throttles
 from .client import client_ip
 
@@ -31,7 +34,7 @@ class RegisterApi(APIView):
     authentication_classes: list = []
     throttle_classes = [throttles.RegisterRateThrottle]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
 
@@ -56,7 +59,7 @@ class LoginApi(APIView):
     authentication_classes: list = []
     throttle_classes = [throttles.LoginRateThrottle]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
 
@@ -73,7 +76,7 @@ class RefreshApi(APIView):
     authentication_classes: list = []
     throttle_classes = [throttles.RefreshRateThrottle]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         refresh = serializers.CharField()
 
     @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer})
@@ -86,7 +89,7 @@ class RefreshApi(APIView):
 class LogoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         refresh = serializers.CharField()
 
     @extend_schema(request=InputSerializer, responses={204: None})
@@ -97,13 +100,38 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class ProfileOrganizationSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class EvmNetworkAddressSerializer(serializers.Serializer):
+    network = serializers.CharField()
+    chain_id = serializers.IntegerField()
+    address = serializers.CharField(allow_null=True, help_text="Null only until the key is derived (seconds "
+                                                               "after sign-up).")
+    available = serializers.BooleanField(help_text="Whether this platform has a node for the network.")
+
+
 class ProfileOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.EmailField()
-    organization = serializers.DictField(allow_null=True)
+    organization = ProfileOrganizationSerializer(allow_null=True)
     role = serializers.CharField(allow_null=True)
     algorand_address = serializers.CharField(allow_null=True)
-    evm_addresses = serializers.DictField(child=serializers.CharField())
+    evm_addresses = serializers.DictField(child=serializers.CharField(), help_text="chain id -> address")
+    evm_networks = EvmNetworkAddressSerializer(many=True, help_text="Every EVM network of the registry.")
+
+
+class AccountAddressSerializer(serializers.Serializer):
+    network = serializers.CharField()
+    family = serializers.ChoiceField(choices=["evm", "algorand"])
+    chain_id = serializers.IntegerField(allow_null=True)
+    address = serializers.CharField(allow_null=True)
+    available = serializers.BooleanField(help_text="Whether this platform has a node for the network.")
+    balance = serializers.CharField(allow_null=True, help_text="Base units, as a decimal string.")
+    unit = serializers.ChoiceField(choices=["wei", "microalgo"])
+    balance_error = serializers.CharField(allow_null=True)
 
 
 class ProfileApi(APIView):
@@ -118,7 +146,7 @@ class ChangePasswordApi(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [throttles.PasswordChangeRateThrottle]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         current_password = serializers.CharField(max_length=256, trim_whitespace=False)
         new_password = serializers.CharField(max_length=256, trim_whitespace=False)
 
@@ -134,7 +162,7 @@ class ChangePasswordApi(APIView):
 class AddressesApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: serializers.ListSerializer(child=serializers.DictField())})
+    @extend_schema(responses={200: results_of("AccountAddressList", AccountAddressSerializer(many=True))})
     def get(self, request: Request) -> Response:
         return Response({"results": selectors.account_addresses(user=request.user)})
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from biatec.core.errors import NotFound
-from tokens.networks import ALGORAND, EVM, all_networks
+from biatec.core.errors import ApplicationError, NotFound
+from tokens.chains import algorand_reads, evm_reads
+from tokens.networks import ALGORAND, EVM, Network, all_networks
 
 from .models import EvmAccount, Membership, Organization, User
 
@@ -32,6 +31,14 @@ def evm_addresses(*, user: User) -> dict[str, str]:
     return {str(a.chain_id): a.address for a in EvmAccount.objects.filter(user=user).order_by("chain_id")}
 
 
+def evm_networks(*, user: User) -> list[dict[str, Any]]:
+    """The user's address on every EVM network of the registry, configured here or not (the address is
+    a function of the key and the chain id only); `available` says whether this platform has a node."""
+    by_chain = {a.chain_id: a.address for a in EvmAccount.objects.filter(user=user)}
+    return [{"network": n.slug, "chain_id": n.chain_id, "address": by_chain.get(n.chain_id),
+             "available": n.available} for n in all_networks() if n.family == EVM]
+
+
 def user_profile(*, user: User) -> dict[str, Any]:
     membership = membership_primary(user=user)
     return {
@@ -43,21 +50,15 @@ def user_profile(*, user: User) -> dict[str, Any]:
         "role": membership.role if membership else None,
         "algorand_address": user.algorand_address or None,
         "evm_addresses": evm_addresses(user=user),
+        "evm_networks": evm_networks(user=user),
     }
 
 
-def _algorand_balance(url: str, token: str, address: str) -> int:
-    response = httpx.get(f"{url.rstrip('/')}/v2/accounts/{address}", headers={"X-Algo-API-Token": token},
-                         timeout=2.0)
-    response.raise_for_status()
-    return int(response.json()["amount"])
-
-
-def _evm_balance(url: str, address: str) -> int:
-    response = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance",
-                                     "params": [address, "latest"]}, timeout=2.0)
-    response.raise_for_status()
-    return int(response.json()["result"], 16)
+def _balance(network: Network, address: str) -> int:
+    """The address's balance in base units, read through the chain clients (`tokens.chains`)."""
+    if network.family == ALGORAND:
+        return algorand_reads.get_balance(network=network, address=address)
+    return evm_reads.get_balance(network=network, address=address)
 
 
 def account_addresses(*, user: User) -> list[dict[str, Any]]:
@@ -68,8 +69,8 @@ def account_addresses(*, user: User) -> list[dict[str, Any]]:
         address = user.algorand_address or None if network.family == ALGORAND else by_chain.get(network.chain_id)
         row: dict[str, Any] = {
             "network": network.slug, "family": network.family, "chain_id": network.chain_id,
-            "address": address, "balance": None, "unit": "microalgo" if network.family == ALGORAND else "wei",
-            "balance_error": None,
+            "address": address, "available": network.available, "balance": None,
+            "unit": "microalgo" if network.family == ALGORAND else "wei", "balance_error": None,
         }
         if address is None:
             row["balance_error"] = "address not derived yet" if network.family == EVM else "no chain account"
@@ -77,11 +78,8 @@ def account_addresses(*, user: User) -> list[dict[str, Any]]:
             row["balance_error"] = "network unavailable"
         else:
             try:
-                row["balance"] = str(
-                    _algorand_balance(network.node_url, network.node_token, address)
-                    if network.family == ALGORAND else _evm_balance(network.node_url, address)
-                )
-            except (httpx.HTTPError, KeyError, ValueError) as exc:
-                row["balance_error"] = f"node unreachable: {type(exc).__name__}"
+                row["balance"] = str(_balance(network, address))
+            except ApplicationError as exc:  # CHAIN_UNAVAILABLE, NETWORK_UNAVAILABLE, ...
+                row["balance_error"] = f"node unreachable: {exc.code}"
         rows.append(row)
     return rows

@@ -1,9 +1,9 @@
 """Root URLs: API v1 per app, health, metrics, OpenAPI, admin."""
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from biatec.core import health, metrics
+from biatec.core import health, metrics, views
 
 handler404 = "biatec.core.views.not_found"
 handler500 = "biatec.core.views.internal_error"
@@ -26,5 +26,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include(api_v1)),
+    # Anything else under /api/ is the JSON 404 in every settings module: with DEBUG on, Django would
+    # answer an unmatched URL with its HTML debug page instead of `handler404`.
+    re_path(r"^api/", views.not_found, name="api-not-found"),
     path("admin/", admin.site.urls),
 ]

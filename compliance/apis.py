@@ -22,9 +22,11 @@ from accounts.throttles import ComplianceEvaluateRateThrottle
 from biatec.audit.chain import audit_entry_row
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import ValidationFailed
+from biatec.core.schema import cursor_parameters
+from biatec.core.serializers import body_empty_check
 from deployments.selectors import deployment_get
 
-from . import selectors, services
+from . import api_schemas, selectors, services
 from .attestation import attestation_key_ensure, attestation_key_public
 from .gate import policy_snapshot
 from .models import Attestation, IssuancePolicy
@@ -86,11 +88,12 @@ class ComplianceEvaluateApi(APIView):
 
     permission_classes = [IsAuthenticated]
     throttle_classes = [ComplianceEvaluateRateThrottle]
+    error_statuses = (403, 404)
 
     class InputSerializer(serializers.Serializer):
         standard = serializers.CharField(max_length=32)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=api_schemas.evaluate_request(), responses={200: api_schemas.EvaluationSerializer})
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
             raise ValidationFailed("The body must be a JSON object.")
@@ -120,6 +123,7 @@ class AuditLogApi(APIView):
     `format`: paginated JSON; `format=json|csv`: the whole filtered export (audited)."""
 
     permission_classes = [IsAuthenticated]
+    error_statuses = (403, 404)
     renderer_classes = EXPORT_RENDERERS
 
     class FilterSerializer(serializers.Serializer):
@@ -133,7 +137,9 @@ class AuditLogApi(APIView):
         until = DateOrDateTimeField(required=False, help_text="Query parameter `to` (a date includes its day).")
         format = serializers.ChoiceField(choices=["json", "csv"], required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[FilterSerializer, *cursor_parameters(), OpenApiParameter("from", str),
+                               OpenApiParameter("to", str)],
+                   responses={200: api_schemas.AuditLogPageSerializer, (200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request) -> Any:
         params = request.query_params.dict()
         for public, internal in (("from", "since"), ("to", "until")):
@@ -172,6 +178,7 @@ class ComplianceReportApi(APIView):
     standard, MiCA results and refused policy violations of the organization in [from, to)."""
 
     permission_classes = [IsAuthenticated]
+    error_statuses = (403, 404)
     renderer_classes = EXPORT_RENDERERS
 
     class FilterSerializer(serializers.Serializer):
@@ -179,7 +186,7 @@ class ComplianceReportApi(APIView):
         format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
 
     @extend_schema(parameters=[FilterSerializer, OpenApiParameter("from", str), OpenApiParameter("to", str)],
-                   responses={200: OpenApiTypes.OBJECT})
+                   responses={200: api_schemas.ComplianceReportSerializer, (200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request) -> Any:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -217,18 +224,20 @@ class AttestationIssueApi(APIView):
     deployment (201); `GET` lists its attestations."""
 
     permission_classes = [IsAuthenticated]
+    error_statuses = (403, 409)
 
-    @extend_schema(request=None, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={201: api_schemas.AttestationIssuedSerializer})
     def post(self, request: Request, deployment_id: str) -> Response:
         deployment = deployment_get(user=request.user, deployment_id=deployment_id)
         selectors.compliance_membership(user=request.user, organization_id=deployment.organization_id,
                                         roles=selectors.ATTEST_ROLES)
+        body_empty_check(request)  # after the lookup and the role: 404 / 403 first
         attestation = services.attestation_issue(deployment=deployment, actor=services.actor_of(request.user))
         key = attestation_key_ensure()
         return Response({**selectors.attestation_row(attestation), "public_key": attestation_key_public(key)},
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: api_schemas.AttestationListSerializer})
     def get(self, request: Request, deployment_id: str) -> Response:
         deployment = deployment_get(user=request.user, deployment_id=deployment_id)
         rows = Attestation.objects.filter(deployment=deployment).order_by("created_at", "id")
@@ -255,7 +264,7 @@ class AttestationKeyApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: api_schemas.AttestationKeySerializer})
     def get(self, request: Request) -> Response:
         return Response(attestation_key_public(attestation_key_ensure()))
 
@@ -264,8 +273,10 @@ class IssuancePolicyApi(APIView):
     """`GET /api/v1/compliance/policy`: the organization's issuance policy (edited in the admin)."""
 
     permission_classes = [IsAuthenticated]
+    error_statuses = (403, 404)
 
-    @extend_schema(parameters=[OpenApiParameter("organization", str)], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[OpenApiParameter("organization", OpenApiTypes.UUID)],
+                   responses={200: api_schemas.IssuancePolicySerializer})
     def get(self, request: Request) -> Response:
         membership = selectors.compliance_membership(user=request.user,
                                                      organization_id=request.query_params.get("organization"))

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from biatec.audit.canonical import canonical_json
 from biatec.core.errors import ValidationFailed
+from biatec.core.serializers import StrictSerializer
 
 from .countries import EU_MEMBER_STATES, ISO_3166_ALPHA2
 from .lei import lei_is_valid
@@ -34,7 +35,7 @@ class CountryField(serializers.CharField):
         return code
 
 
-class ComplianceProfileSerializer(serializers.Serializer):
+class ComplianceProfileSerializer(StrictSerializer):
     issuer_legal_name = serializers.CharField(max_length=200)
     issuer_lei = serializers.CharField(required=False, allow_blank=True, max_length=20,
                                        help_text="ISO 17442 Legal Entity Identifier (20 characters).")
@@ -59,13 +60,6 @@ class ComplianceProfileSerializer(serializers.Serializer):
     max_holders = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     transfer_restrictions = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     accredited_investors_only = serializers.BooleanField(default=False)
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
 
     def validate_issuer_lei(self, value: str) -> str:
         value = value.strip().upper()

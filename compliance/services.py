@@ -74,7 +74,7 @@ def compliance_decision_record(*, organization_id: Any, actor: str, source: str,
 def compliance_preflight(*, user: User, standard: str, payload: dict[str, Any],
                          compliance_metadata: dict[str, Any] | None) -> tuple[GateDecision, ComplianceDecision]:
     """The create endpoint's validation and gate, without deploying; the decision is recorded."""
-    from deployments.services import deployment_request_validate
+    from tokens.standards.validation import deployment_request_validate
 
     membership = compliance_membership(user=user)
     request = deployment_request_validate(standard=standard, payload=payload)

@@ -1,10 +1,14 @@
-"""Deployment endpoints: thin views over services and selectors."""
+"""Deployment endpoints: thin views over services and selectors.
+
+The create endpoint is one path per standard (`POST /api/v1/token/<slug>/create`), generated from the
+standards table, each with its own request schema: that is what a client generated from the OpenAPI
+schema needs to build a valid request. An unknown slug answers 404 `UNSUPPORTED_STANDARD`.
+"""
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -16,53 +20,30 @@ from accounts.permissions import HasWriteRole
 from biatec.core.api import CreatedAtCursorPagination
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import NotFound, ValidationFailed
+from biatec.core.schema import cursor_parameters, paginated
+from biatec.core.serializers import StrictSerializer, body_empty_check
+from compliance.profiles import ComplianceProfileSerializer
+from tokens.networks import NETWORKS
+from tokens.standards import STANDARDS, Standard
+from tokens.standards.validation import standard_require
 
 from . import selectors, services
 from .idempotency import StoredResponse, idempotent_call
-from .presenters import deployment_detail, deployment_summary, event_row
+from .models import DeploymentStatus
+from .presenters import (
+    DeploymentDetailSerializer,
+    DeploymentEventSerializer,
+    DeploymentSummarySerializer,
+    deployment_detail,
+    deployment_summary,
+    event_row,
+)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-
-class DeploymentErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    retryable = serializers.BooleanField()
-    details = serializers.JSONField()
-
-
-class DeploymentSummarySerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    status = serializers.CharField()
-    standard = serializers.CharField()
-    network = serializers.CharField()
-    correlation_id = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-
-class DeploymentDetailSerializer(DeploymentSummarySerializer):
-    organization_id = serializers.UUIDField()
-    creator_id = serializers.UUIDField()
-    request = serializers.JSONField()
-    compliance_metadata = serializers.JSONField(allow_null=True)
-    results = serializers.JSONField(help_text="tx_ids, contract_address / asset_id / app_id, block or round, "
-                                              "read-back values")
-    links = serializers.DictField(child=serializers.URLField())
-    error = DeploymentErrorSerializer(allow_null=True)
-    completed_at = serializers.DateTimeField(allow_null=True)
-
-
-class DeploymentEventSerializer(serializers.Serializer):
-    sequence = serializers.IntegerField()
-    from_status = serializers.CharField(allow_null=True)
-    to_status = serializers.CharField()
-    at = serializers.DateTimeField()
-    actor = serializers.CharField()
-    reason = serializers.CharField()
-    correlation_id = serializers.CharField()
-    facts = serializers.JSONField()
-
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+    description="1 to 255 characters. Repeating a request with the same key and body replays its answer "
+                "(header `Idempotent-Replayed: true`); another body answers 409 IDEMPOTENCY_KEY_MISMATCH.")
 
 HISTORY = inline_serializer("DeploymentHistory", {"results": DeploymentEventSerializer(many=True)})
 DETAILS = inline_serializer("DeploymentDetailList", {"results": DeploymentDetailSerializer(many=True)})
@@ -72,19 +53,28 @@ def _location(request: Request, deployment_id: str) -> str:
     return request.build_absolute_uri(f"/api/v1/token/deployments/{deployment_id}")
 
 
+def create_request_serializer(spec: Standard) -> type[serializers.Serializer]:
+    """The body of `POST /token/<slug>/create`: the standard's fields plus `compliance_metadata`."""
+    name = "".join(part.capitalize() for part in spec.slug.split("-")) + "CreateSerializer"
+    return type(name, (spec.serializer,), {
+        "__doc__": f"Create a token of standard `{spec.slug}`: {spec.title}.",
+        "__module__": __name__,
+        "compliance_metadata": ComplianceProfileSerializer(
+            required=False, allow_null=True,
+            help_text="Optional compliance profile (MiCA evaluation, issuance policies)."),
+    })
+
+
 class DeploymentCreateApi(APIView):
     """`POST /api/v1/token/{standard}/create` → 202 with the queued deployment."""
 
     permission_classes = [IsAuthenticated]
+    error_statuses = (402, 403, 409, 422, 503)
+    standard = ""  # set per standard by `create_view`
 
-    @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False)],
-        responses={202: DeploymentDetailSerializer},
-        description="Body: `network`, the standard's fields (see tokens/standards.py) and optional "
-                    "`compliance_metadata`.",
-    )
-    def post(self, request: Request, standard: str) -> Response:
+    def post(self, request: Request, standard: str | None = None) -> Response:
+        slug = standard or self.standard
+        standard_require(slug)
         if not isinstance(request.data, dict):
             raise ValidationFailed("The body must be a JSON object.")
         payload = dict(request.data)
@@ -93,7 +83,7 @@ class DeploymentCreateApi(APIView):
 
         def create() -> StoredResponse:
             deployment = services.deployment_create(
-                user=request.user, standard=standard, payload=payload, compliance_metadata=compliance_metadata,
+                user=request.user, standard=slug, payload=payload, compliance_metadata=compliance_metadata,
                 idempotency_key=key,
             )
             body = deployment_detail(deployment)
@@ -102,7 +92,7 @@ class DeploymentCreateApi(APIView):
         if key is None:
             result = create()
         else:
-            result = idempotent_call(user=request.user, endpoint=f"token/{standard}/create", key=key,
+            result = idempotent_call(user=request.user, endpoint=f"token/{slug}/create", key=key,
                                      body=request.data, handler=create)
         response = Response(result.body, status=result.status, headers=result.headers)
         if result.replayed:
@@ -110,20 +100,49 @@ class DeploymentCreateApi(APIView):
         return response
 
 
+def create_view(spec: Standard) -> Any:
+    """The create view of one standard, with its own request schema and operation id."""
+    networks = ", ".join(f"`{n.slug}`" for n in spec.networks())
+
+    def post(self: DeploymentCreateApi, request: Request, standard: str | None = None) -> Response:
+        return DeploymentCreateApi.post(self, request, standard)
+
+    documented = extend_schema(
+        operation_id=f"token_{spec.slug.replace('-', '_')}_create",
+        summary=f"Create {spec.slug}: {spec.title}",
+        description=f"Queues the deployment (202) and answers it with `Location`. Networks: {networks}. "
+                    "Everything that needs no chain transaction is checked now: a refused request "
+                    "creates nothing.",
+        tags=["token"],
+        request=create_request_serializer(spec),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: DeploymentDetailSerializer},
+    )(post)
+    name = f"{create_request_serializer(spec).__name__.removesuffix('Serializer')}Api"
+    view = type(name, (DeploymentCreateApi,), {"standard": spec.slug, "post": documented, "__module__": __name__,
+                                               "__doc__": f"Create a `{spec.slug}` token."})
+    return view.as_view()
+
+
+class UnknownStandardCreateApi(DeploymentCreateApi):
+    """Any other `<slug>/create`: 404 UNSUPPORTED_STANDARD (not an operation of the schema)."""
+
+    schema = None
+
+
 class DeploymentListApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class FilterSerializer(serializers.Serializer):
-        status = serializers.CharField(required=False)
-        standard = serializers.CharField(required=False)
-        network = serializers.CharField(required=False)
+        status = serializers.ChoiceField(choices=DeploymentStatus.choices, required=False)
+        standard = serializers.ChoiceField(choices=sorted(STANDARDS), required=False)
+        network = serializers.ChoiceField(choices=sorted(NETWORKS), required=False)
         correlation_id = serializers.CharField(required=False)
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: inline_serializer("DeploymentPage", {
-                       "next": serializers.URLField(allow_null=True), "previous": serializers.URLField(allow_null=True),
-                       "results": DeploymentSummarySerializer(many=True)})},
+    @extend_schema(parameters=[FilterSerializer, *cursor_parameters()],
+                   responses={200: paginated("DeploymentPage", DeploymentSummarySerializer(many=True))},
                    operation_id="token_deployments_list")
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -154,8 +173,9 @@ class DeploymentHistoryApi(APIView):
 
 class DeploymentCancelApi(APIView):
     permission_classes = [IsAuthenticated, HasWriteRole]  # viewers: 403 PERMISSION_DENIED
+    error_statuses = (409,)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         reason = serializers.CharField(max_length=500)
 
     @extend_schema(request=InputSerializer, responses={200: DeploymentDetailSerializer})
@@ -171,11 +191,13 @@ class DeploymentCancelApi(APIView):
 
 class DeploymentRetryApi(APIView):
     permission_classes = [IsAuthenticated, HasWriteRole]  # viewers: 403 PERMISSION_DENIED
+    error_statuses = (409,)
 
     @extend_schema(request=None, responses={202: DeploymentDetailSerializer})
     def post(self, request: Request, deployment_id: str) -> Response:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
         self.check_object_permissions(request, deployment)
+        body_empty_check(request)  # after the lookup: another organization's id stays a plain 404
         retried = services.deployment_retry(deployment=deployment, user=request.user)
         return Response(deployment_detail(retried), status=status.HTTP_202_ACCEPTED)
 

@@ -1,11 +1,36 @@
-"""JSON shapes of deployments shared by the API, webhooks and exports."""
+"""The JSON shapes of deployments, defined once: these serializers are both what the API, the webhooks
+and the exports send and what the OpenAPI schema documents (no second, hand-written definition)."""
 from __future__ import annotations
 
 from typing import Any
 
-from tokens.networks import NETWORKS
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
-from .models import Deployment, DeploymentEvent
+from biatec.core.serializers import IsoDateTimeField, JsonObjectField
+from tokens.networks import NETWORKS
+from tokens.standards import STANDARDS
+
+from .models import Deployment, DeploymentEvent, DeploymentStatus
+
+
+class DeploymentErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable code, e.g. INSUFFICIENT_FUNDS.")
+    message = serializers.CharField()
+    retryable = serializers.BooleanField(help_text="Whether POST .../retry can help.")
+    details = JsonObjectField()
+
+
+class DeploymentResultsSerializer(serializers.Serializer):
+    """What the chain answered. Other keys (block hash, gas used, the read-back `token`...) may follow."""
+
+    schema_additional_properties = True
+
+    tx_ids = serializers.ListField(child=serializers.CharField(), required=False)
+    contract_address = serializers.CharField(required=False, allow_null=True, help_text="EVM standards.")
+    asset_id = serializers.IntegerField(required=False, allow_null=True, help_text="ASA and ARC-3 standards.")
+    app_id = serializers.IntegerField(required=False, allow_null=True, help_text="ARC-200 and ARC-1400 standards.")
+    metadata_url = serializers.CharField(required=False, allow_null=True, help_text="ARC-3: ipfs://<cid>#arc3")
 
 
 def _links(deployment: Deployment) -> dict[str, str]:
@@ -23,44 +48,77 @@ def _links(deployment: Deployment) -> dict[str, str]:
     return links
 
 
+class DeploymentSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="pk")
+    status = serializers.ChoiceField(choices=DeploymentStatus.choices)
+    standard = serializers.ChoiceField(choices=sorted(STANDARDS))
+    network = serializers.ChoiceField(choices=sorted(NETWORKS))
+    correlation_id = serializers.CharField()
+    created_at = IsoDateTimeField()
+    updated_at = IsoDateTimeField()
+
+
+class DeploymentDetailSerializer(DeploymentSummarySerializer):
+    organization_id = serializers.UUIDField()
+    creator_id = serializers.UUIDField()
+    request = JsonObjectField(help_text="The validated request, with the defaults applied.")
+    compliance_metadata = JsonObjectField(allow_null=True)
+    results = serializers.SerializerMethodField(help_text="tx_ids, contract_address / asset_id / app_id, "
+                                                          "block or round, read-back values")
+    links = serializers.SerializerMethodField(help_text="Block explorer links (public networks).")
+    error = serializers.SerializerMethodField()
+    completed_at = IsoDateTimeField(allow_null=True)
+
+    @extend_schema_field(DeploymentResultsSerializer)
+    def get_results(self, deployment: Deployment) -> dict[str, Any]:
+        return deployment.results or {}
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "format": "uri"}})
+    def get_links(self, deployment: Deployment) -> dict[str, str]:
+        return _links(deployment)
+
+    @extend_schema_field(DeploymentErrorSerializer(allow_null=True))
+    def get_error(self, deployment: Deployment) -> dict[str, Any] | None:
+        if not deployment.error_code:
+            return None
+        return {"code": deployment.error_code, "message": deployment.error_message,
+                "retryable": deployment.error_retryable, "details": deployment.error_details}
+
+
+class DeploymentEventSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField(source="pk")
+    from_status = serializers.SerializerMethodField()
+    to_status = serializers.ChoiceField(choices=DeploymentStatus.choices)
+    at = IsoDateTimeField()
+    actor = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    correlation_id = serializers.CharField(allow_blank=True)
+    facts = JsonObjectField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=DeploymentStatus.choices, allow_null=True))
+    def get_from_status(self, event: DeploymentEvent) -> str | None:
+        return event.from_status or None
+
+
+def _plain(data: Any) -> Any:
+    """ReturnDict/OrderedDict -> dict, recursively (stored as JSON, compared in tests)."""
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_plain(value) for value in data]
+    return data
+
+
 def deployment_summary(deployment: Deployment) -> dict[str, Any]:
-    return {
-        "id": str(deployment.pk),
-        "status": deployment.status,
-        "standard": deployment.standard,
-        "network": deployment.network,
-        "correlation_id": deployment.correlation_id,
-        "created_at": deployment.created_at.isoformat(),
-        "updated_at": deployment.updated_at.isoformat(),
-    }
+    result: dict[str, Any] = _plain(DeploymentSummarySerializer(deployment).data)
+    return result
 
 
 def deployment_detail(deployment: Deployment) -> dict[str, Any]:
-    return {
-        **deployment_summary(deployment),
-        "organization_id": str(deployment.organization_id),
-        "creator_id": str(deployment.creator_id),
-        "request": deployment.request,
-        "compliance_metadata": deployment.compliance_metadata,
-        "results": deployment.results or {},
-        "links": _links(deployment),
-        "error": (
-            {"code": deployment.error_code, "message": deployment.error_message,
-             "retryable": deployment.error_retryable, "details": deployment.error_details}
-            if deployment.error_code else None
-        ),
-        "completed_at": deployment.completed_at.isoformat() if deployment.completed_at else None,
-    }
+    result: dict[str, Any] = _plain(DeploymentDetailSerializer(deployment).data)
+    return result
 
 
 def event_row(event: DeploymentEvent) -> dict[str, Any]:
-    return {
-        "sequence": event.pk,
-        "from_status": event.from_status or None,
-        "to_status": event.to_status,
-        "at": event.at.isoformat(),
-        "actor": event.actor,
-        "reason": event.reason,
-        "correlation_id": event.correlation_id,
-        "facts": event.facts,
-    }
+    result: dict[str, Any] = _plain(DeploymentEventSerializer(event).data)
+    return result

@@ -14,14 +14,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Membership, User
+from accounts.models import EvmAccount, Membership, User
 from biatec.core import actors, events
 from biatec.core.correlation import get_correlation_id
-from biatec.core.errors import PermissionDenied, ValidationFailed
-from tokens.networks import InvalidNetwork, get_available_network
-from tokens.standards import STANDARDS
+from biatec.core.errors import PermissionDenied
+from tokens.networks import EVM, get_available_network
+from tokens.standards.validation import deployment_preflight, deployment_request_validate, standard_require
 
-from .errors import NotRetryable, UnsupportedStandard
+from .errors import NotRetryable
 from .issuance_gates import issuance_gates_check
 from .models import ACTIVE_STATUSES, Deployment, DeploymentEvent, DeploymentStatus
 from .queueing import deployment_enqueue
@@ -116,24 +116,14 @@ def _organization_for_issuing(user: User) -> Any:
     return membership.organization
 
 
-def deployment_request_validate(*, standard: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The validated request of `standard`; family/network errors use their own codes."""
-    spec = STANDARDS.get(standard)
-    if spec is None:
-        raise UnsupportedStandard(f"Unknown token standard '{standard}'.", details={"standard": standard})
-    network_slug = payload.get("network")
-    if not isinstance(network_slug, str) or not network_slug:
-        raise ValidationFailed(details={"fields": {"network": ["This field is required."]}})
+def _preflight(*, user: User, standard: str, network_slug: str) -> None:
     network = get_available_network(network_slug)
-    if network.family != spec.family:
-        raise InvalidNetwork(
-            f"'{standard}' is a {spec.family} standard; '{network.slug}' is a {network.family} network.",
-            details={"network": network.slug, "standard": standard},
-        )
-    serializer = spec.serializer(data=payload)
-    if not serializer.is_valid():
-        raise ValidationFailed(details={"fields": serializer.errors})
-    return dict(serializer.validated_data)
+    if network.family == EVM:
+        account = EvmAccount.objects.filter(user=user, chain_id=network.chain_id).first()
+        address = account.address if account is not None else None
+    else:
+        address = user.algorand_address or None
+    deployment_preflight(spec=standard_require(standard), network=network, address=address)
 
 
 @transaction.atomic
@@ -146,11 +136,14 @@ def deployment_create(
     idempotency_key: str | None = None,
 ) -> Deployment:
     """Validate, persist as `queued` (with its first history row) and enqueue on commit.
-    No chain call, no key derivation: the request path stays fast."""
+    Everything knowable at POST is checked first (`tokens.standards.validation`): the request, the
+    compliance gate, then one cheap short-timeout question to the node (does it answer, can the
+    deployer pay). No key derivation and no signing on the request path."""
     organization = _organization_for_issuing(user)
     request = deployment_request_validate(standard=standard, payload=payload)
     compliance = issuance_gates_check(organization=organization, standard=standard, network=request["network"],
                                       request=request, compliance_metadata=compliance_metadata)
+    _preflight(user=user, standard=standard, network_slug=request["network"])
     deployment = Deployment.objects.create(
         organization=organization, creator=user, standard=standard, network=request["network"], request=request,
         compliance_metadata=compliance_metadata, correlation_id=get_correlation_id() or "",

@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 
 from accounts.throttles import WebhookManualSendRateThrottle
 from biatec.core.api import CreatedAtCursorPagination
+from biatec.core.schema import cursor_parameters, paginated
+from biatec.core.serializers import JsonObjectField, StrictSerializer, body_empty_check
 
 from . import selectors, services
 from .models import SUBSCRIBABLE_EVENT_TYPES, DeliveryStatus, WebhookSubscription
@@ -55,7 +57,7 @@ class SubscriptionListCreateApi(APIView):
     class FilterSerializer(serializers.Serializer):
         is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictSerializer):
         url = serializers.URLField(max_length=2048)
         event_types = _event_types_field()
         networks = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
@@ -63,7 +65,9 @@ class SubscriptionListCreateApi(APIView):
         is_active = serializers.BooleanField(required=False, default=True)
         description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: SubscriptionOutputSerializer(many=True)})
+    @extend_schema(parameters=[FilterSerializer, *cursor_parameters()],
+                   responses={200: paginated("SubscriptionPage", SubscriptionOutputSerializer(many=True))},
+                   operation_id="v1_webhooks_subscriptions_list")
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -86,7 +90,7 @@ class SubscriptionListCreateApi(APIView):
 class SubscriptionDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class UpdateInputSerializer(serializers.Serializer):
+    class UpdateInputSerializer(StrictSerializer):
         url = serializers.URLField(max_length=2048, required=False)
         event_types = _event_types_field(required=False)
         networks = serializers.ListField(child=serializers.CharField(max_length=32), required=False)
@@ -123,6 +127,7 @@ class SubscriptionRotateSecretApi(APIView):
     @extend_schema(request=None, responses={200: SubscriptionWithSecretOutputSerializer})
     def post(self, request: Request, subscription_id: str) -> Response:
         subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
+        body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
         rotated, secret = services.webhook_subscription_rotate_secret(subscription=subscription, actor=request.user)
         return Response(_with_secret(rotated, secret))
 
@@ -162,6 +167,7 @@ class SubscriptionTestApi(APIView):
     @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
     def post(self, request: Request, subscription_id: str) -> Response:
         subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
+        body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
         delivery = services.webhook_subscription_test(subscription=subscription, actor=request.user)
         delivery.refresh_from_db()  # inline (eager) mode may have sent it already
         return Response(DeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
@@ -176,7 +182,9 @@ class DeliveryListApi(APIView):
         status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
         deployment = serializers.UUIDField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: DeliveryOutputSerializer(many=True)})
+    @extend_schema(parameters=[FilterSerializer, *cursor_parameters()],
+                   responses={200: paginated("DeliveryPage", DeliveryOutputSerializer(many=True))},
+                   operation_id="v1_webhooks_deliveries_list")
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -192,7 +200,7 @@ class DeliveryDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class OutputSerializer(DeliveryOutputSerializer):
-        payload = serializers.JSONField(source="event.payload")
+        payload = JsonObjectField(source="event.payload", help_text="The event body exactly as delivered.")
         attempt_history = AttemptOutputSerializer(many=True, source="attempt_list")
 
     @extend_schema(responses={200: OutputSerializer})
@@ -211,6 +219,7 @@ class DeliveryRedeliverApi(APIView):
     @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
     def post(self, request: Request, delivery_id: str) -> Response:
         delivery = selectors.delivery_get(user=request.user, delivery_id=delivery_id, manage=True)
+        body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
         redelivered = services.webhook_delivery_redeliver(delivery=delivery, actor=request.user)
         redelivered.refresh_from_db()  # inline (eager) mode may have sent it already
         return Response(DeliveryOutputSerializer(redelivered).data, status=status.HTTP_202_ACCEPTED)

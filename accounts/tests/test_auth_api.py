@@ -154,13 +154,22 @@ def test_evm_account_derived_for_configured_chains(settings, django_capture_on_c
 
     assert account.address == Account.from_key(arc76.evm_private_key(seed, 31337)).address
     profile = auth_client(body["tokens"]).get("/api/v1/auth/profile").json()
-    assert profile["evm_addresses"] == {"31337": account.address}
+    assert profile["evm_addresses"]["31337"] == account.address
+    # every EVM network of the registry is listed, a configured node or not (issue 17, item 7)
+    listed = {n["network"]: n for n in profile["evm_networks"]}
+    assert set(listed) == {"ethereum-mainnet", "ethereum-sepolia", "base-mainnet", "base-sepolia", "arbitrum-one",
+                           "arbitrum-sepolia", "evm-local"}
+    assert listed["evm-local"] == {"network": "evm-local", "chain_id": 31337, "address": account.address,
+                                   "available": True}
+    assert listed["base-mainnet"]["available"] is False and listed["base-mainnet"]["address"].startswith("0x")
     addresses = auth_client(body["tokens"]).get("/api/v1/account/addresses").json()["results"]
     local = next(r for r in addresses if r["network"] == "evm-local")
     assert local["address"] == account.address
     assert local["balance"] is None and local["balance_error"].startswith("node unreachable")
     mainnet = next(r for r in addresses if r["network"] == "algorand-mainnet")
     assert mainnet["address"] == body["algorand_address"] and mainnet["balance_error"] == "network unavailable"
+    base = next(r for r in addresses if r["network"] == "base-mainnet")
+    assert base["address"] == listed["base-mainnet"]["address"] and base["available"] is False
 
 
 def test_other_organization_is_404():

@@ -164,6 +164,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One enum component per choice set (the API contract tests, tests/api_contract, read these names).
+    "ENUM_NAME_OVERRIDES": {
+        "EvmNetworkEnum": "tokens.standards.serializers.EVM_NETWORK_CHOICES",
+        "AlgorandNetworkEnum": "tokens.standards.serializers.ALGORAND_NETWORK_CHOICES",
+        "NetworkEnum": "tokens.standards.serializers.ALL_NETWORK_CHOICES",
+        "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
+        "ClassificationEnum": "compliance.mica.CLASSIFICATIONS",
+        "StandardEnum": "tokens.standards.STANDARD_CHOICES",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

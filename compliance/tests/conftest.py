@@ -20,8 +20,9 @@ PROFILE = {
 
 
 @pytest.fixture(autouse=True)
-def _evm_local_configured(settings):
-    settings.CHAIN_NODES = {"evm-local": {"url": "http://127.0.0.1:1"}}
+def _evm_local_configured(anvil_node):
+    """A create asks the node whether it answers (tokens.standards.validation): a real local node.
+    Deployments are not run here (no on-commit callbacks in these tests)."""
 
 
 class Party:

@@ -14,11 +14,10 @@ ERC20 = {"network": "evm-local", "name": "Acme", "symbol": "ACME", "decimals": 1
 
 
 @pytest.fixture(autouse=True)
-def _local_networks_configured(settings):
-    # Creating a deployment never talks to the node (nothing on the request path), so a closed port
-    # is enough to mark the networks available here.
-    settings.CHAIN_NODES = {"evm-local": {"url": "http://127.0.0.1:1"},
-                            "algorand-localnet": {"url": "http://127.0.0.1:1", "token": "x"}}
+def _local_networks_configured(anvil_node, algod_devnet_node):
+    """A create asks the node whether it answers (one short call, tokens.standards.validation), so the
+    local networks are real nodes. The deployments themselves are not run here: on-commit callbacks
+    do not fire inside these tests' transactions."""
 
 
 @pytest.fixture

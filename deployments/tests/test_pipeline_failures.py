@@ -36,10 +36,21 @@ def _set_balance(node, address: str, wei: int) -> None:
     rpc(node.url, "anvil_setBalance", [address, hex(wei)])
 
 
+def _post(client, network="evm-local"):
+    return client.post("/api/v1/token/erc20-preminted/create", {"network": network, **PREMINTED}, format="json")
+
+
 def _create(client, network="evm-local"):
-    response = client.post("/api/v1/token/erc20-preminted/create", {"network": network, **PREMINTED}, format="json")
+    response = _post(client, network)
     assert response.status_code == 202, response.content
     return response.json()["id"]
+
+
+def _address(body, chain_id=11155111) -> str:
+    from accounts.models import User
+    from accounts.signing import evm_account_ensure
+
+    return evm_account_ensure(user=User.objects.get(pk=body["id"]), chain_id=chain_id).address
 
 
 def test_cancel_from_queued_and_nothing_reaches_the_chain(anvil_node, user_factory, no_dispatch):
@@ -54,13 +65,19 @@ def test_cancel_from_queued_and_nothing_reaches_the_chain(anvil_node, user_facto
 
 def test_insufficient_funds_then_retry_after_funding(sepolia_like, user_factory, no_dispatch):
     body, client = user_factory("fail.paths")
+    address = _address(body)
+    refused = _post(client, "ethereum-sepolia")  # an empty account is refused at POST, nothing queued
+    assert refused.status_code == 402 and refused.json()["code"] == "INSUFFICIENT_FUNDS"
+    assert not Deployment.objects.exists()
+    _set_balance(sepolia_like, address, int(refused.json()["details"]["needed"]))
     deployment_id = _create(client, "ethereum-sepolia")
+    _set_balance(sepolia_like, address, 0)  # spent elsewhere before the worker gets to it
     deployment_advance(deployment_id=deployment_id)
     detail = client.get(f"/api/v1/token/deployments/{deployment_id}").json()
     assert detail["status"] == "failed"
     assert detail["error"]["code"] == "INSUFFICIENT_FUNDS" and detail["error"]["retryable"] is True
     needed = int(detail["error"]["details"]["needed_wei"])
-    address = detail["error"]["details"]["address"]
+    assert detail["error"]["details"]["address"] == address
     assert needed > 0 and not DeploymentTransaction.objects.filter(deployment_id=deployment_id).exists()
 
     _set_balance(sepolia_like, address, needed * 2)  # the customer funds the account
@@ -79,12 +96,9 @@ def test_insufficient_funds_then_retry_after_funding(sepolia_like, user_factory,
 def test_node_down_while_pending_stays_pending_then_completes(sepolia_like, user_factory, no_dispatch):
     body, client = user_factory("fail.paths")
     network = get_network("ethereum-sepolia")
-    deployment_id = _create(client, "ethereum-sepolia")
-    from accounts.models import User
-    from accounts.signing import evm_account_ensure
-
-    address = evm_account_ensure(user=User.objects.get(pk=body["id"]), chain_id=11155111).address
+    address = _address(body)
     _set_balance(sepolia_like, address, 10**18)
+    deployment_id = _create(client, "ethereum-sepolia")
     assert deployment_advance(deployment_id=deployment_id) is not None
     assert Deployment.objects.get(pk=deployment_id).status == "pending"
 

@@ -25,7 +25,7 @@ from . import serializers as s
 from .fields import UINT64_MAX, UINT256_MAX
 
 __all__ = ["ALGORAND_STEP_APP_CREATE", "ALGORAND_STEP_ASSET_CREATE", "ALGORAND_STEP_BOOTSTRAP", "EVM_STEP_CREATE",
-           "FRACTIONAL", "FUNGIBLE", "STANDARDS", "UINT64_MAX", "UINT256_MAX", "UNIQUE", "Standard",
+           "FRACTIONAL", "FUNGIBLE", "STANDARDS", "STANDARD_CHOICES", "UINT64_MAX", "UINT256_MAX", "UNIQUE", "Standard",
            "standard_get", "standards_of_family"]
 
 EVM_STEP_CREATE = "create"
@@ -169,6 +169,7 @@ _ROWS: tuple[Standard, ...] = (
 )
 
 STANDARDS: dict[str, Standard] = {row.slug: row for row in _ROWS}
+STANDARD_CHOICES: list[str] = sorted(STANDARDS)
 
 
 def standard_get(slug: str) -> Standard:
