@@ -74,6 +74,7 @@ def _check_answers(answers: list[tuple[int, dict[str, str], Any]]) -> list[str]:
 
 
 def test_50_concurrent_creates_answer_202_or_503_and_rows_are_the_202s(stack, users) -> None:
+    assert stack.sql("PRAGMA journal_mode") == [("wal",)]  # as every process of make run opens it
     answers = _fire(stack, users, "rows")
     accepted = _check_answers(answers)
     assert accepted, "no create was accepted"
