@@ -34,9 +34,10 @@ HEALTH_CHECK_BROKER = True
 # Every cache alias on the embedded Redis, so that throttle counters are shared by all server
 # processes (a per-process memory cache would multiply every rate limit by the number of workers).
 CACHES = {
-    alias: {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env("CACHE_URL", default=embedded.cache_url()), "KEY_PREFIX": f"biatec-{alias}"}
-    for alias in CACHES
+    alias: {**config, "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("CACHE_URL", default=embedded.cache_url()),
+            "KEY_PREFIX": config.get("KEY_PREFIX", f"biatec-{alias}")}
+    for alias, config in CACHES.items()
 }
 
 # --- HTTP ---------------------------------------------------------------------------------------
