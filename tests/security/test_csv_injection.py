@@ -32,11 +32,6 @@ def test_numbers_and_none_stay_data():
     assert csv_text(["n", "m"], [[-3, None]]) == "n,m\r\n-3,\r\n"
 
 
-@pytest.fixture
-def _closed_port_nodes(settings):
-    settings.CHAIN_NODES = {"evm-local": {"url": "http://127.0.0.1:1"}}
-
-
 def _rows(response) -> list[dict[str, str]]:
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/csv")
@@ -44,11 +39,14 @@ def _rows(response) -> list[dict[str, str]]:
 
 
 @pytest.mark.django_db
-@pytest.mark.usefixtures("_closed_port_nodes")
+@pytest.mark.chain
+@pytest.mark.usefixtures("anvil_node")  # create asks the node first; nothing is deployed (no commit here)
 def test_deployment_audit_trail_csv_neutralises_a_malicious_cancel_reason(user_factory):
     _, client = user_factory("csv.injection")
     reason = MALICIOUS[0]
-    deployment_id = client.post("/api/v1/token/erc20-mintable/create", ERC20, format="json").json()["id"]
+    created = client.post("/api/v1/token/erc20-mintable/create", ERC20, format="json")
+    assert created.status_code == 202, created.content
+    deployment_id = created.json()["id"]
     cancelled = client.post(f"/api/v1/token/deployments/{deployment_id}/cancel", {"reason": reason}, format="json")
     assert cancelled.status_code == 200, cancelled.content
     rows = _rows(client.get(f"/api/v1/token/deployments/{deployment_id}/audit-trail?format=csv"))
@@ -58,11 +56,13 @@ def test_deployment_audit_trail_csv_neutralises_a_malicious_cancel_reason(user_f
 
 
 @pytest.mark.django_db
-@pytest.mark.usefixtures("_closed_port_nodes")
+@pytest.mark.chain
+@pytest.mark.usefixtures("anvil_node")
 def test_compliance_audit_log_csv_neutralises_a_client_chosen_correlation_id(user_factory):
     _, client = user_factory("csv.injection")
     created = client.post("/api/v1/token/erc20-mintable/create", ERC20, format="json", HTTP_X_CORRELATION_ID="-2-3")
-    assert created.status_code == 202 and created["X-Correlation-ID"] == "-2-3"
+    assert created.status_code == 202, created.content
+    assert created["X-Correlation-ID"] == "-2-3"
     rows = _rows(client.get("/api/v1/compliance/audit-log?format=csv"))
     assert "'-2-3" in {r["correlation_id"] for r in rows}
     assert not any(cell[:1] in "=+-@\t\r" for row in rows for cell in row.values() if cell)
