@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PIP_AUDIT = os.environ.get("PIP_AUDIT", str(ROOT / ".venv" / "bin" / "pip-audit"))
 # Tried in order: PyPI's JSON API (advisories from the PyPA database), then OSV.
 PYTHON_SERVICES = ("pypi", "osv")
+# One cheap request per service first, so that an unreachable service costs seconds, not one timeout
+# per package. AUDIT_PROBE_<SERVICE>="" skips the probe (tests); another URL replaces it.
+PROBES = {
+    # the per-release JSON that pip-audit reads (pip 20.0 has advisories)
+    "pypi": (os.environ.get("AUDIT_PROBE_PYPI", "https://pypi.org/pypi/pip/20.0/json"), None),
+    "osv": (os.environ.get("AUDIT_PROBE_OSV", "https://api.osv.dev/v1/query"),
+            json.dumps({"package": {"name": "pip", "ecosystem": "PyPI"}, "version": "20.0"}).encode()),
+}
 
 
 @dataclass
@@ -83,13 +93,33 @@ def _last_line(text: str) -> str:
     return lines[-1][:140] if lines else "no output"
 
 
+def probe(service: str) -> str | None:
+    """None when the service answers a known query with JSON, else why not."""
+    url, body = PROBES[service]
+    if not url:
+        return None
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - https URLs above
+            json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return f"{service}: {url} answered {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return f"{service}: {url} unreachable ({getattr(exc, 'reason', exc)})"
+    return None
+
+
 def audit_python(requirements: str = "requirements.txt") -> Verdict:
     reasons = []
     hashed = "--hash=" in (ROOT / requirements).read_text()
     for service in PYTHON_SERVICES:
+        unreachable = probe(service)
+        if unreachable:
+            reasons.append(unreachable)
+            continue
         pinning = "--require-hashes" if hashed else "--no-deps"
         code, out, err = _run([PIP_AUDIT, "-r", requirements, pinning, "--disable-pip", "--progress-spinner", "off",
-                               "--format", "json", "--vulnerability-service", service, "--timeout", "20"], timeout=900)
+                               "--format", "json", "--vulnerability-service", service, "--timeout", "20"], timeout=600)
         try:
             report = json.loads(out)
         except ValueError:

@@ -35,7 +35,8 @@ def _executable(path: Path, body: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
 
 
-def _run(tmp_path: Path, pypi: dict | None, osv: dict | None, npm: dict, npm_code: int = 0):
+def _run(tmp_path: Path, pypi: dict | None, osv: dict | None, npm: dict, npm_code: int = 0,
+         extra_env: dict[str, str] | None = None):
     """pypi/osv: the JSON that the stand-in pip-audit prints for that service (None: a connection error)."""
     reports = {"pypi": pypi, "osv": osv}
     _executable(tmp_path / "pip-audit", f"""
@@ -53,7 +54,8 @@ assert sys.argv[1:] == ["audit", "--omit=dev", "--json"], sys.argv
 print({json.dumps(json.dumps(npm))})
 sys.exit({npm_code})
 """)
-    env = {**os.environ, "PIP_AUDIT": str(tmp_path / "pip-audit"), "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    env = {**os.environ, "PIP_AUDIT": str(tmp_path / "pip-audit"), "PATH": f"{tmp_path}:{os.environ['PATH']}",
+           "AUDIT_PROBE_PYPI": "", "AUDIT_PROBE_OSV": "", **(extra_env or {})}
     return subprocess.run([sys.executable, str(SCRIPT)], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
 
@@ -96,3 +98,12 @@ def test_nothing_audited_is_never_a_pass(tmp_path, report):
     result = _run(tmp_path, report, report, NPM_CLEAN)
     assert result.returncode == 0
     assert "Python (requirements.txt): advisories could not be fetched, NOT audited" in result.stdout
+
+
+def test_an_unreachable_service_is_not_asked_package_by_package(tmp_path):
+    closed = "http://127.0.0.1:9/pypi/pip/json"  # discard port: nothing listens
+    result = _run(tmp_path, VULNERABLE, VULNERABLE, NPM_CLEAN,
+                  extra_env={"AUDIT_PROBE_PYPI": closed, "AUDIT_PROBE_OSV": closed})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "advisories could not be fetched, NOT audited (pypi: http://127.0.0.1:9" in result.stdout
+    assert "PYSEC" not in result.stdout  # the stand-in pip-audit was never run
