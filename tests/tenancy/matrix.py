@@ -1,0 +1,137 @@
+"""The committed tenant and role matrix: route name -> HTTP method -> caller -> expected status.
+
+Callers (tests/tenancy/world.py): `other` (owner of another organization), `anon` (no credentials),
+`staff` (is_staff, member of nothing; when not given it is expected to answer as `other`), and the
+four roles of the organization X that owns the object: `viewer` < `issuer` < `admin` < `owner`.
+
+Who may do what (the role matrix of the developers' guide, rule 7):
+- every member reads the organization's deployments, history, audit trail, attestations, evidence
+  bundle, policy, report, webhook subscriptions and deliveries;
+- issuing, cancelling, retrying and attesting need owner, admin or issuer (viewer: 403);
+- webhook subscriptions and deliveries are managed by owner and admin only (issuer, viewer: 403);
+- the audit log (a whole-organization export) is for owner and admin only;
+- a non-member of X never learns that X's object exists: 404 exactly as for an unknown id;
+- /api/v1/support/ is staff-only: anyone else gets 404 (the route does not exist for them).
+Collection routes (lists, creates) act inside the caller's own organization: `other` gets 200/201
+there, and the test checks that nothing of X is in the answer.
+
+A route or method missing here fails tests/tenancy/test_tenant_matrix.py: add the entry with the
+answer each caller must get, not the answer the code happens to give.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokens.standards import STANDARDS
+
+Expected = int | frozenset[int]
+
+
+@dataclass(frozen=True)
+class Call:
+    expect: dict[str, Expected]
+    body: Callable[[dict[str, str]], Any] | None = None  # objects -> JSON body
+    query: Callable[[dict[str, str]], dict[str, str]] | None = None  # objects -> query string
+    path: dict[str, str] = field(default_factory=dict)  # URL parameters that are not object ids
+
+    def expected(self, role: str) -> Expected:
+        if role == "staff" and "staff" not in self.expect:
+            return self.expect["other"]
+        return self.expect[role]
+
+
+def everyone(status: Expected, **overrides: Expected) -> dict[str, Expected]:
+    return {**dict.fromkeys(("other", "anon", "viewer", "issuer", "admin", "owner"), status), **overrides}
+
+
+def members(*, read: Expected = 200, viewer: Expected | None = None, issuer: Expected | None = None,
+            admin: Expected | None = None, other: Expected = 404, anon: Expected = 401) -> dict[str, Expected]:
+    """A route naming X's object: non-members 404, anonymous 401, members as given."""
+    return {"other": other, "anon": anon, "viewer": read if viewer is None else viewer,
+            "issuer": read if issuer is None else issuer, "admin": read if admin is None else admin, "owner": read}
+
+
+def writers(success: Expected, **kwargs: Expected) -> dict[str, Expected]:
+    """Owner, admin, issuer may; viewer 403."""
+    return members(read=success, viewer=403, **kwargs)
+
+
+def managers(success: Expected, **kwargs: Expected) -> dict[str, Expected]:
+    """Owner and admin may; issuer and viewer 403."""
+    return members(read=success, viewer=403, issuer=403, **kwargs)
+
+
+def authenticated(status: Expected, **overrides: Expected) -> dict[str, Expected]:
+    return everyone(status, anon=401, **overrides)
+
+
+def _x(objects: dict[str, str]) -> dict[str, str]:
+    return {"organization": objects["organization_id"]}
+
+
+# Create bodies that pass validation, so the answer is about who calls, not what is sent. The test
+# settings configure no chain node: a permitted create gets as far as 400 NETWORK_UNAVAILABLE (after
+# the role check, which answers 403 first). Staff members of no organization may not issue.
+CREATE_OUTCOME = 400
+
+
+def _create(slug: str) -> Call:
+    example = STANDARDS[slug].example_request()
+    return Call({**writers(CREATE_OUTCOME, other=CREATE_OUTCOME), "staff": 403}, body=lambda _objects: example)
+
+
+WEBHOOK_SUBSCRIPTION = {"url": "http://127.0.0.1:9/matrix", "event_types": ["*"]}
+
+MATRIX: dict[str, dict[str, Call]] = {
+    "schema": {"get": Call(everyone(200))},
+    "swagger-ui": {"get": Call(everyone(200))},
+    # Sign-up and sign-in are public: with an empty body, everyone gets the same 400.
+    "auth-register": {"post": Call(everyone(400), body=lambda _o: {})},
+    "auth-login": {"post": Call(everyone(400), body=lambda _o: {})},
+    "auth-refresh": {"post": Call(everyone(400), body=lambda _o: {})},
+    "auth-logout": {"post": Call(authenticated(400), body=lambda _o: {})},
+    "auth-profile": {"get": Call(authenticated(200))},
+    "auth-change-password": {"post": Call(authenticated(400), body=lambda _o: {})},
+    "account-addresses": {"get": Call(authenticated(200))},
+    "account-organization": {"get": Call(members())},
+    "network-list": {"get": Call(everyone(200))},
+    **{f"token-create-{slug}": {"post": _create(slug)} for slug in STANDARDS},
+    "token-create": {"post": Call(authenticated(404), body=lambda _o: {}, path={"standard": "no-such-standard"})},
+    "deployment-list": {"get": Call(authenticated(200))},
+    "deployment-detail": {"get": Call(members())},
+    "deployment-history": {"get": Call(members())},
+    "deployment-audit-trail": {"get": Call(members())},
+    "deployment-cancel": {"post": Call(writers(200), body=lambda _o: {"reason": "matrix"})},
+    "deployment-retry": {"post": Call(writers(409))},  # the deployment is queued: a permitted retry is 409
+    "support-deployments": {"get": Call(everyone(404, anon=401, staff=200),
+                                        query=lambda o: {"correlation_id": o["correlation_id"]})},
+    "compliance-evaluate": {"post": Call(authenticated(CREATE_OUTCOME, staff=404),
+                                         body=lambda _o: {"standard": "erc20-mintable",
+                                                          **STANDARDS["erc20-mintable"].example_request()})},
+    "compliance-audit-log": {"get": Call(managers(200), query=_x)},
+    "compliance-report": {"get": Call(members(), query=_x)},
+    "compliance-policy": {"get": Call(members(), query=_x)},
+    "compliance-attestation-key": {"get": Call(everyone(200))},
+    "compliance-attestation": {
+        "get": Call(members()),
+        "post": Call(writers(409)),  # the deployment is not completed: a permitted attestation is 409
+    },
+    "compliance-evidence-bundle": {"get": Call(members())},
+    "webhook-subscriptions": {
+        "get": Call(authenticated(200)),
+        "post": Call({**managers(201, other=201), "staff": 403}, body=lambda _o: WEBHOOK_SUBSCRIPTION),
+    },
+    "webhook-subscription": {
+        "get": Call(members()),
+        "patch": Call(managers(200), body=lambda _o: {"description": "matrix"}),
+        "delete": Call(managers(204)),
+    },
+    "webhook-subscription-rotate-secret": {"post": Call(managers(200))},
+    "webhook-subscription-test": {"post": Call(managers(202))},
+    "webhook-deliveries": {"get": Call(authenticated(200))},
+    "webhook-delivery": {"get": Call(members())},
+    "webhook-delivery-redeliver": {"post": Call(managers(202))},
+    "api-not-found": {"get": Call(everyone(404))},
+}
