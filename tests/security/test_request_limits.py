@@ -3,7 +3,10 @@ VALIDATION_ERROR for JSON nested deeper than JSON_MAX_DEPTH, a sane recursion li
 libraries are imported. (The crash itself is tested against a real server in test_deep_json_server.py.)"""
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.core import checks
@@ -15,6 +18,7 @@ from biatec.core.parsers import json_depth_exceeds
 from biatec.core.runtime_limits import check_recursion_limit
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 REGISTER = "/api/v1/auth/register"
 
 
@@ -97,3 +101,16 @@ def test_system_check_fails_when_the_limit_is_raised_again():
     finally:
         sys.setrecursionlimit(previous)
     assert [e.id for e in errors] == ["biatec.core.E001"] and errors[0].level == checks.ERROR
+
+
+@pytest.mark.parametrize("startup", [
+    "import django; django.setup()",  # what the WSGI application, manage.py and tests run
+    "from biatec.celery import app; app.loader.init_worker()",  # what a Celery worker or beat runs
+])
+def test_a_fresh_process_has_the_sane_limit_after_startup_even_if_chain_libraries_come_later(startup):
+    code = f"{startup}\nimport sys, web3, eth_account, py_ecc\nprint(sys.getrecursionlimit())"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "biatec.settings.test"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "1000"
