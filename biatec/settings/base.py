@@ -105,7 +105,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- Request limits and metrics access (biatec/core/request_limits.py, parsers.py, metrics.py) ---------
 # Largest request body in bytes (413 REQUEST_TOO_LARGE above it) and deepest JSON nesting (400).
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1048576)  # 1 MiB
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 # Restored after the chain libraries raise it on import (biatec/core/runtime_limits.py).
 PYTHON_RECURSION_LIMIT = env.int("PYTHON_RECURSION_LIMIT", default=1000)
