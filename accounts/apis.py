@@ -33,6 +33,7 @@ class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [throttles.RegisterRateThrottle]
+    error_statuses = (409,)  # USER_ALREADY_EXISTS
 
     class InputSerializer(StrictSerializer):
         email = serializers.EmailField(max_length=254)
@@ -58,6 +59,7 @@ class LoginApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [throttles.LoginRateThrottle]
+    error_statuses = (401, 423)  # INVALID_CREDENTIALS, ACCOUNT_LOCKED
 
     class InputSerializer(StrictSerializer):
         email = serializers.CharField(max_length=254)
@@ -75,6 +77,7 @@ class RefreshApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [throttles.RefreshRateThrottle]
+    error_statuses = (401,)  # an invalid, expired or reused refresh token
 
     class InputSerializer(StrictSerializer):
         refresh = serializers.CharField()
@@ -145,6 +148,7 @@ class ProfileApi(APIView):
 class ChangePasswordApi(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [throttles.PasswordChangeRateThrottle]
+    error_statuses = (423,)  # wrong current passwords count towards the lockout
 
     class InputSerializer(StrictSerializer):
         current_password = serializers.CharField(max_length=256, trim_whitespace=False)

@@ -1,6 +1,7 @@
 """Root URLs: API v1 per app, health, metrics, OpenAPI, admin."""
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from biatec.core import health, metrics, views
@@ -28,6 +29,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     # Anything else under /api/ is the JSON 404 in every settings module: with DEBUG on, Django would
     # answer an unmatched URL with its HTML debug page instead of `handler404`.
-    re_path(r"^api/", views.not_found, name="api-not-found"),
+    re_path(r"^api/", csrf_exempt(views.not_found), name="api-not-found"),
     path("admin/", admin.site.urls),
 ]

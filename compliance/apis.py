@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.throttles import ComplianceEvaluateRateThrottle
 from biatec.audit.chain import audit_entry_row
+from biatec.core.api import ValidatedCursorMixin
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import ValidationFailed
 from biatec.core.schema import cursor_parameters
@@ -49,7 +50,7 @@ class CsvRenderer(BaseRenderer):
 EXPORT_RENDERERS = [JSONRenderer, CsvRenderer]
 
 
-class SequenceCursorPagination(CursorPagination):
+class SequenceCursorPagination(ValidatedCursorMixin, CursorPagination):
     ordering = "-sequence"
     page_size = 100
     max_page_size = 500

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -119,8 +120,8 @@ def create_view(spec: Standard) -> Any:
         responses={202: DeploymentDetailSerializer},
     )(post)
     name = f"{create_request_serializer(spec).__name__.removesuffix('Serializer')}Api"
-    view = type(name, (DeploymentCreateApi,), {"standard": spec.slug, "post": documented, "__module__": __name__,
-                                               "__doc__": f"Create a `{spec.slug}` token."})
+    view: type[DeploymentCreateApi] = type(name, (DeploymentCreateApi,), {
+        "standard": spec.slug, "post": documented, "__module__": __name__, "__doc__": f"Create a `{spec.slug}` token."})
     return view.as_view()
 
 
@@ -210,7 +211,8 @@ class DeploymentAuditTrailApi(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
                    responses={200: inline_serializer("DeploymentAuditTrail", {
-                       "deployment": DeploymentDetailSerializer(), "events": DeploymentEventSerializer(many=True)})})
+                       "deployment": DeploymentDetailSerializer(), "events": DeploymentEventSerializer(many=True)}),
+                              (200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, deployment_id: str) -> Any:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
         rows = [event_row(e) for e in selectors.deployment_events(deployment=deployment)]
@@ -228,6 +230,7 @@ class SupportDeploymentLookupApi(APIView):
     """Staff (`is_staff` or the `support` group) find any organization's deployment by correlation ID."""
 
     permission_classes = [IsAuthenticated]
+    error_statuses = (404,)  # not staff: the endpoint does not exist for you
 
     @extend_schema(parameters=[OpenApiParameter("correlation_id", str, required=True)],
                    responses={200: DETAILS})

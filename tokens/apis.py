@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from biatec.core.schema import results_of
+
 from . import selectors
 
 
@@ -32,7 +34,7 @@ class NetworkListApi(APIView):
         explorer_tx_url = serializers.CharField(allow_null=True)
         explorer_address_url = serializers.CharField(allow_null=True)
 
-    @extend_schema(responses={200: OutputSerializer(many=True)})
+    @extend_schema(responses={200: results_of("NetworkList", OutputSerializer(many=True))})
     def get(self, request: Request) -> Response:
         networks = selectors.network_list()
         return Response({"results": self.OutputSerializer(networks, many=True).data})

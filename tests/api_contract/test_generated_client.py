@@ -74,15 +74,17 @@ def test_the_demo_through_a_generated_client(live_server: Any, generated: tuple[
                            status=response.status_code, content_type=response.headers.get("content-type", ""),
                            body=response.content)
 
-    hooks = {"event_hooks": {"response": [check]}, "timeout": 300}
-    client = package.Client(base_url=live_server.url, httpx_args=hooks, raise_on_unexpected_status=True)
+    hooks = {"event_hooks": {"response": [check]}}
+    timeout = httpx.Timeout(300.0)  # eager mode: a create answers once its deployment has run
+    client = package.Client(base_url=live_server.url, httpx_args=hooks, timeout=timeout,
+                            raise_on_unexpected_status=True)
 
     register = _operation(package, "v1", "v1_auth_register_create")
     signed_up = register.sync_detailed(client=client, body=_body_type(register)(
         email="generated.client@example.com", password="correct horse battery staple 42!"))
     assert signed_up.status_code == 201, signed_up.content
     auth = package.AuthenticatedClient(base_url=live_server.url, token=signed_up.parsed.tokens.access,
-                                       httpx_args=hooks, raise_on_unexpected_status=True)
+                                       httpx_args=hooks, timeout=timeout, raise_on_unexpected_status=True)
 
     created: dict[str, Any] = {}
     for slug, spec in STANDARDS.items():

@@ -9,12 +9,17 @@ member's real objects for about half of the examples, so the operations behind a
 too (the schema has no OpenAPI links for a stateful run; the ids stand in for them)."""
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -35,12 +40,30 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 KNOWN: dict[str, str] = {}
 
 
-@pytest.fixture
-def api_schema(anvil_node: Any, algod_devnet_node: Any, db: Any) -> Any:
-    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+def _document() -> dict[str, Any]:
+    """The schema exactly as /api/schema/ serves it (generated at collection: parametrizing needs it)."""
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    return json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+schema = schemathesis.openapi.from_dict(_document())
+schema.app = get_wsgi_application()
+
+
+@contextmanager
+def _test_database_connection_stays_open() -> Iterator[None]:
+    """Requests go through the real WSGI handler; as Django's test client does, keep it from closing
+    the test's database connection at the end of each request (entered per call: the test client of
+    the fixtures reconnects the handler after each of its own requests)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -71,5 +94,7 @@ def map_path_parameters(context: Any, path_parameters: dict[str, Any] | None) ->
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
-def test_every_operation_answers_within_its_schema(case: Any, member: dict[str, str]) -> None:
-    case.call_and_validate(headers=member, checks=CHECKS)
+def test_every_operation_answers_within_its_schema(case: Any, member: dict[str, str], anvil_node: Any,
+                                                   algod_devnet_node: Any) -> None:
+    with _test_database_connection_stays_open():
+        case.call_and_validate(headers=member, checks=CHECKS)
