@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "biatec.core.correlation.CorrelationIdMiddleware",
+    "biatec.core.json_errors.ApiJsonErrorsMiddleware",  # Django's own HTML error pages never reach /api/
     "biatec.core.request_limits.RequestSizeLimitMiddleware",  # body over DATA_UPLOAD_MAX_MEMORY_SIZE → 413
     "biatec.core.db_busy.DatabaseBusyMiddleware",  # a lock timeout anywhere inside → 503 DATABASE_BUSY
     "django.middleware.security.SecurityMiddleware",

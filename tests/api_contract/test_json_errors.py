@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +47,12 @@ def test_an_unhandled_error_in_a_view_is_a_json_500_with_debug_on(user_factory, 
     client.raise_request_exception = False
     with override_settings(DEBUG=True):
         _json_error(client.get("/api/v1/token/deployments"), 500, "INTERNAL_ERROR")
+
+
+@pytest.mark.urls("tests.api_contract.urls_plain_views")
+def test_django_own_error_pages_under_api_are_json_with_debug_on() -> None:
+    client = Client(raise_request_exception=False, enforce_csrf_checks=True)
+    with override_settings(DEBUG=True):
+        _json_error(client.get("/api/plain/boom"), 500, "INTERNAL_ERROR")
+        _json_error(client.post("/api/plain/form", {"a": "b"}), 403, "PERMISSION_DENIED")
+    assert Client(enforce_csrf_checks=True).post("/admin/login/", {}).status_code == 403  # HTML elsewhere
