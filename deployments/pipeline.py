@@ -10,8 +10,6 @@ It is safe to run twice, concurrently, or after a crash at any line:
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from biatec.core.errors import ApplicationError, ChainUnavailable, TransactionExpired
+from biatec.core.faults import fault_point
 from tokens.networks import get_network
 
 from .adapters import SignedTx, adapter_for
@@ -52,13 +51,6 @@ def deployment_lock(deployment_id: Any) -> Iterator[bool]:
         if acquired:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [7301, key])
-
-
-def _fault(point: str) -> None:
-    """Test hook: DEPLOYMENT_FAULT_INJECTION=<point> kills this worker process at that point."""
-    if settings.DEPLOYMENT_FAULT_INJECTION and settings.DEPLOYMENT_FAULT_INJECTION == point:
-        logger.warning("fault injection: killing worker", extra={"fault_point": point})
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _error(exc: ApplicationError) -> dict[str, Any]:
@@ -200,15 +192,16 @@ def _advance_locked(deployment: Deployment) -> float | None:
             # no gap and no orphan signature.
             with transaction.atomic():
                 signed = adapter.prepare(deployment, steps[0])
+                fault_point("after_sign")
                 _store(deployment, signed)
                 deployment_transition(deployment_id=deployment.pk, to=S.SUBMITTED, reason="signed and stored",
                                       actor=SYSTEM_ACTOR, results={"tx_ids": _tx_ids(deployment)},
                                       tx_ids=[t.tx_id for t in signed])
-            _fault("after_sign")
+            fault_point("after_store_signed")
         elif status == S.SUBMITTED:
             for tx in _live_txs(deployment, steps[0]):
                 _broadcast(adapter, tx)
-            _fault("after_broadcast")
+            fault_point("after_broadcast")
             deployment_transition(deployment_id=deployment.pk, to=S.PENDING, reason="broadcast accepted",
                                   actor=SYSTEM_ACTOR)
         elif status == S.PENDING:
@@ -242,6 +235,7 @@ def _wait_step(deployment: Deployment, adapter: Any, step: str, *, first_step: b
     tx = txs[-1]
     state = adapter.check(tx)
     if state.state == "confirmed":
+        fault_point("after_receipt")
         results = adapter.step_results(deployment, tx, state)
         with transaction.atomic():
             _mark(tx, TransactionStatus.CONFIRMED, confirmed_in=state.confirmed_in)
@@ -274,14 +268,17 @@ def _run_later_step(deployment: Deployment, adapter: Any, step: str) -> float | 
     if not txs:
         with transaction.atomic():
             signed = adapter.prepare(deployment, step)
+            fault_point("after_sign")
             _store(deployment, signed)
             deployment.results = {**deployment.results, "tx_ids": _tx_ids(deployment)}
             deployment.save(update_fields=["results", "updated_at"])
+        fault_point("after_store_signed")
         txs = _live_txs(deployment, step)
     tx = txs[-1]
     if tx.status == TransactionStatus.SIGNED:
         try:
             _broadcast(adapter, tx)
+            fault_point("after_broadcast")
         except TransactionExpired as exc:
             # Only this step's transaction is dead; the token exists. Sign a replacement next pass.
             _mark(tx, TransactionStatus.SUPERSEDED, last_error=exc.message[:2000])

@@ -18,6 +18,7 @@ from accounts.models import EvmAccount, Membership, User
 from biatec.core import actors, events
 from biatec.core.correlation import get_correlation_id
 from biatec.core.errors import PermissionDenied
+from biatec.core.faults import fault_point
 from tokens.networks import EVM, get_available_network
 from tokens.standards.validation import deployment_preflight, deployment_request_validate, standard_require
 
@@ -103,6 +104,7 @@ def deployment_transition(
         fields.append("completed_at")
     deployment.save(update_fields=fields)
     _record_event(deployment, from_status=previous, reason=reason, actor=actor, facts=facts)
+    fault_point(f"before_commit:{to}")  # the fault suite kills here: nothing of this transition may remain
     logger.info("deployment transition", extra={"deployment_id": str(deployment.pk), "from_status": previous,
                                                  "to_status": to, "reason": reason})
     return deployment

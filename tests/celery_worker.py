@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class WorkerProcess:
-    def __init__(self, broker_url: str, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, broker_url: str, extra_env: dict[str, str] | None = None, *, pool: str = "solo",
+                 concurrency: int = 1, beat: bool = False) -> None:
         self.broker_url = broker_url
         self.log_path = Path(f"/tmp/biatec-worker-{uuid.uuid4().hex[:8]}.log")
         db = connection.settings_dict
@@ -44,9 +46,10 @@ class WorkerProcess:
         }
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "biatec", "worker", "--pool=solo", "--concurrency=1",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "celery", "-A", "biatec", "worker", f"--pool={pool}", f"--concurrency={concurrency}",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
+             *(["-B", "-s", str(self.log_path.with_suffix(".beat"))] if beat else [])],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
     def wait_exit(self, timeout: float) -> int | None:
@@ -63,7 +66,12 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        try:  # prefork children and an embedded beat live in the worker's own process group
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if not self.log.closed:
+            self.log.close()
 
     def output(self) -> str:
         if not self.log.closed:

@@ -13,6 +13,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 KEY_ENCRYPTION_KEYS = env.list("KEY_ENCRYPTION_KEYS")
 SIMPLE_JWT["SIGNING_KEY"] = env("JWT_SIGNING_KEY")  # noqa: F405
 HEALTH_CHECK_BROKER = True
+# The fault suite's kill switch (biatec/core/faults.py) never works in production.
+FAULT_INJECTION = ""
+FAULT_INJECTION_FILE = ""
 
 # X-Forwarded-Proto is believed only behind a trusted proxy (which must overwrite it); without
 # one, any client could claim HTTPS. Gunicorn likewise trusts it only from FORWARDED_ALLOW_IPS.

@@ -1,4 +1,4 @@
-"""Kill a real Celery worker (SIGKILL) right after the signed transaction is stored, and right after
+"""Kill a real Celery worker (SIGKILL) right after the signed transaction is stored (after_store_signed), and right after
 it was broadcast; a new worker finishes the deployment with exactly one token on chain."""
 import pytest
 
@@ -12,7 +12,7 @@ from tokens.networks import get_network
 pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.parametrize("fault_point", ["after_sign", "after_broadcast"])
+@pytest.mark.parametrize("fault_point", ["after_store_signed", "after_broadcast"])
 def test_worker_killed_mid_deployment_deploys_exactly_once(anvil_node, user_factory, monkeypatch, fault_point):
     monkeypatch.setattr(services, "_enqueue_submit_on_commit", lambda deployment_id: None)
     _, client = user_factory("crash.safety")
@@ -23,7 +23,7 @@ def test_worker_killed_mid_deployment_deploys_exactly_once(anvil_node, user_fact
     broker = fresh_broker_url()
     publish(deployment_submit_task, broker, deployment_id)
 
-    doomed = WorkerProcess(broker, {"DEPLOYMENT_FAULT_INJECTION": fault_point})
+    doomed = WorkerProcess(broker, {"FAULT_INJECTION": fault_point})
     try:
         assert doomed.wait_exit(timeout=60) == -9, doomed.output()  # killed by its own fault hook
     finally:
@@ -47,7 +47,7 @@ def test_worker_killed_mid_deployment_deploys_exactly_once(anvil_node, user_fact
     assert deployment.results["tx_ids"] == [tx.tx_id]
 
 
-@pytest.mark.parametrize("fault_point", ["after_sign", "after_broadcast"])
+@pytest.mark.parametrize("fault_point", ["after_store_signed", "after_broadcast"])
 def test_worker_killed_mid_algorand_deployment_creates_one_asset(algod_devnet_node, user_factory, monkeypatch,
                                                                  fault_point):
     from algosdk.v2client.algod import AlgodClient
@@ -66,7 +66,7 @@ def test_worker_killed_mid_algorand_deployment_creates_one_asset(algod_devnet_no
     deployment_id = response.json()["id"]
     broker = fresh_broker_url()
     publish(deployment_submit_task, broker, deployment_id)
-    doomed = WorkerProcess(broker, {"DEPLOYMENT_FAULT_INJECTION": fault_point})
+    doomed = WorkerProcess(broker, {"FAULT_INJECTION": fault_point})
     try:
         assert doomed.wait_exit(timeout=60) == -9, doomed.output()
     finally:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from eth_utils import to_checksum_address
 
+from biatec.core.faults import fault_point
 from tokens.models import EvmNonceSequence
 from tokens.networks import Network
 
@@ -59,6 +60,7 @@ def nonce_reserve(*, chain_id: int, address: str) -> int:
     nonce = sequence.next_nonce
     sequence.next_nonce = nonce + 1
     sequence.save(update_fields=["next_nonce", "updated_at"])
+    fault_point("after_reserve")  # the fault suite kills here: the caller's rollback must leave no gap
     return nonce
 
 
