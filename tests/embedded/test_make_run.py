@@ -199,3 +199,37 @@ def test_stopping_make_run_stops_every_process_it_started(tmp_path) -> None:
             pass
     assert not alive, alive
     assert "[embedded] stopped server" in stack.output() and "[embedded] stopped worker" in stack.output()
+
+
+def test_a_killed_make_run_leaves_no_process_behind(tmp_path) -> None:
+    """SIGKILL gives the supervisor no chance to stop anything: its children get SIGTERM from the
+    kernel (PR_SET_PDEATHSIG) and stop by themselves, chain nodes included."""
+    import signal
+
+    stack = EmbeddedStack(tmp_path / "var")
+    processes: list[psutil.Process] = []
+    try:
+        stack.wait_ready()
+        processes = stack.descendants()
+        assert len(processes) >= 7
+        stack.proc.send_signal(signal.SIGKILL)
+        stack.proc.wait()
+
+        def alive() -> list[str]:
+            found = []
+            for process in processes:
+                try:
+                    if process.status() != psutil.STATUS_ZOMBIE:
+                        found.append(" ".join(process.cmdline()))
+                except psutil.NoSuchProcess:
+                    pass
+            return found
+
+        assert wait_for(lambda: not alive(), timeout=60), alive()
+    finally:
+        stack.stop()
+        for process in processes:  # only if the test failed: leave nothing of ours running
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
