@@ -1,5 +1,5 @@
-"""Kill a real Celery worker (SIGKILL) right after the signed transaction is stored (after_store_signed), and right after
-it was broadcast; a new worker finishes the deployment with exactly one token on chain."""
+"""Kill a real Celery worker (SIGKILL) right after the signed transaction is stored (after_store_signed),
+and right after it was broadcast; a new worker finishes the deployment with exactly one token on chain."""
 import pytest
 
 from deployments import services
