@@ -268,8 +268,10 @@ DEPLOYMENT_POLL_MAX_SECONDS = env.float("DEPLOYMENT_POLL_MAX_SECONDS", default=6
 DEPLOYMENT_MAX_CHAIN_ATTEMPTS = env.int("DEPLOYMENT_MAX_CHAIN_ATTEMPTS", default=8)
 DEPLOYMENT_SWEEP_GRACE_SECONDS = env.float("DEPLOYMENT_SWEEP_GRACE_SECONDS", default=30.0)
 DEPLOYMENT_SWEEP_INTERVAL_SECONDS = env.float("DEPLOYMENT_SWEEP_INTERVAL_SECONDS", default=5.0)
-# Test hook only: kill the worker at "after_sign" or "after_broadcast". Never set in production.
-DEPLOYMENT_FAULT_INJECTION = env("DEPLOYMENT_FAULT_INJECTION", default="")
+# Test hook only (biatec/core/faults.py): fault points at which the worker SIGKILLs itself
+# (comma-separated), or a JSON control file re-read at each point. production.py forces both empty.
+FAULT_INJECTION = env("FAULT_INJECTION", default="")
+FAULT_INJECTION_FILE = env("FAULT_INJECTION_FILE", default="")
 
 # --- Webhooks ---------------------------------------------------------------------------------
 # Plain http:// targets and targets resolving to loopback/private/link-local/reserved addresses are
