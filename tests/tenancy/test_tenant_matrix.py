@@ -50,6 +50,13 @@ def kept_world(django_db_setup, django_db_blocker) -> Iterator[World]:
         yield world
 
 
+@pytest.fixture(autouse=True)
+def _no_chain_nodes(settings) -> None:
+    """The matrix's create outcome assumes no chain node is configured (400 NETWORK_UNAVAILABLE); session
+    fixtures of other modules may have registered the local nodes in CHAIN_NODES before this module runs."""
+    settings.CHAIN_NODES = {}
+
+
 @pytest.fixture
 def world(kept_world: World, db) -> World:
     """The module's users; objects (and the identifiers to look for) are made afresh by each test."""
