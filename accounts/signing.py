@@ -7,8 +7,9 @@ the block ends. Every use is recorded as a `key_use` security event (never the k
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from algosdk import transaction as algo_txn
@@ -16,6 +17,8 @@ from algosdk.atomic_transaction_composer import AccountTransactionSigner
 from django.db import IntegrityError, transaction
 from eth_account import Account
 from eth_account.datastructures import SignedTransaction as EvmSignedTransaction
+
+from tokens.networks import EVM, Network
 
 from . import arc76, keyvault
 from .models import EncryptedSecret, EvmAccount, SecurityEvent, User
@@ -135,3 +138,22 @@ def evm_signer(*, user: User, chain_id: int, reason: str) -> Iterator[EvmSigner]
         yield signer
     finally:
         signer.close()
+
+
+@dataclass(frozen=True)
+class ChainKey:
+    """A user's account on one network, as chain code takes it (`tokens.chains.signing`): the
+    sender address, and `open(reason)`, the signer context of that account's key."""
+
+    address: str
+    open: Callable[[str], AbstractContextManager[Any]]
+
+
+def chain_key(*, user: User, network: Network) -> ChainKey:
+    """The user's key on `network` (an EVM key is derived and sealed on first use, ~1 s)."""
+    if network.family == EVM:
+        chain_id = int(network.chain_id or 0)
+        address = evm_account_ensure(user=user, chain_id=chain_id).address
+        return ChainKey(address=address,
+                        open=lambda reason: evm_signer(user=user, chain_id=chain_id, reason=reason))
+    return ChainKey(address=user.algorand_address, open=lambda reason: algorand_signer(user=user, reason=reason))

@@ -13,6 +13,7 @@ import logging
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,11 +21,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from biatec.core.errors import ApplicationError, ChainUnavailable, TransactionExpired
+from accounts.signing import ChainKey, chain_key
+from biatec.core.errors import ApplicationError, ChainUnavailable, TransactionExpired, TransactionFailed
 from biatec.core.faults import fault_point
-from tokens.networks import get_network
+from tokens.networks import Network, get_network
 
-from .adapters import SignedTx, adapter_for
+from .adapters import ChainAdapter, ChainJob, ClaimedIds, SignedTx, StoredTx, TxState, adapter_for_family
 from .models import ACTIVE_STATUSES, Deployment, DeploymentStatus, DeploymentTransaction, TransactionStatus
 from .queueing import deployment_enqueue
 from .services import SYSTEM_ACTOR, deployment_retry, deployment_transition
@@ -58,12 +60,63 @@ def _error(exc: ApplicationError) -> dict[str, Any]:
     return {"code": exc.code, "message": exc.message, "retryable": bool(retryable), "details": exc.details}
 
 
-def _store(deployment: Deployment, signed: list[SignedTx]) -> list[DeploymentTransaction]:
+@dataclass
+class _Run:
+    """One pass over a deployment: its network resolved once, the family's adapter, the creator's key.
+    The adapter sees only `job` and `StoredTx` snapshots (plain data); the rows stay here."""
+
+    deployment: Deployment
+    network: Network
+    adapter: ChainAdapter
+    key: ChainKey
+
+    @classmethod
+    def of(cls, deployment: Deployment) -> _Run:
+        network = get_network(deployment.network)
+        return cls(deployment=deployment, network=network, adapter=adapter_for_family(network.family),
+                   key=chain_key(user=deployment.creator, network=network))
+
+    @property
+    def job(self) -> ChainJob:
+        d = self.deployment
+        return ChainJob(id=str(d.pk), standard=d.standard, network=self.network, sender=self.key.address,
+                        signer=self.key.open, request=d.request, results=d.results or {})
+
+
+def _stored(tx: DeploymentTransaction) -> StoredTx:
+    return StoredTx(step=tx.step, tx_id=tx.tx_id, sender=tx.sender, signed_bytes=bytes(tx.signed_bytes),
+                    nonce=tx.nonce, last_valid=tx.last_valid, details=tx.details or {})
+
+
+def _claimed_ids(deployment: Deployment) -> ClaimedIds:
+    """Asset and app ids that other deployments on the same network recorded as theirs."""
+    others = Deployment.objects.exclude(pk=deployment.pk).filter(network=deployment.network)
+    return ClaimedIds(
+        asset_ids=frozenset(others.filter(results__asset_id__isnull=False).values_list("results__asset_id", flat=True)),
+        app_ids=frozenset(others.filter(results__app_id__isnull=False).values_list("results__app_id", flat=True)),
+    )
+
+
+def _tx_state(run: _Run, tx: DeploymentTransaction) -> TxState:
+    """Where the transaction is. An expired one is dead unless the chain shows it created its asset or
+    app anyway (a real algod forgets pending info of old transactions)."""
+    state = run.adapter.check(run.job, _stored(tx))
+    if state.state == "expired":
+        found = run.adapter.created_anyway(run.job, _stored(tx), claimed=_claimed_ids(run.deployment))
+        state = TxState("confirmed", confirmed_in=None, info=found) if found else replace(state, state="dead")
+    return state
+
+
+def transaction_state(*, deployment: Deployment, tx: DeploymentTransaction) -> TxState:
+    """`_tx_state` for one stored transaction of `deployment` (support tools and tests)."""
+    return _tx_state(_Run.of(deployment), tx)
+
+
+def _store(run: _Run, signed: list[SignedTx]) -> list[DeploymentTransaction]:
     rows = []
     for tx in signed:
         rows.append(DeploymentTransaction.objects.create(
-            deployment=deployment, step=tx.step, family=get_network(deployment.network).family,
-            network=deployment.network,
+            deployment=run.deployment, step=tx.step, family=run.network.family, network=run.network.slug,
             tx_id=tx.tx_id, group_tx_ids=tx.group_tx_ids, sender=tx.sender, nonce=tx.nonce,
             first_valid=tx.first_valid, last_valid=tx.last_valid, signed_bytes=tx.signed_bytes, details=tx.details,
         ))
@@ -87,11 +140,11 @@ def _mark(tx: DeploymentTransaction, status: str, **fields: Any) -> None:
     tx.save(update_fields=["status", "updated_at", *fields])
 
 
-def _broadcast(adapter: Any, tx: DeploymentTransaction) -> None:
+def _broadcast(run: _Run, tx: DeploymentTransaction) -> None:
     tx.broadcast_attempts += 1
     tx.last_broadcast_at = timezone.now()
     tx.save(update_fields=["broadcast_attempts", "last_broadcast_at", "updated_at"])
-    adapter.broadcast(tx)
+    run.adapter.broadcast(run.job, _stored(tx))
     if tx.status == TransactionStatus.SIGNED:
         _mark(tx, TransactionStatus.BROADCAST)
 
@@ -182,8 +235,8 @@ def _on_expired(deployment: Deployment, exc: TransactionExpired) -> float | None
 
 
 def _advance_locked(deployment: Deployment) -> float | None:
-    adapter = adapter_for(deployment)
-    steps = adapter.steps(deployment)
+    run = _Run.of(deployment)
+    steps = run.adapter.steps(run.job)
     while True:
         deployment.refresh_from_db()
         status = deployment.status
@@ -191,32 +244,32 @@ def _advance_locked(deployment: Deployment) -> float | None:
             # Signing (nonce reservation included) and storing commit together: a failure leaves
             # no gap and no orphan signature.
             with transaction.atomic():
-                signed = adapter.prepare(deployment, steps[0])
+                signed = run.adapter.prepare(run.job, steps[0])
                 fault_point("after_sign")
-                _store(deployment, signed)
+                _store(run, signed)
                 deployment_transition(deployment_id=deployment.pk, to=S.SUBMITTED, reason="signed and stored",
                                       actor=SYSTEM_ACTOR, results={"tx_ids": _tx_ids(deployment)},
                                       tx_ids=[t.tx_id for t in signed])
             fault_point("after_store_signed")
         elif status == S.SUBMITTED:
             for tx in _live_txs(deployment, steps[0]):
-                _broadcast(adapter, tx)
+                _broadcast(run, tx)
             fault_point("after_broadcast")
             deployment_transition(deployment_id=deployment.pk, to=S.PENDING, reason="broadcast accepted",
                                   actor=SYSTEM_ACTOR)
         elif status == S.PENDING:
-            delay = _wait_step(deployment, adapter, steps[0], first_step=True)
+            delay = _wait_step(run, steps[0], first_step=True)
             if delay is not None:
                 return delay
         elif status == S.CONFIRMED:
             for step in steps[1:]:
-                delay = _run_later_step(deployment, adapter, step)
+                delay = _run_later_step(run, step)
                 if delay is not None:
                     return delay
             create_tx = _live_txs(deployment, steps[0])[-1]
-            if not adapter.is_final(deployment, create_tx):
+            if not run.adapter.is_final(run.job, _stored(create_tx)):
                 return float(settings.DEPLOYMENT_POLL_SECONDS)
-            results = adapter.read_back(deployment)
+            results = run.adapter.read_back(run.job)
             deployment_transition(deployment_id=deployment.pk, to=S.INDEXED, reason="read back from chain",
                                   actor=SYSTEM_ACTOR, results={**results, "tx_ids": _tx_ids(deployment)})
         elif status == S.INDEXED:
@@ -227,16 +280,17 @@ def _advance_locked(deployment: Deployment) -> float | None:
             return None
 
 
-def _wait_step(deployment: Deployment, adapter: Any, step: str, *, first_step: bool) -> float | None:
+def _wait_step(run: _Run, step: str, *, first_step: bool) -> float | None:
     """Poll the step's transaction; returns a delay while it is not confirmed, None once it is."""
+    deployment = run.deployment
     txs = _live_txs(deployment, step)
     if not txs:
         raise ApplicationError(f"No transaction stored for step '{step}'.")
     tx = txs[-1]
-    state = adapter.check(tx)
+    state = _tx_state(run, tx)
     if state.state == "confirmed":
         fault_point("after_receipt")
-        results = adapter.step_results(deployment, tx, state)
+        results = run.adapter.step_results(run.job, _stored(tx), state)
         with transaction.atomic():
             _mark(tx, TransactionStatus.CONFIRMED, confirmed_in=state.confirmed_in)
             if first_step:
@@ -248,8 +302,6 @@ def _wait_step(deployment: Deployment, adapter: Any, step: str, *, first_step: b
         return None
     if state.state == "failed":
         _mark(tx, TransactionStatus.FAILED, last_error=state.message[:2000])
-        from biatec.core.errors import TransactionFailed
-
         raise TransactionFailed(state.message or "The transaction failed on chain.", details=state.info)
     if state.state == "dead":
         _mark(tx, TransactionStatus.SUPERSEDED, last_error=state.message[:2000])
@@ -257,19 +309,20 @@ def _wait_step(deployment: Deployment, adapter: Any, step: str, *, first_step: b
             raise TransactionExpired(state.message or "The transaction can no longer land.", details=state.info)
         return 0.0  # a later step: _run_later_step signs a replacement
     if state.state == "unknown":
-        _broadcast(adapter, tx)  # the node lost it (restart, mempool eviction): same bytes again
+        _broadcast(run, tx)  # the node lost it (restart, mempool eviction): same bytes again
     return float(settings.DEPLOYMENT_POLL_SECONDS)
 
 
-def _run_later_step(deployment: Deployment, adapter: Any, step: str) -> float | None:
+def _run_later_step(run: _Run, step: str) -> float | None:
+    deployment = run.deployment
     txs = _live_txs(deployment, step)
     if txs and txs[-1].status == TransactionStatus.CONFIRMED:
         return None
     if not txs:
         with transaction.atomic():
-            signed = adapter.prepare(deployment, step)
+            signed = run.adapter.prepare(run.job, step)
             fault_point("after_sign")
-            _store(deployment, signed)
+            _store(run, signed)
             deployment.results = {**deployment.results, "tx_ids": _tx_ids(deployment)}
             deployment.save(update_fields=["results", "updated_at"])
         fault_point("after_store_signed")
@@ -277,13 +330,13 @@ def _run_later_step(deployment: Deployment, adapter: Any, step: str) -> float | 
     tx = txs[-1]
     if tx.status == TransactionStatus.SIGNED:
         try:
-            _broadcast(adapter, tx)
+            _broadcast(run, tx)
             fault_point("after_broadcast")
         except TransactionExpired as exc:
             # Only this step's transaction is dead; the token exists. Sign a replacement next pass.
             _mark(tx, TransactionStatus.SUPERSEDED, last_error=exc.message[:2000])
             return 0.0
-    return _wait_step(deployment, adapter, step, first_step=False)
+    return _wait_step(run, step, first_step=False)
 
 
 def deployments_sweep() -> list[str]:

@@ -1,16 +1,26 @@
-"""Chain adapters of the deployment pipeline, one per chain family."""
+"""Chain adapters of the deployment pipeline, one per chain family (docs/architecture.md,
+"Chain adapters")."""
 from __future__ import annotations
 
-from tokens.networks import ALGORAND, EVM, get_network
+from tokens.networks import ALGORAND, EVM
 
-from ..models import Deployment
 from .algorand import AlgorandAdapter
-from .base import BatchPolling, ChainAdapter, SignedTx, TxState
+from .base import (
+    BatchPolling,
+    ChainAdapter,
+    ChainJob,
+    ClaimedIds,
+    SignedTx,
+    StoredTx,
+    TxState,
+    read_back_compare,
+)
 from .evm import EvmAdapter
 
-__all__ = ["BatchPolling", "ChainAdapter", "SignedTx", "TxState", "adapter_for", "adapter_for_family"]
+__all__ = ["BatchPolling", "ChainAdapter", "ChainJob", "ClaimedIds", "SignedTx", "StoredTx", "TxState",
+           "adapter_for_family", "read_back_compare"]
 
-_ADAPTERS: dict[str, type] = {EVM: EvmAdapter, ALGORAND: AlgorandAdapter}
+_ADAPTERS: dict[str, type[ChainAdapter]] = {EVM: EvmAdapter, ALGORAND: AlgorandAdapter}
 
 
 def adapter_for_family(family: str) -> ChainAdapter:
@@ -18,7 +28,3 @@ def adapter_for_family(family: str) -> ChainAdapter:
         return _ADAPTERS[family]()
     except KeyError:
         raise ValueError(f"no adapter for family {family}") from None
-
-
-def adapter_for(deployment: Deployment) -> ChainAdapter:
-    return adapter_for_family(get_network(deployment.network).family)

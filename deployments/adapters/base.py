@@ -1,12 +1,31 @@
-"""What the pipeline needs from a chain family. Adapters wrap the chain clients in `tokens.chains`."""
+"""What the pipeline needs from a chain family (docs/architecture.md, "Chain adapters").
+
+Adapters wrap the chain clients of `tokens.chains`. They receive plain data, a `ChainJob` (the job,
+with its network resolved once) and `StoredTx` snapshots of stored transactions, never ORM rows, and
+they never query the database: the pipeline reads and writes the rows.
+"""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from biatec.core.errors import TransactionFailed
+from tokens.chains.signing import SignerContext
 from tokens.networks import Network
 
-from ..models import Deployment, DeploymentTransaction
+
+@dataclass(frozen=True)
+class ChainJob:
+    """One chain job (today a deployment): what to do, where, and with whose key."""
+
+    id: str
+    standard: str
+    network: Network
+    sender: str
+    signer: SignerContext
+    request: Mapping[str, Any]
+    results: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -24,12 +43,34 @@ class SignedTx:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-TxStateName = Literal["unknown", "pending", "confirmed", "failed", "dead"]
+@dataclass(frozen=True)
+class StoredTx:
+    """A stored transaction as adapters see it."""
+
+    step: str
+    tx_id: str
+    sender: str
+    signed_bytes: bytes
+    nonce: int | None = None
+    last_valid: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClaimedIds:
+    """Asset and app ids that other jobs on the same network already recorded as theirs."""
+
+    asset_ids: frozenset[int] = frozenset()
+    app_ids: frozenset[int] = frozenset()
+
+
+TxStateName = Literal["unknown", "pending", "confirmed", "failed", "expired", "dead"]
 
 
 @dataclass
 class TxState:
-    """`unknown`: the node has not seen it (re-broadcast); `dead`: proven unable to land."""
+    """`unknown`: the node has not seen it (re-broadcast); `dead`: proven unable to land; `expired`:
+    past its validity window, dead unless `created_anyway` finds what it created."""
 
     state: TxStateName
     confirmed_in: int | None = None
@@ -38,25 +79,28 @@ class TxState:
 
 
 class ChainAdapter(Protocol):
-    def steps(self, deployment: Deployment) -> list[str]:
-        """Ordered steps, e.g. ["create"] or ["create", "bootstrap"]."""
+    def steps(self, job: ChainJob) -> list[str]:
+        """Ordered steps, e.g. ["create"] or ["app_create", "bootstrap"]."""
 
-    def prepare(self, deployment: Deployment, step: str) -> list[SignedTx]:
-        """Fund (local networks), build and sign the transactions of `step`. No broadcast."""
+    def prepare(self, job: ChainJob, step: str) -> list[SignedTx]:
+        """Fund (local networks), reserve the nonce or lease, build and sign the transactions of `step`."""
 
-    def broadcast(self, tx: DeploymentTransaction) -> None:
+    def broadcast(self, job: ChainJob, tx: StoredTx) -> None:
         """Send the stored signed bytes; sending the same bytes again must be harmless."""
 
-    def check(self, tx: DeploymentTransaction) -> TxState:
+    def check(self, job: ChainJob, tx: StoredTx) -> TxState:
         """Where the transaction is now."""
 
-    def step_results(self, deployment: Deployment, tx: DeploymentTransaction, state: TxState) -> dict[str, Any]:
+    def created_anyway(self, job: ChainJob, tx: StoredTx, *, claimed: ClaimedIds) -> dict[str, Any] | None:
+        """For an `expired` transaction: what it created after all (step results), or None."""
+
+    def step_results(self, job: ChainJob, tx: StoredTx, state: TxState) -> dict[str, Any]:
         """Results learnt from a confirmed step (contract address, asset id, app id ...)."""
 
-    def is_final(self, deployment: Deployment, tx: DeploymentTransaction) -> bool:
+    def is_final(self, job: ChainJob, tx: StoredTx) -> bool:
         """Enough confirmations for the network."""
 
-    def read_back(self, deployment: Deployment) -> dict[str, Any]:
+    def read_back(self, job: ChainJob) -> dict[str, Any]:
         """Read the token from the chain; raise TransactionFailed when it does not match the request."""
 
 
@@ -67,3 +111,14 @@ class BatchPolling(Protocol):
 
     def poll_batch(self, *, network: Network, tx_ids: list[str]) -> set[str]:
         """The ids among `tx_ids` that now have a receipt; raises ChainUnavailable."""
+
+
+def read_back_compare(token: Mapping[str, Any], expected: Mapping[str, Any], **details: Any) -> dict[str, Any]:
+    """The token as read from the chain (integers as strings), or TransactionFailed naming every field
+    that differs from `expected`."""
+    mismatched = {k: {"expected": str(v), "on_chain": str(token.get(k))}
+                  for k, v in expected.items() if token.get(k) != v}
+    if mismatched:
+        raise TransactionFailed("The token on chain does not match the request.",
+                                details={"mismatched": mismatched, **details})
+    return {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in token.items()}

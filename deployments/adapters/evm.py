@@ -3,40 +3,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from biatec.core.errors import ChainUnavailable, TransactionFailed
+from biatec.core.errors import ChainUnavailable
 from tokens.chains import evm
 from tokens.chains.evm_reads import pending_nonce, read_erc20
-from tokens.networks import Network, get_network
+from tokens.networks import Network
 from tokens.standards import STANDARDS
 
-from ..models import Deployment, DeploymentTransaction
-from .base import SignedTx, TxState
+from .base import ChainJob, ClaimedIds, SignedTx, StoredTx, TxState, read_back_compare
 
 
 class EvmAdapter:
-    def steps(self, deployment: Deployment) -> list[str]:
-        return list(STANDARDS[deployment.standard].steps)
+    def steps(self, job: ChainJob) -> list[str]:
+        return list(STANDARDS[job.standard].steps)
 
     def poll_batch(self, *, network: Network, tx_ids: list[str]) -> set[str]:
         """Batched receipt polling: which of `tx_ids` have a receipt, in one JSON-RPC batch."""
         receipts = evm.get_receipts(network=network, tx_hashes=tx_ids)
         return {tx_id for tx_id, receipt in receipts.items() if receipt is not None}
 
-    def prepare(self, deployment: Deployment, step: str) -> list[SignedTx]:
-        network = get_network(deployment.network)
+    def prepare(self, job: ChainJob, step: str) -> list[SignedTx]:
         signed = evm.deploy_transaction_prepare(
-            user=deployment.creator, network=network, standard=deployment.standard, params=deployment.request,
-            reason=f"deployment {deployment.pk}",
+            sender=job.sender, signer=job.signer, network=job.network, standard=job.standard,
+            params=dict(job.request), reason=f"deployment {job.id}",
         )
         return [SignedTx(step=step, tx_id=signed.tx_hash, signed_bytes=signed.raw, sender=signed.sender,
                          nonce=signed.nonce, details={"contract_address": signed.contract_address,
                                                       "chain_id": signed.chain_id})]
 
-    def broadcast(self, tx: DeploymentTransaction) -> None:
-        evm.broadcast(network=get_network(tx.network), raw=bytes(tx.signed_bytes))
+    def broadcast(self, job: ChainJob, tx: StoredTx) -> None:
+        evm.broadcast(network=job.network, raw=tx.signed_bytes)
 
-    def check(self, tx: DeploymentTransaction) -> TxState:
-        network = get_network(tx.network)
+    def check(self, job: ChainJob, tx: StoredTx) -> TxState:
+        network = job.network
         receipt = evm.get_receipt(network=network, tx_hash=tx.tx_id)
         if receipt is not None:
             if receipt["status"] == 1:
@@ -52,30 +50,26 @@ class EvmAdapter:
                            message=f"Nonce {tx.nonce} was used by another transaction.")
         return TxState("unknown")
 
-    def step_results(self, deployment: Deployment, tx: DeploymentTransaction, state: TxState) -> dict[str, Any]:
+    def created_anyway(self, job: ChainJob, tx: StoredTx, *, claimed: ClaimedIds) -> dict[str, Any] | None:
+        return None  # EVM transactions do not expire: `check` never answers "expired"
+
+    def step_results(self, job: ChainJob, tx: StoredTx, state: TxState) -> dict[str, Any]:
         receipt = state.info
         return {"contract_address": receipt.get("contract_address"), "block_number": receipt.get("block_number"),
                 "block_hash": receipt.get("block_hash"), "gas_used": receipt.get("gas_used"),
-                "chain_id": get_network(deployment.network).chain_id, "sender": tx.sender}
+                "chain_id": job.network.chain_id, "sender": tx.sender}
 
-    def is_final(self, deployment: Deployment, tx: DeploymentTransaction) -> bool:
-        network = get_network(deployment.network)
+    def is_final(self, job: ChainJob, tx: StoredTx) -> bool:
+        network = job.network
         receipt = evm.get_receipt(network=network, tx_hash=tx.tx_id)
         if receipt is None:  # reorged out: wait (the pipeline keeps polling)
             raise ChainUnavailable("The confirmed transaction is no longer in the chain (reorg); waiting.")
         return evm.confirmations(network=network, receipt=receipt) >= network.required_confirmations
 
-    def read_back(self, deployment: Deployment) -> dict[str, Any]:
-        network = get_network(deployment.network)
-        request = deployment.request
-        address = deployment.results["contract_address"]
-        receiver = request.get("receiver") or deployment.results.get("sender")
-        token = read_erc20(network=network, address=address, receiver=receiver)
-        expected = STANDARDS[deployment.standard].expected_on_chain(request=request, results=deployment.results)
-        mismatched = {k: {"expected": str(v), "on_chain": str(token.get(k))}
-                      for k, v in expected.items() if token.get(k) != v}
-        if mismatched:
-            raise TransactionFailed("The token on chain does not match the request.",
-                                    details={"mismatched": mismatched, "address": address})
-        return {"token": {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
-                          for k, v in token.items()}, "receiver": receiver}
+    def read_back(self, job: ChainJob) -> dict[str, Any]:
+        request, results = job.request, job.results
+        address = results["contract_address"]
+        receiver: str = request.get("receiver") or results["sender"]
+        token = read_erc20(network=job.network, address=address, receiver=receiver)
+        expected = STANDARDS[job.standard].expected_on_chain(request=dict(request), results=dict(results))
+        return {"token": read_back_compare(token, expected, address=address), "receiver": receiver}

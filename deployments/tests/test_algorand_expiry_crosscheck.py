@@ -1,12 +1,13 @@
-"""Before a creation is declared dead ("expired"), the adapter looks at what the sender created: a
-real algod forgets pending info of old transactions, so "expired" alone does not prove it never landed."""
+"""Before a creation is declared dead ("expired"), the pipeline has the adapter look at what the sender
+created: a real algod forgets pending info of old transactions, so "expired" alone does not prove it
+never landed."""
 import pytest
 from algosdk import transaction
 
 from accounts.models import Membership, User
 from accounts.signing import algorand_signer
-from deployments.adapters.algorand import AlgorandAdapter
 from deployments.models import DeploymentTransaction
+from deployments.pipeline import transaction_state
 from deployments.tests.factories import DeploymentFactory
 from devchain.algod import advance
 from tokens.chains.algorand import algod_client, ensure_funded
@@ -42,8 +43,8 @@ def test_expired_but_created_counts_as_confirmed(algod_devnet_node, user_factory
     advance(algod_devnet_node.url, 3, token=algod_devnet_node.token)
 
     deployment, tx = _pending_deployment(user, name="Landed anyway", last_valid=2)
-    state = AlgorandAdapter().check(tx)
+    state = transaction_state(deployment=deployment, tx=tx)
     assert state.state == "confirmed" and state.info["asset_id"] == asset_id
 
     other, other_tx = _pending_deployment(user, name="Never landed", last_valid=2)
-    assert AlgorandAdapter().check(other_tx).state == "dead"
+    assert transaction_state(deployment=other, tx=other_tx).state == "dead"

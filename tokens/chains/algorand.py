@@ -3,13 +3,14 @@ local networks. py-algorand-sdk 2.x against any algod v2 node (the devnet on `al
 
 One deployment, as the pipeline drives it (it owns the order and the storage):
 
-1. `ensure_funded(network=, address=, needed_microalgos=step_cost(standard=, step=))`.
-2. ARC-3 only: `arc3.arc3_prepare` + `arc3.arc3_pin` (CID checked), then `arc3.arc3_asset_params`.
-3. For each step of `deployment_steps(standard)` (`asset_create`; or `app_create` then `bootstrap`):
-   `sp = suggested_params(network=)`, `txns = build_deployment_step(sp=, standard=, step=, params=,
-   sender=, deployment_id=, app_id=)` (byte limits checked here, before signing; every transaction
-   carries the lease `lease_for(deployment_id, step, index)`), `signed = sign_transactions(user=,
-   txns=, reason=)` -> store `signed.raw`, `signed.txids`, `signed.last_valid` BEFORE broadcasting.
+1. ARC-3 only: `arc3.arc3_prepare` + `arc3.arc3_pin` (CID checked), then `arc3.arc3_asset_params`.
+2. For each step of `deployment_steps(standard)` (`asset_create`; or `app_create` then `bootstrap`):
+   `signed = deployment_step_prepare(...)`, the one home of Algorand funding and leases:
+   `ensure_funded(needed_microalgos=step_cost(standard=, step=))`, `sp = suggested_params(network=)`,
+   `txns = build_deployment_step(sp=, standard=, step=, params=, sender=, deployment_id=, app_id=)`
+   (byte limits checked here, before signing; every transaction carries the lease
+   `lease_for(deployment_id, step, index)`), `sign_transactions(signer=, txns=, reason=)`
+   -> store `signed.raw`, `signed.txids`, `signed.last_valid` BEFORE broadcasting.
 4. `broadcast(network=, raw=signed.raw)`; a retry re-broadcasts the same bytes ("already in
    ledger" answers the txid: harmless).
 5. `transaction_status(network=, txid=, last_valid=)` / `wait_for_confirmation(...)`: confirmed
@@ -28,6 +29,10 @@ confirmation may see "unknown" and, past last_valid, "expired"; the pipeline sho
 check for the created asset/app (the sender's account) before re-signing an expired step.
 """
 from __future__ import annotations
+
+from typing import Any
+
+from tokens.networks import Network
 
 from .algorand_build import (
     APP_CREATE,
@@ -84,6 +89,7 @@ from .algorand_reads import (
     read_asset,
     read_box,
 )
+from .signing import SignerContext
 
 __all__ = [
     "APP_CREATE", "ASSET_CREATE", "BOOTSTRAP", "CONFIRMED", "EXPIRED", "FAILED", "MIN_FEE", "PENDING",
@@ -93,8 +99,21 @@ __all__ = [
     "arc200_balance_of",
     "arc200_params_check", "arc1400_is_whitelisted", "asset_params_check", "balance_box", "bootstrap_funding",
     "broadcast", "build_app_call", "build_app_create", "build_asset_create", "build_bootstrap_group",
-    "build_deployment_step", "current_round", "decode_signed", "deployment_cost", "deployment_steps",
+    "build_deployment_step", "current_round", "decode_signed", "deployment_cost", "deployment_step_prepare",
+    "deployment_steps",
     "ensure_funded", "get_balance", "lease_for", "pending_info", "read_app_global_state", "read_arc200",
     "read_asset", "read_box", "resolve_network", "sign_transactions", "step_cost",
     "suggested_params", "transaction_status", "wait_for_confirmation", "whitelist_box",
 ]
+
+
+def deployment_step_prepare(*, network: Network, standard: str, step: str, params: dict[str, Any], sender: str,
+                            signer: SignerContext, deployment_id: object, app_id: int | None,
+                            reason: str) -> SignedAlgorandGroup:
+    """Fund the sender for the step (local networks; elsewhere INSUFFICIENT_FUNDS), build its
+    transaction(s) with the step's lease, and sign them. No broadcast."""
+    ensure_funded(network=network, address=sender, needed_microalgos=step_cost(standard=standard, step=step))
+    sp = suggested_params(network=network)
+    txns = build_deployment_step(sp=sp, standard=standard, step=step, params=params, sender=sender,
+                                 deployment_id=deployment_id, app_id=app_id)
+    return sign_transactions(signer=signer, txns=txns, reason=reason)

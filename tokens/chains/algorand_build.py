@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -16,8 +17,6 @@ from typing import Any
 from algosdk import abi, encoding, transaction
 from algosdk.logic import get_application_address
 
-from accounts.models import User
-from accounts.signing import algorand_signer
 from biatec.core.errors import ValidationFailed
 from tokens.contracts.avm import (
     ALLOWANCE_BOX_PREFIX,
@@ -34,6 +33,7 @@ from tokens.standards import (
 )
 
 from .algorand_node import MIN_FEE, SignedAlgorandGroup, lease_for
+from .signing import SignerContext
 
 UINT64_MAX = 2**64 - 1
 UINT256_MAX = 2**256 - 1
@@ -98,6 +98,25 @@ def _raise(errors: dict[str, list[str]]) -> None:
         raise ValidationFailed(f"Invalid token parameters: {fields}.", details={"fields": errors})
 
 
+def _metadata_hash(value: Any, errors: dict[str, list[str]]) -> bytes | None:
+    """The 32-byte metadata hash from bytes, hex or base64 (None when absent; an error when malformed)."""
+    if not value:
+        return None
+    metadata_hash: bytes | None
+    try:
+        if isinstance(value, bytes):
+            metadata_hash = value
+        elif len(value) == 64 and re.fullmatch(r"[0-9a-fA-F]{64}", value):
+            metadata_hash = bytes.fromhex(value)  # hex, as the request schema also accepts
+        else:
+            metadata_hash = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        metadata_hash = None
+    if metadata_hash is None or len(metadata_hash) != METADATA_HASH_BYTES:
+        errors.setdefault("metadata_hash", []).append("The metadata hash must be exactly 32 bytes.")
+    return metadata_hash
+
+
 def asset_params_check(*, params: dict[str, Any], standard: str | None = None, sender: str) -> dict[str, Any]:
     """The ASA create fields, checked against the ledger's limits (docs/architecture.md, "Standards").
 
@@ -111,20 +130,7 @@ def asset_params_check(*, params: dict[str, Any], standard: str | None = None, s
                                    ("url", url, MAX_URL_BYTES)):
         if len(raw) > limit:
             errors.setdefault(field_name, []).append(f"At most {limit} bytes of UTF-8 (got {len(raw)}).")
-    metadata_hash: bytes | None = None
-    if params.get("metadata_hash"):
-        value = params["metadata_hash"]
-        try:
-            if isinstance(value, bytes):
-                metadata_hash = value
-            elif len(value) == 64 and re.fullmatch(r"[0-9a-fA-F]{64}", value):
-                metadata_hash = bytes.fromhex(value)  # hex, as the request schema also accepts
-            else:
-                metadata_hash = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError, TypeError):
-            metadata_hash = None
-        if metadata_hash is None or len(metadata_hash) != METADATA_HASH_BYTES:
-            errors.setdefault("metadata_hash", []).append("The metadata hash must be exactly 32 bytes.")
+    metadata_hash = _metadata_hash(params.get("metadata_hash"), errors)
     decimals = _int(params.get("decimals", 0))
     if decimals is None or not 0 <= decimals <= 19:
         errors.setdefault("decimals", []).append("Decimals must be between 0 and 19.")
@@ -213,8 +219,6 @@ def whitelist_box(address: str) -> bytes:
 
 
 def allowance_box(owner: str, spender: str) -> bytes:
-    import hashlib
-
     return ALLOWANCE_BOX_PREFIX + hashlib.sha256(encoding.decode_address(owner)
                                                  + encoding.decode_address(spender)).digest()
 
@@ -279,18 +283,19 @@ def build_deployment_step(*, sp: transaction.SuggestedParams, standard: str, ste
 
 
 # ------------------------------------------------------------------------------------ signing
-def sign_transactions(*, user: User, txns: Sequence[transaction.Transaction], reason: str) -> SignedAlgorandGroup:
-    """Sign with the user's ARC-76 key inside the key vault's signer context. A multi-transaction
-    list must already carry its group id (`build_bootstrap_group` assigns it)."""
+def sign_transactions(*, signer: SignerContext, txns: Sequence[transaction.Transaction],
+                      reason: str) -> SignedAlgorandGroup:
+    """Sign with the sender's key, opened only inside `signer` (`tokens.chains.signing`). A
+    multi-transaction list must already carry its group id (`build_bootstrap_group` assigns it)."""
     if not txns:
         raise ValueError("nothing to sign")
     if len(txns) > 1 and any(t.group is None for t in txns):
         raise ValueError("a multi-transaction list must be grouped before signing")
-    with algorand_signer(user=user, reason=reason) as signer:
-        foreign = {t.sender for t in txns} - {signer.address}
+    with signer(reason) as key:
+        foreign = {t.sender for t in txns} - {key.address}
         if foreign:
-            raise ValueError(f"transactions from {sorted(foreign)} cannot be signed by {signer.address}")
-        stxns = signer.sign_group(list(txns))
+            raise ValueError(f"transactions from {sorted(foreign)} cannot be signed by {key.address}")
+        stxns = key.sign_group(list(txns))
     return SignedAlgorandGroup.from_signed(stxns)
 
 

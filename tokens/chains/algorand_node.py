@@ -33,6 +33,7 @@ from biatec.core.errors import (
     TransactionExpired,
     TransactionFailed,
 )
+from tokens.contracts.avm import error_message, load_artifact
 from tokens.networks import ALGORAND, Network, NetworkUnavailable, get_network
 
 MIN_FEE = 1000
@@ -67,10 +68,11 @@ def _timeout() -> int:
     return int(getattr(settings, "ALGOD_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
 
 
-def algod_client(network: Network | str) -> AlgodClient:
-    """An unmodified py-algorand-sdk client for the network's node (URL and token from settings)."""
+def algod_client(network: Network | str) -> Any:
+    """An unmodified py-algorand-sdk client for the network's node (URL and token from settings).
+    Typed `Any`: its methods are annotated `dict | bytes` (response formats), we only ask for JSON."""
     net = resolve_network(network)
-    return AlgodClient(net.node_token, net.node_url, headers={"User-Agent": "biatec-tokens"})
+    return AlgodClient(net.node_token, net.node_url or "", headers={"User-Agent": "biatec-tokens"})
 
 
 @contextmanager
@@ -255,8 +257,6 @@ def _contract_reason(network: Network, message: str, stxns: Sequence[transaction
     app_ids = [getattr(s.transaction, "index", 0) for s in stxns
                if isinstance(s.transaction, transaction.ApplicationCallTxn)
                and (not failed or s.get_txid() == failed.group(1))]
-    from tokens.contracts.avm import error_message, load_artifact
-
     for app_id in app_ids:
         if not app_id:
             continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from algosdk import encoding
 from algosdk.error import AlgodHTTPError
 from algosdk.logic import get_application_address
 
@@ -162,8 +163,6 @@ def _uint256(raw: Any) -> int:
 def read_arc200(*, network: Network | str, app_id: int, holder: str | None = None) -> dict[str, Any]:
     """Name, symbol, decimals, total supply, cap, mintable, owner (and `halted` for ARC-1400, None
     for ARC-200) from global state; `holder_balance` from the holder's balance box if asked."""
-    from algosdk import encoding
-
     net = resolve_network(network)
     gs = read_app_global_state(network=net, app_id=app_id)
     owner = gs.get("owner")

@@ -5,7 +5,8 @@ The flow of one deployment (the deployment pipeline owns the order and the stora
 1. `build_deploy_transaction` (or `deploy_transaction_prepare`, which also reserves the nonce and signs):
    contract-creation transaction from the committed artifact, gas estimated with a margin, EIP-1559
    fees from `eth_feeHistory` under the network's fee cap, `chainId` and `type: 2` always set.
-2. `sign_transaction`: the user's per-chain key, inside `accounts.signing.evm_signer` only.
+2. `sign_transaction`: the sender's key, opened only inside the given signer context
+   (`tokens.chains.signing`; for a user, `accounts.signing.chain_key`).
 3. Store the `SignedEvmTransaction` (raw bytes, hash, nonce, contract address), then `broadcast` it;
    broadcasting the same bytes again is harmless and answers the same hash.
 4. `get_receipts` (one JSON-RPC batch for every transaction waiting on the chain), `confirmations`.
@@ -26,9 +27,8 @@ from django.db import transaction
 from eth_account.typed_transactions import TypedTransaction
 from eth_utils import keccak, to_bytes, to_checksum_address
 from hexbytes import HexBytes
+from web3.types import RPCEndpoint
 
-from accounts.models import User
-from accounts.signing import evm_account_ensure, evm_signer
 from biatec.core.errors import ChainUnavailable, TransactionExpired, TransactionFailed, ValidationFailed
 from tokens.networks import EVM, Network
 
@@ -51,6 +51,7 @@ from .evm_rpc import (
     rpc_batch,
     web3_for,
 )
+from .signing import SignerContext
 
 __all__ = [
     "STANDARD_CONTRACTS", "ContractArtifact", "FeeQuote", "NonceAlreadyUsed", "SignedEvmTransaction",
@@ -237,19 +238,21 @@ class SignedEvmTransaction:
         )
 
 
-def sign_transaction(*, user: User, network: Network, tx: dict[str, Any], reason: str) -> SignedEvmTransaction:
-    """Sign `tx` with the user's key for the network's chain; the key stays inside `evm_signer`."""
+def sign_transaction(*, signer: SignerContext, network: Network, tx: dict[str, Any],
+                     reason: str) -> SignedEvmTransaction:
+    """Sign `tx` with the sender's key for the network's chain; the key stays inside `signer`."""
     _require_evm(network)
-    with evm_signer(user=user, chain_id=int(network.chain_id), reason=reason) as signer:
-        signed = signer.sign_transaction(tx)
-        sender = signer.address
+    with signer(reason) as key:
+        signed = key.sign_transaction(tx)
+        sender = key.address
     return SignedEvmTransaction.from_raw(bytes(signed.raw_transaction), sender=sender)
 
 
 def deploy_transaction_prepare(
-    *, user: User, network: Network, standard: str, params: dict[str, Any], reason: str
+    *, sender: str, signer: SignerContext, network: Network, standard: str, params: dict[str, Any], reason: str
 ) -> SignedEvmTransaction:
-    """Build, fund (local chains), reserve a nonce and sign one deployment of `standard` for `user`.
+    """Build, fund (local chains), reserve a nonce and sign one deployment of `standard` from `sender`:
+    the one home of EVM funding and nonce reservation.
 
     Gas and fees are estimated before the nonce is reserved, so a node failure there costs no nonce.
     The reservation and the signature happen in one database transaction: called inside the caller's
@@ -257,13 +260,13 @@ def deploy_transaction_prepare(
     the sequence's row lock keeps other workers of the same account waiting until that commit.
     """
     _require_evm(network)
-    sender = evm_account_ensure(user=user, chain_id=int(network.chain_id)).address
+    sender = to_checksum_address(sender)
     draft = build_deploy_transaction(network=network, standard=standard, params=params, sender=sender, nonce=0)
     ensure_funded(network=network, address=sender, needed_wei=transaction_max_cost(draft))
     nonce_sequence_ensure(network=network, address=sender)
     with transaction.atomic():
-        nonce = nonce_reserve(chain_id=int(network.chain_id), address=sender)
-        return sign_transaction(user=user, network=network, tx={**draft, "nonce": nonce}, reason=reason)
+        nonce = nonce_reserve(chain_id=int(network.chain_id or 0), address=sender)
+        return sign_transaction(signer=signer, network=network, tx={**draft, "nonce": nonce}, reason=reason)
 
 # --- broadcast and receipts ------------------------------------------------------------------------
 
@@ -283,7 +286,7 @@ def broadcast(*, network: Network, raw: bytes) -> str:
     raw = bytes(raw)
     tx_hash = "0x" + keccak(raw).hex()
     with classify_errors(network, "broadcast"):
-        response = web3_for(network).provider.make_request("eth_sendRawTransaction", ["0x" + raw.hex()])
+        response = web3_for(network).provider.make_request(RPCEndpoint("eth_sendRawTransaction"), ["0x" + raw.hex()])
     error = response.get("error")
     if not error:
         return tx_hash

@@ -269,7 +269,7 @@ def rpc_batch_responses(
 ) -> list[dict[str, Any]]:
     """The raw responses of a batch, in the order of `calls` (per-call errors left to the caller)."""
     with classify_errors(network, action):
-        responses = web3_for(network).provider.make_batch_request([(m, list(p)) for m, p in calls])  # type: ignore[misc]
+        responses = web3_for(network).provider.make_batch_request([(m, list(p)) for m, p in calls])  # type: ignore[attr-defined]
     if isinstance(responses, dict):  # the node refused the whole batch with one error
         raise error_from_response(network, action, responses)
     return list(responses)

@@ -15,6 +15,7 @@ from django.conf import settings
 
 from accounts.models import SecurityEvent, User
 from accounts.services import user_register
+from accounts.signing import algorand_signer
 from biatec.core.errors import (
     ChainUnavailable,
     InsufficientFunds,
@@ -38,6 +39,11 @@ def _user(email: str = DEPLOYER) -> User:
     return user
 
 
+def _signer(user: User):
+    """The user's key as chain code takes it (`tokens.chains.signing`)."""
+    return lambda reason: algorand_signer(user=user, reason=reason)
+
+
 def _validated(standard: str, data: dict) -> dict:
     serializer = STANDARDS[standard].serializer(data={"network": "algorand-localnet", **data})
     assert serializer.is_valid(), serializer.errors
@@ -52,7 +58,7 @@ def run_step(user: User, network: Network, *, standard: str, step: str, params: 
     sp = algo.suggested_params(network=network)
     txns = algo.build_deployment_step(sp=sp, standard=standard, step=step, params=params,
                                       sender=user.algorand_address, deployment_id=deployment_id, app_id=app_id)
-    signed = algo.sign_transactions(user=user, txns=txns, reason=f"test {standard} {step}")
+    signed = algo.sign_transactions(signer=_signer(user), txns=txns, reason=f"test {standard} {step}")
     assert algo.broadcast(network=network, raw=signed.raw) == signed.txid
     status = algo.wait_for_confirmation(network=network, txid=signed.txid, last_valid=signed.last_valid)
     assert status.state == algo.CONFIRMED
@@ -79,7 +85,7 @@ def call(user: User, network: Network, *, app_id: int, standard: str, method: st
     if pay_app:
         pay = transaction.PaymentTxn(user.algorand_address, sp, get_application_address(app_id), pay_app)
         txns = transaction.assign_group_id([pay, txn])
-    signed = algo.sign_transactions(user=user, txns=txns, reason=f"test {method}")
+    signed = algo.sign_transactions(signer=_signer(user), txns=txns, reason=f"test {method}")
     algo.broadcast(network=network, raw=signed.raw)
     return algo.wait_for_confirmation(network=network, txid=signed.txid, last_valid=signed.last_valid)
 
@@ -178,7 +184,7 @@ def test_rebroadcast_is_harmless_and_a_rebuilt_step_cannot_land_twice(algorand_l
     assert algo.SignedAlgorandGroup.from_raw(signed.raw) == signed
     # A transaction rebuilt and re-signed for the same step (new window, new txid) carries the same lease.
     sp = algo.suggested_params(network=algorand_local)
-    again = algo.sign_transactions(user=user, reason="rebuild", txns=algo.build_deployment_step(
+    again = algo.sign_transactions(signer=_signer(user), reason="rebuild", txns=algo.build_deployment_step(
         sp=sp, standard="asa-ft", step=algo.ASSET_CREATE, params=params, sender=user.algorand_address,
         deployment_id=deployment_id))
     assert again.txid != signed.txid and again.leases == signed.leases
@@ -197,7 +203,7 @@ def test_transaction_past_last_valid_is_refused_and_reported_expired(
     algo.ensure_funded(network=algorand_local, address=user.algorand_address, needed_microalgos=200_000)
     params = _validated("asa-nft", {"name": "Too Late", "unit_name": "LATE"})
     sp = algo.suggested_params(network=algorand_local, validity_rounds=3)
-    signed = algo.sign_transactions(user=user, reason="expiry", txns=algo.build_deployment_step(
+    signed = algo.sign_transactions(signer=_signer(user), reason="expiry", txns=algo.build_deployment_step(
         sp=sp, standard="asa-nft", step=algo.ASSET_CREATE, params=params, sender=user.algorand_address,
         deployment_id=str(uuid.uuid4())))
     assert signed.last_valid == signed.first_valid + 3

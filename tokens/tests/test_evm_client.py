@@ -14,7 +14,7 @@ from django.db import connection
 
 from accounts.models import User
 from accounts.services import user_register
-from accounts.signing import evm_account_ensure
+from accounts.signing import chain_key, evm_account_ensure
 from biatec.core.errors import ChainUnavailable, InsufficientFunds, TransactionFailed, ValidationFailed
 from conftest import DEFAULT_PASSWORD
 from devchain.anvil import fund
@@ -31,13 +31,19 @@ MINTABLE = {"name": "Biatec Mintable", "symbol": "BMT", "decimals": 6, "initial_
 PREMINTED = {"name": "Biatec Preminted", "symbol": "BPT", "decimals": 18, "total_supply": 21 * 10**24}
 
 
+def _key(user: User, network: Network) -> dict:
+    """Sender and signer of the user's account on `network`, as chain code takes them."""
+    key = chain_key(user=user, network=network)
+    return {"sender": key.address, "signer": key.open}
+
+
 def _user(email: str = "evm-deployer@example.com") -> User:
     user, _ = user_register(email=email, password=DEFAULT_PASSWORD)
     return user
 
 
 def _deploy(user: User, network: Network, standard: str, params: dict) -> tuple[SignedEvmTransaction, dict]:
-    signed = evm.deploy_transaction_prepare(user=user, network=network, standard=standard, params=params,
+    signed = evm.deploy_transaction_prepare(**_key(user, network), network=network, standard=standard, params=params,
                                             reason="test deployment")
     assert evm.broadcast(network=network, raw=signed.raw) == signed.tx_hash
     receipt = evm.wait_for_receipt(network=network, tx_hash=signed.tx_hash)
@@ -50,7 +56,7 @@ def _send_call(user: User, network: Network, *, contract: str, function: str, ar
     nonce = nonce_reserve(chain_id=network.chain_id, address=sender)
     tx = evm.build_call_transaction(network=network, standard="erc20-mintable", contract_address=contract,
                                     function=function, args=args, sender=sender, nonce=nonce)
-    signed = evm.sign_transaction(user=user, network=network, tx=tx, reason="test call")
+    signed = evm.sign_transaction(signer=_key(user, network)["signer"], network=network, tx=tx, reason="test call")
     evm.broadcast(network=network, raw=signed.raw)
     return evm.wait_for_receipt(network=network, tx_hash=signed.tx_hash)
 
@@ -132,7 +138,7 @@ def test_rebroadcast_of_mined_bytes_is_success_and_creates_no_second_contract(ev
 @pytest.mark.django_db
 def test_rebroadcast_while_pending_is_success(evm_local: Network) -> None:
     user = _user()
-    signed = evm.deploy_transaction_prepare(user=user, network=evm_local, standard="erc20-preminted",
+    signed = evm.deploy_transaction_prepare(**_key(user, evm_local), network=evm_local, standard="erc20-preminted",
                                             params=PREMINTED, reason="test")
     evm.rpc(evm_local, "evm_setAutomine", [False])
     try:
@@ -153,7 +159,7 @@ def test_other_bytes_for_a_used_nonce_raise_nonce_already_used(evm_local: Networ
     tx = evm.build_deploy_transaction(network=evm_local, standard="erc20-preminted",
                                       params={**PREMINTED, "symbol": "OTHER"}, sender=signed.sender,
                                       nonce=signed.nonce)
-    other = evm.sign_transaction(user=user, network=evm_local, tx=tx, reason="test")
+    other = evm.sign_transaction(signer=_key(user, evm_local)["signer"], network=evm_local, tx=tx, reason="test")
     with pytest.raises(NonceAlreadyUsed) as excinfo:
         evm.broadcast(network=evm_local, raw=other.raw)
     assert excinfo.value.code == "TRANSACTION_EXPIRED"
@@ -223,7 +229,7 @@ def test_fifty_concurrent_deployments_get_consecutive_nonces_and_all_mine(evm_lo
             if i < 10:
                 barrier.wait(timeout=30)  # the first ten threads reserve at the same instant
             signed = evm.deploy_transaction_prepare(
-                user=user, network=evm_local, standard="erc20-preminted",
+                **_key(user, evm_local), network=evm_local, standard="erc20-preminted",
                 params={**PREMINTED, "symbol": f"B{i}"}, reason="burst")
             evm.broadcast(network=evm_local, raw=signed.raw)
             return signed
@@ -269,7 +275,7 @@ def test_node_down_is_retryable_chain_unavailable_and_the_same_call_succeeds_aft
     register_node("evm-flaky", node.url)
     network = _network_at(slug="evm-flaky")
     user = _user()
-    signed = evm.deploy_transaction_prepare(user=user, network=network, standard="erc20-preminted",
+    signed = evm.deploy_transaction_prepare(**_key(user, network), network=network, standard="erc20-preminted",
                                             params=PREMINTED, reason="test")
     node.stop()
 
@@ -369,7 +375,7 @@ def test_insufficient_funds_off_local_networks(anvil_node, register_node) -> Non
     tx = evm.build_deploy_transaction(network=network, standard="erc20-preminted", params=PREMINTED,
                                       sender=sender, nonce=evm.pending_nonce(network=network, address=sender))
     tx["value"] = needed  # more than it holds
-    signed = evm.sign_transaction(user=user, network=network, tx=tx, reason="test")
+    signed = evm.sign_transaction(signer=_key(user, network)["signer"], network=network, tx=tx, reason="test")
     with pytest.raises(InsufficientFunds) as excinfo:
         evm.broadcast(network=network, raw=signed.raw)
     assert excinfo.value.details["needed_wei"] == str(signed.max_cost_wei)

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from accounts.services import user_register
+from accounts.signing import chain_key
 from conftest import DEFAULT_PASSWORD
 from tokens.chains import evm
 from tokens.chains.evm_nonces import nonce_reconcile, nonce_reserve, nonce_sequence_ensure
@@ -18,6 +19,12 @@ from tokens.selectors import nonce_sequence_get
 
 ADDRESS = "0x1111111111111111111111111111111111111111"
 PREMINTED = {"name": "Nonce Test", "symbol": "NT", "decimals": 0, "total_supply": 100}
+
+
+def _key(user: User, network: Network) -> dict:
+    """Sender and signer of the user's account on `network`, as chain code takes them."""
+    key = chain_key(user=user, network=network)
+    return {"sender": key.address, "signer": key.open}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,7 +68,7 @@ def _deploy_two(network: Network) -> tuple[User, str]:
     """Two deployments from a registered user's derived key; answers the user and the sender address."""
     user, _ = user_register(email="evm-nonces@example.com", password=DEFAULT_PASSWORD)
     for _ in range(2):
-        signed = evm.deploy_transaction_prepare(user=user, network=network, standard="erc20-preminted",
+        signed = evm.deploy_transaction_prepare(**_key(user, network), network=network, standard="erc20-preminted",
                                                 params=PREMINTED, reason="test")
         evm.broadcast(network=network, raw=signed.raw)
         evm.wait_for_receipt(network=network, tx_hash=signed.tx_hash)
@@ -110,7 +117,7 @@ def test_reconcile_raises_a_counter_behind_the_chain(evm_local: Network) -> None
     assert row.next_nonce == pending and row.reconciled_at is not None
 
     # and a deployment after the repair lands instead of failing with "nonce too low"
-    signed = evm.deploy_transaction_prepare(user=user, network=evm_local, standard="erc20-preminted",
+    signed = evm.deploy_transaction_prepare(**_key(user, evm_local), network=evm_local, standard="erc20-preminted",
                                             params=PREMINTED, reason="test")
     assert signed.nonce == pending
     evm.broadcast(network=evm_local, raw=signed.raw)
