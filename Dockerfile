@@ -6,8 +6,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
-COPY requirements.txt .
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install -r requirements.txt
+# Runtime dependencies only (no test, lint or audit tools), hash-checked: docs/dependencies.md.
+COPY requirements-runtime.txt .
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install --require-hashes -r requirements-runtime.txt
 
 FROM python:3.11-slim AS runtime
 ENV PATH="/opt/venv/bin:$PATH" \

@@ -6,14 +6,25 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run dev demo test test-fast lint audit secret-scan worker beat contracts contracts-check migrate clean
+.PHONY: install lock run dev demo test test-fast lint audit secret-scan worker beat contracts contracts-check migrate clean
 
 install: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --require-hashes -r requirements.txt
 	touch $@
+
+# Re-lock the Python dependencies (docs/dependencies.md): requirements.in -> requirements.txt (all),
+# requirements-runtime.in -> requirements-runtime.txt (the production image; same versions) and
+# requirements-contracts.in -> requirements-contracts.txt, each an exact pin with the hashes of every file.
+# Current pins are kept; UPGRADE=1 upgrades everything, UPGRADE_PACKAGE="name ..." only those.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-platform x86_64-manylinux_2_28 \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) $(foreach p,$(UPGRADE_PACKAGE),--upgrade-package $(p))
+lock: install
+	$(UV_COMPILE) --python-version 3.11 requirements.in -o requirements.txt
+	$(UV_COMPILE) --python-version 3.11 requirements-runtime.in -c requirements.txt -o requirements-runtime.txt
+	$(UV_COMPILE) --python-version 3.12 requirements-contracts.in -o requirements-contracts.txt
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
