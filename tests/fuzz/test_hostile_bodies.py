@@ -1,0 +1,129 @@
+"""Hostile request bodies on every write endpoint (issue 15, item 4).
+
+The write endpoints are walked from the URL conf (tests/tenancy/routes.py), so a new one is fuzzed
+without being listed; its valid body comes from the tenant matrix (tests/tenancy/matrix.py), which
+already fails for a route without an entry. Each endpoint is called as the owner of the organization
+whose objects it names (so the request gets past authentication and permissions to the parser, the
+serializers, the services and the database) with:
+- a 10 MB body: 413 REQUEST_TOO_LARGE, also for an anonymous caller (refused before parsing);
+- bodies that are not acceptable JSON (10,000-deep nesting, invalid UTF-8, integers of 10,000
+  digits, NaN / Infinity literals, raw NUL bytes...): 400 VALIDATION_ERROR;
+- a valid body with one hostile value planted in one field at a time (NUL bytes, which PostgreSQL
+  refuses in text, 10,000-digit strings, NaN / Infinity strings, unicode confusables, bidi
+  overrides...): accepted or refused, never a 500.
+Every error body is {"code", "message", "details", "correlation_id"}.
+
+Schemathesis over the whole OpenAPI schema is tests/api_contract/test_schemathesis.py (not repeated
+here); the CSV exports are tests/fuzz/test_csv_exports.py.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.fuzz.hostile import FIELD_VALUES, RAW_BODIES, TEN_MB, leaf_paths, planted
+from tests.tenancy.matrix import MATRIX
+from tests.tenancy.routes import Route, api_write_routes
+from tests.tenancy.world import World, world_kept
+
+ERROR_KEYS = {"code", "message", "details", "correlation_id"}
+WRITES = [(route, method) for route, method in api_write_routes()]
+IDS = [f"{method.upper()} {route.name}" for route, method in WRITES]
+
+
+@pytest.fixture(scope="module")
+def kept_world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    with world_kept(django_db_blocker) as world:
+        yield world
+
+
+@pytest.fixture
+def world(kept_world: World, db) -> World:
+    kept_world.objects_new()
+    return kept_world
+
+
+def _path(route: Route, method: str, world: World) -> str:
+    call = MATRIX[route.name][method]
+    path = route.path(**{p: world.objects.get(p) or call.path[p] for p in route.parameters})
+    if call.query is not None:
+        path += "?" + "&".join(f"{k}={v}" for k, v in call.query(world.objects).items())
+    return path
+
+
+def _send(client: APIClient, route: Route, method: str, world: World, body: bytes) -> Any:
+    response = getattr(client, method)(_path(route, method, world), data=body, content_type="application/json")
+    if response.status_code < 300:
+        world.objects_new()  # the call may have cancelled or deleted the objects it named
+    return response
+
+
+def _shape(response: Any, where: str) -> str | None:
+    assert response.status_code < 500, f"{where}: {response.status_code} {response.content[:500]!r}"
+    if response.status_code < 400:
+        return None
+    body = response.json()
+    assert set(body) == ERROR_KEYS, f"{where}: {body}"
+    assert body["correlation_id"] == response["X-Correlation-ID"], where
+    return body["code"]
+
+
+def _template(route: Route, method: str, world: World) -> Any:
+    call = MATRIX[route.name][method]
+    body = call.body(world.objects) if call.body is not None else None
+    return body if body else {"name": "Acme"}  # a body-less endpoint: any key is refused
+
+
+def test_every_write_endpoint_of_every_app_is_fuzzed():
+    names = {route.name for route, _ in WRITES}
+    assert {"auth-register", "deployment-cancel", "compliance-evaluate", "webhook-subscription",
+            "token-create-erc20-mintable", "token-create-arc3-nft"} <= names
+    assert len(WRITES) >= 25
+
+
+@pytest.mark.parametrize(("route", "method"), WRITES, ids=IDS)
+def test_a_10_mb_body_answers_413_before_parsing(world: World, route: Route, method: str):
+    body = b'{"name": "' + b"A" * TEN_MB + b'"}'
+    for caller in ("owner", "anon"):
+        response = _send(world.clients[caller], route, method, world, body)
+        where = f"{method.upper()} {route.pattern} as {caller}"
+        assert response.status_code == 413, f"{where}: {response.status_code} {response.content[:300]!r}"
+        assert _shape(response, where) == "REQUEST_TOO_LARGE"
+
+
+@pytest.mark.parametrize(("route", "method"), WRITES, ids=IDS)
+def test_bodies_that_are_not_acceptable_json_answer_400(world: World, route: Route, method: str):
+    # A path that names nothing answers 404 whatever the body (token/<unknown>/create): the same here.
+    valid = _send(world.clients["owner"], route, method, world, json.dumps(_template(route, method, world)).encode())
+    expected = (404, _shape(valid, "valid body")) if valid.status_code == 404 else (400, "VALIDATION_ERROR")
+    problems = []
+    for label, body in RAW_BODIES.items():
+        response = _send(world.clients["owner"], route, method, world, body)
+        where = f"{method.upper()} {route.pattern} with {label}"
+        if response.status_code >= 500:
+            problems.append(f"{where}: {response.status_code} {response.content[:300]!r}")
+            continue
+        code = _shape(response, where)
+        if method != "delete" and (response.status_code, code) != expected:  # DELETE takes no body
+            problems.append(f"{where}: {response.status_code} {code} (expected {expected})")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("route", "method"), WRITES, ids=IDS)
+def test_hostile_values_in_every_field_never_fail_the_server(world: World, route: Route, method: str):
+    template = _template(route, method, world)
+    problems = []
+    for path in leaf_paths(template):
+        for label, value in FIELD_VALUES.items():
+            body = json.dumps(planted(template, path, value)).encode()
+            response = _send(world.clients["owner"], route, method, world, body)
+            where = f"{method.upper()} {route.pattern} with {label} at {'.'.join(map(str, path))}"
+            try:
+                _shape(response, where)
+            except AssertionError as exc:
+                problems.append(str(exc))
+    assert not problems, "\n".join(problems)
