@@ -29,6 +29,7 @@ class WorkerProcess:
                             f"{db['PORT'] or 5432}/{db['NAME']}",
             "CELERY_BROKER_URL": broker_url,
             "REDIS_URL": broker_url,
+            "PYTHONUNBUFFERED": "1",  # output() reads the log file while the worker runs
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "CELERY_VISIBILITY_TIMEOUT": "3",
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",

@@ -78,7 +78,8 @@ def test_worker_410_is_final(member, make_receiver, worker, dispatch_to_worker):
     transition(member.deployment(), "submitted")
     assert wait_for(lambda: _statuses(subscription["id"]) == [DeliveryStatus.FAILED], timeout=30), worker.output()
     publish(webhooks_sweep_task, worker.broker_url)
-    assert wait_for(lambda: re.search(r"webhooks_sweep_task\[[^\]]+\] succeeded", worker.output()), 30)
+    assert wait_with_beat(lambda: re.search(r"webhooks_sweep_task\[[^\]]+\] succeeded", worker.output()),
+                          worker.broker_url, timeout=60), worker.output()[-3000:]
     assert len(receiver.requests) == 1
 
 
