@@ -268,10 +268,19 @@ DEPLOYMENT_POLL_MAX_SECONDS = env.float("DEPLOYMENT_POLL_MAX_SECONDS", default=6
 DEPLOYMENT_MAX_CHAIN_ATTEMPTS = env.int("DEPLOYMENT_MAX_CHAIN_ATTEMPTS", default=8)
 DEPLOYMENT_SWEEP_GRACE_SECONDS = env.float("DEPLOYMENT_SWEEP_GRACE_SECONDS", default=30.0)
 DEPLOYMENT_SWEEP_INTERVAL_SECONDS = env.float("DEPLOYMENT_SWEEP_INTERVAL_SECONDS", default=5.0)
-# Test hook only (biatec/core/faults.py): fault points at which the worker SIGKILLs itself
-# (comma-separated), or a JSON control file re-read at each point. production.py forces both empty.
+# How long POST .../create waits for the network's node before answering 503 NETWORK_UNAVAILABLE.
+DEPLOYMENT_PREFLIGHT_TIMEOUT_SECONDS = env.float("DEPLOYMENT_PREFLIGHT_TIMEOUT_SECONDS", default=2.0)
+# Test hook only (biatec/core/faults.py, tests/faults): fault points at which the worker SIGKILLs
+# itself (comma-separated), or a JSON control file re-read at each point. production.py forces both empty.
 FAULT_INJECTION = env("FAULT_INJECTION", default="")
 FAULT_INJECTION_FILE = env("FAULT_INJECTION_FILE", default="")
+# Stuck EVM transactions: a broadcast transaction not mined after EVM_STUCK_TX_SECONDS is replaced
+# (same nonce) with both fees raised by EVM_REPLACEMENT_FEE_BUMP_PERCENT (nodes require >= 10);
+# a replacement whose gas x maxFeePerGas would exceed EVM_MAX_TOTAL_FEE_WEI fails the deployment
+# with FEE_CAP_EXCEEDED (retryable).
+EVM_STUCK_TX_SECONDS = env.float("EVM_STUCK_TX_SECONDS", default=180.0)
+EVM_REPLACEMENT_FEE_BUMP_PERCENT = env.int("EVM_REPLACEMENT_FEE_BUMP_PERCENT", default=10)
+EVM_MAX_TOTAL_FEE_WEI = env.int("EVM_MAX_TOTAL_FEE_WEI", default=5 * 10**16)
 
 # --- Webhooks ---------------------------------------------------------------------------------
 # Plain http:// targets and targets resolving to loopback/private/link-local/reserved addresses are

@@ -29,7 +29,6 @@ from tokens.networks import ALGORAND, EVM, InvalidNetwork, Network, get_availabl
 
 from . import STANDARDS, Standard
 
-DEFAULT_PREFLIGHT_TIMEOUT_SECONDS = 2.0
 EVM_DEPLOY_GAS_ESTIMATE = 2_500_000
 """A deliberate over-estimate of a token contract's creation gas: the exact figure needs an
 `eth_estimateGas` with the signed sender, which the worker does; the check here only refuses
@@ -95,7 +94,7 @@ class Preflight:
 
 
 def _timeout() -> float:
-    return float(getattr(settings, "DEPLOYMENT_PREFLIGHT_TIMEOUT_SECONDS", DEFAULT_PREFLIGHT_TIMEOUT_SECONDS))
+    return float(settings.DEPLOYMENT_PREFLIGHT_TIMEOUT_SECONDS)
 
 
 def _unreachable(network: Network, reason: str) -> NetworkUnreachable:
