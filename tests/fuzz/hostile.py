@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+ERROR_KEYS = {"code", "message", "details", "correlation_id"}
 TEN_MB = 10 * 1024 * 1024
 DIGITS = "9" * 10_000  # past Python's int/str conversion limit (4,300 digits): int() raises ValueError
 
@@ -78,3 +79,14 @@ def planted(body: Any, path: tuple, value: Any) -> Any:
 STORED_VALUES = {label: FIELD_VALUES[label] for label in (
     "nul-in-string", "nul-only", "nul-in-nested-key", "digits-10000-string", "nan-string", "huge-float",
     "confusable-cyrillic", "bidi-override", "combining-marks", "astral-emoji")}
+
+
+def checked_error(response: Any, where: str) -> dict | None:
+    """Never a 500; an error answer is the error shape with the header's correlation id: its body."""
+    assert response.status_code < 500, f"{where}: {response.status_code} {response.content[:500]!r}"
+    if response.status_code < 400:
+        return None
+    body = response.json()
+    assert set(body) == ERROR_KEYS, f"{where}: {body}"
+    assert body["correlation_id"] == response["X-Correlation-ID"], where
+    return body

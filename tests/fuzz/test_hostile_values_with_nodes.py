@@ -16,8 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fuzz.hostile import STORED_VALUES, leaf_paths, planted
-from tests.fuzz.test_hostile_bodies import ERROR_KEYS
+from tests.fuzz.hostile import ERROR_KEYS, STORED_VALUES, leaf_paths, planted
 from tests.tenancy.routes import api_write_routes
 from tests.tenancy.world import World, world_kept
 from tokens.standards import STANDARDS
