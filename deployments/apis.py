@@ -35,9 +35,11 @@ from .presenters import (
     DeploymentDetailSerializer,
     DeploymentEventSerializer,
     DeploymentSummarySerializer,
+    DeploymentTransactionSerializer,
     deployment_detail,
     deployment_summary,
     event_row,
+    transaction_row,
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -46,7 +48,11 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     description="1 to 255 characters. Repeating a request with the same key and body replays its answer "
                 "(header `Idempotent-Replayed: true`); another body answers 409 IDEMPOTENCY_KEY_MISMATCH.")
 
-HISTORY = inline_serializer("DeploymentHistory", {"results": DeploymentEventSerializer(many=True)})
+HISTORY = inline_serializer("DeploymentHistory", {
+    "results": DeploymentEventSerializer(many=True),
+    "transactions": DeploymentTransactionSerializer(many=True, help_text="Every chain step's transactions, "
+                                                    "replacements and superseded ones included, oldest first."),
+})
 DETAILS = inline_serializer("DeploymentDetailList", {"results": DeploymentDetailSerializer(many=True)})
 
 
@@ -169,7 +175,9 @@ class DeploymentHistoryApi(APIView):
     @extend_schema(responses={200: HISTORY})
     def get(self, request: Request, deployment_id: str) -> Response:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
-        return Response({"results": [event_row(e) for e in selectors.deployment_events(deployment=deployment)]})
+        return Response({"results": [event_row(e) for e in selectors.deployment_events(deployment=deployment)],
+                         "transactions": [transaction_row(t) for t in
+                                          selectors.deployment_transactions(deployment=deployment)]})
 
 
 class DeploymentCancelApi(APIView):

@@ -22,7 +22,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.signing import ChainKey, chain_key
-from biatec.core.errors import ApplicationError, ChainUnavailable, TransactionExpired, TransactionFailed
+from biatec.core.errors import (
+    ApplicationError,
+    ChainUnavailable,
+    FeeBelowBaseFee,
+    InsufficientFunds,
+    TransactionExpired,
+    TransactionFailed,
+)
 from biatec.core.faults import fault_point
 from tokens.networks import Network, get_network
 
@@ -85,7 +92,7 @@ class _Run:
 
 def _stored(tx: DeploymentTransaction) -> StoredTx:
     return StoredTx(step=tx.step, tx_id=tx.tx_id, sender=tx.sender, signed_bytes=bytes(tx.signed_bytes),
-                    nonce=tx.nonce, last_valid=tx.last_valid, details=tx.details or {})
+                    nonce=tx.nonce, last_valid=tx.last_valid, details=tx.details or {}, created_at=tx.created_at)
 
 
 def _claimed_ids(deployment: Deployment) -> ClaimedIds:
@@ -140,13 +147,21 @@ def _mark(tx: DeploymentTransaction, status: str, **fields: Any) -> None:
     tx.save(update_fields=["status", "updated_at", *fields])
 
 
-def _broadcast(run: _Run, tx: DeploymentTransaction) -> None:
+def _broadcast(run: _Run, tx: DeploymentTransaction) -> bool:
+    """Send the stored bytes (again). False when the node refuses them as under the current base fee:
+    the transaction is stuck, and `_replace_if_stuck` replaces it."""
     tx.broadcast_attempts += 1
     tx.last_broadcast_at = timezone.now()
     tx.save(update_fields=["broadcast_attempts", "last_broadcast_at", "updated_at"])
-    run.adapter.broadcast(run.job, _stored(tx))
+    try:
+        run.adapter.broadcast(run.job, _stored(tx))
+    except FeeBelowBaseFee as exc:
+        tx.last_error = exc.message[:2000]
+        tx.save(update_fields=["last_error", "updated_at"])
+        return False
     if tx.status == TransactionStatus.SIGNED:
         _mark(tx, TransactionStatus.BROADCAST)
+    return True
 
 
 def _fail(deployment: Deployment, exc: ApplicationError, reason: str) -> None:
@@ -181,8 +196,9 @@ def deployment_advance(*, deployment_id: Any) -> float | None:
         return delay
 
 
-def _save_scheduling(deployment: Deployment, fields: list[str]) -> None:
-    """Scheduling fields are excluded from the deployment's history: no history row per poll."""
+def _save_without_history(deployment: Deployment, fields: list[str]) -> None:
+    """Scheduling fields (no history row per poll) and step results on the way to `confirmed` (whose
+    transition's history row carries them) are saved without a history row."""
     deployment.skip_history_when_saving = True  # type: ignore[attr-defined]
     try:
         deployment.save(update_fields=[*fields, "updated_at"])
@@ -196,7 +212,7 @@ def _schedule(deployment_id: Any, delay: float | None) -> None:
     if delay is None or deployment.status not in ACTIVE:
         return  # transitions set (or clear) the deadline themselves
     deployment.next_action_at = timezone.now() + timedelta(seconds=delay + settings.DEPLOYMENT_SWEEP_GRACE_SECONDS)
-    _save_scheduling(deployment, ["next_action_at"])
+    _save_without_history(deployment, ["next_action_at"])
 
 
 def _on_chain_unavailable(deployment: Deployment, exc: ChainUnavailable) -> float | None:
@@ -204,7 +220,7 @@ def _on_chain_unavailable(deployment: Deployment, exc: ChainUnavailable) -> floa
     transaction may land any time: never fail, keep polling until the node answers again."""
     deployment.refresh_from_db()
     deployment.attempts += 1
-    _save_scheduling(deployment, ["attempts"])
+    _save_without_history(deployment, ["attempts"])
     backoff = min(settings.DEPLOYMENT_POLL_MAX_SECONDS, 2 ** min(deployment.attempts, 6))
     logger.warning("chain unavailable", extra={"deployment_id": str(deployment.pk), "status": deployment.status,
                                                "attempts": deployment.attempts})
@@ -218,8 +234,9 @@ def _on_expired(deployment: Deployment, exc: TransactionExpired) -> float | None
     """The chain proved the stored transaction can never land (validity window passed, nonce used):
     record why, fail (retryable) and re-queue once so a fresh transaction is signed."""
     deployment.refresh_from_db()
-    if deployment.status not in (S.QUEUED, S.SUBMITTED, S.PENDING):
-        # Past `confirmed` the token exists: never rebuild the creation. Fail for a person to look at.
+    created = deployment.transactions.filter(status=TransactionStatus.CONFIRMED).exists()
+    if created or deployment.status not in (S.QUEUED, S.SUBMITTED, S.PENDING):
+        # Once the first step landed the token exists: never rebuild the creation. Fail for a person.
         if deployment.status in ACTIVE:
             _fail(deployment, exc, reason=exc.message)
         return None
@@ -240,7 +257,12 @@ def _advance_locked(deployment: Deployment) -> float | None:
     while True:
         deployment.refresh_from_db()
         status = deployment.status
-        if status == S.QUEUED:
+        if status == S.QUEUED and _live_txs(deployment, steps[0]):
+            # A retry while stored transactions may still land (FEE_CAP_EXCEEDED: still in the pool):
+            # resume them; signing anew would take a second nonce and could deploy twice.
+            deployment_transition(deployment_id=deployment.pk, to=S.SUBMITTED, reason="resuming stored transactions",
+                                  actor=SYSTEM_ACTOR)
+        elif status == S.QUEUED:
             # Signing (nonce reservation included) and storing commit together: a failure leaves
             # no gap and no orphan signature.
             with transaction.atomic():
@@ -252,20 +274,26 @@ def _advance_locked(deployment: Deployment) -> float | None:
                                       tx_ids=[t.tx_id for t in signed])
             fault_point("after_store_signed")
         elif status == S.SUBMITTED:
-            for tx in _live_txs(deployment, steps[0]):
-                _broadcast(run, tx)
+            _broadcast_step(run, _live_txs(deployment, steps[0]))
             fault_point("after_broadcast")
             deployment_transition(deployment_id=deployment.pk, to=S.PENDING, reason="broadcast accepted",
                                   actor=SYSTEM_ACTOR)
         elif status == S.PENDING:
-            delay = _wait_step(run, steps[0], first_step=True)
+            # `confirmed` means every step is: the later steps (ARC-200/ARC-1400 bootstrap) run while
+            # the deployment is still `pending`, each its own transaction row in the history.
+            delay = _run_steps(run, steps)
             if delay is not None:
                 return delay
+            create = _confirmed_tx(deployment, steps[0])
+            deployment_transition(deployment_id=deployment.pk, to=S.CONFIRMED,
+                                  reason="all steps confirmed" if len(steps) > 1 else f"{steps[0]} confirmed",
+                                  actor=SYSTEM_ACTOR, results={"tx_ids": _tx_ids(deployment)},
+                                  confirmed_in=create.confirmed_in if create else None,
+                                  steps={step: tx.tx_id for step in steps if (tx := _confirmed_tx(deployment, step))})
         elif status == S.CONFIRMED:
-            for step in steps[1:]:
-                delay = _run_later_step(run, step)
-                if delay is not None:
-                    return delay
+            delay = _run_steps(run, steps)  # deployments confirmed before all steps were (older releases)
+            if delay is not None:
+                return delay
             create_tx = _live_txs(deployment, steps[0])[-1]
             if not run.adapter.is_final(run.job, _stored(create_tx)):
                 return float(settings.DEPLOYMENT_POLL_SECONDS)
@@ -286,19 +314,17 @@ def _wait_step(run: _Run, step: str, *, first_step: bool) -> float | None:
     txs = _live_txs(deployment, step)
     if not txs:
         raise ApplicationError(f"No transaction stored for step '{step}'.")
-    tx = txs[-1]
-    state = _tx_state(run, tx)
+    tx, state = _step_state(run, txs)
     if state.state == "confirmed":
         fault_point("after_receipt")
         results = run.adapter.step_results(run.job, _stored(tx), state)
         with transaction.atomic():
             _mark(tx, TransactionStatus.CONFIRMED, confirmed_in=state.confirmed_in)
-            if first_step:
-                deployment_transition(deployment_id=deployment.pk, to=S.CONFIRMED, reason=f"{step} confirmed",
-                                      actor=SYSTEM_ACTOR, results=results, confirmed_in=state.confirmed_in)
-            else:
-                deployment.results = {**deployment.results, **results}
-                deployment.save(update_fields=["results", "updated_at"])
+            for other in txs:  # replacements of the same nonce: this one landed, they never can
+                if other.pk != tx.pk:
+                    _mark(other, TransactionStatus.SUPERSEDED, last_error=f"{tx.tx_id} landed with the same nonce")
+            deployment.results = {**deployment.results, **results}
+            _save_without_history(deployment, ["results"])
         return None
     if state.state == "failed":
         _mark(tx, TransactionStatus.FAILED, last_error=state.message[:2000])
@@ -308,9 +334,91 @@ def _wait_step(run: _Run, step: str, *, first_step: bool) -> float | None:
         if first_step:
             raise TransactionExpired(state.message or "The transaction can no longer land.", details=state.info)
         return 0.0  # a later step: _run_later_step signs a replacement
-    if state.state == "unknown":
-        _broadcast(run, tx)  # the node lost it (restart, mempool eviction): same bytes again
+    if state.state == "unknown" and not _broadcast(run, tx):  # the node lost it: same bytes again
+        _replace_if_stuck(run, tx, underpriced=True)  # ... which it refuses now: under the base fee
+    if state.state == "pending":
+        _replace_if_stuck(run, tx)
     return float(settings.DEPLOYMENT_POLL_SECONDS)
+
+
+def _is_replacement(tx: DeploymentTransaction) -> bool:
+    return bool((tx.details or {}).get("replaces"))
+
+
+def _broadcast_step(run: _Run, txs: list[DeploymentTransaction]) -> None:
+    """(Re-)broadcast a step's stored transactions. Once a stuck one was replaced only the newest is
+    sent (the node refuses the cheaper one); if its nonce is already used, the transaction it replaced
+    may be the one that landed: the pending check finds out, never a rebuild from here."""
+    if not txs or not _is_replacement(txs[-1]):
+        for tx in txs:
+            _broadcast(run, tx)
+        return
+    try:
+        _broadcast(run, txs[-1])
+    except TransactionExpired:
+        logger.info("replacement's nonce already used; checking which transaction landed",
+                    extra={"tx_id": txs[-1].tx_id})
+
+
+def _step_state(run: _Run, txs: list[DeploymentTransaction]) -> tuple[DeploymentTransaction, TxState]:
+    """The step's newest transaction and its state, unless an older one it replaced (same nonce) landed."""
+    latest = txs[-1]
+    state = _tx_state(run, latest)
+    if state.state in ("confirmed", "failed") or len(txs) == 1:
+        return latest, state
+    for older in reversed(txs[:-1]):
+        older_state = _tx_state(run, older)
+        if older_state.state in ("confirmed", "failed"):
+            return older, older_state
+    return latest, state
+
+
+def _replace_if_stuck(run: _Run, tx: DeploymentTransaction, *, underpriced: bool = False) -> None:
+    """A transaction in the pool for too long (or refused as under the base fee) is replaced (same
+    nonce, higher fees) by adapters that can (`replacement`); its bytes are stored before they are
+    broadcast, like any send. Raises FEE_CAP_EXCEEDED (retryable) when the replacement would cost
+    more than the cap."""
+    replacement = getattr(run.adapter, "replacement", None)
+    if replacement is None:
+        return
+    with transaction.atomic():
+        signed = replacement(run.job, _stored(tx), stuck=underpriced)
+        if signed is None:
+            return
+        fault_point("after_sign")
+        row = _store(run, [signed])[0]
+    fault_point("after_store_signed")
+    logger.info("stuck transaction replaced", extra={"deployment_id": str(run.deployment.pk), "replaced": tx.tx_id,
+                                                     "replacement": row.tx_id})
+    try:
+        sent = _broadcast(run, row)
+    except (TransactionExpired, TransactionFailed, InsufficientFunds) as exc:
+        # The original was mined meanwhile (nonce used) or the node wants a bigger bump: this one
+        # can never land; the original still can. Keep it as history.
+        _mark(row, TransactionStatus.SUPERSEDED, last_error=exc.message[:2000])
+        return
+    if not sent:  # the base fee rose past this one too: the next pass replaces again, up to the cap
+        _mark(row, TransactionStatus.SUPERSEDED)
+        return
+    fault_point("after_broadcast")
+
+
+def _confirmed_tx(deployment: Deployment, step: str) -> DeploymentTransaction | None:
+    return deployment.transactions.filter(step=step, status=TransactionStatus.CONFIRMED).order_by("created_at").last()
+
+
+def _run_steps(run: _Run, steps: list[str]) -> float | None:
+    """Wait for the first step, then sign, send and wait for each later one in order; a delay while
+    one is not confirmed yet, None once all are."""
+    if _confirmed_tx(run.deployment, steps[0]) is None:
+        delay = _wait_step(run, steps[0], first_step=True)
+        if delay is not None:
+            return delay
+    for step in steps[1:]:
+        delay = _run_later_step(run, step)
+        if delay is not None:
+            return delay
+    return None
 
 
 def _run_later_step(run: _Run, step: str) -> float | None:
@@ -324,7 +432,7 @@ def _run_later_step(run: _Run, step: str) -> float | None:
             fault_point("after_sign")
             _store(run, signed)
             deployment.results = {**deployment.results, "tx_ids": _tx_ids(deployment)}
-            deployment.save(update_fields=["results", "updated_at"])
+            _save_without_history(deployment, ["results"])
         fault_point("after_store_signed")
         txs = _live_txs(deployment, step)
     tx = txs[-1]

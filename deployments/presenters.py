@@ -11,7 +11,7 @@ from biatec.core.serializers import IsoDateTimeField, JsonObjectField
 from tokens.networks import NETWORKS
 from tokens.standards import STANDARDS
 
-from .models import Deployment, DeploymentEvent, DeploymentStatus
+from .models import Deployment, DeploymentEvent, DeploymentStatus, DeploymentTransaction, TransactionStatus
 
 
 class DeploymentErrorSerializer(serializers.Serializer):
@@ -100,6 +100,26 @@ class DeploymentEventSerializer(serializers.Serializer):
         return event.from_status or None
 
 
+class DeploymentTransactionSerializer(serializers.Serializer):
+    """One chain step's transaction (or Algorand group). Replacements of a stuck EVM transaction
+    carry the same nonce and `replaces`; at most one of them is ever `confirmed`."""
+
+    step = serializers.CharField(help_text="create, app_create, bootstrap, ...")
+    tx_id = serializers.CharField()
+    group_tx_ids = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=TransactionStatus.choices)
+    sender = serializers.CharField()
+    nonce = serializers.IntegerField(allow_null=True, help_text="EVM account nonce.")
+    replaces = serializers.SerializerMethodField(help_text="tx_id of the stuck transaction this one replaces.")
+    confirmed_in = serializers.IntegerField(allow_null=True, help_text="Block number or round.")
+    broadcast_attempts = serializers.IntegerField()
+    created_at = IsoDateTimeField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_replaces(self, tx: DeploymentTransaction) -> str | None:
+        return (tx.details or {}).get("replaces") or None
+
+
 def _plain(data: Any) -> Any:
     """ReturnDict/OrderedDict -> dict, recursively (stored as JSON, compared in tests)."""
     if isinstance(data, dict):
@@ -121,4 +141,9 @@ def deployment_detail(deployment: Deployment) -> dict[str, Any]:
 
 def event_row(event: DeploymentEvent) -> dict[str, Any]:
     result: dict[str, Any] = _plain(DeploymentEventSerializer(event).data)
+    return result
+
+
+def transaction_row(tx: DeploymentTransaction) -> dict[str, Any]:
+    result: dict[str, Any] = _plain(DeploymentTransactionSerializer(tx).data)
     return result

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import Membership, User
 from biatec.core.errors import NotFound
 
-from .models import Deployment, DeploymentEvent
+from .models import Deployment, DeploymentEvent, DeploymentTransaction
 
 
 def _organization_ids(user: User) -> QuerySet:
@@ -38,6 +38,10 @@ def deployment_get(*, user: User, deployment_id: Any) -> Deployment:
 
 def deployment_events(*, deployment: Deployment) -> QuerySet[DeploymentEvent]:
     return DeploymentEvent.objects.filter(deployment=deployment).order_by("id")
+
+
+def deployment_transactions(*, deployment: Deployment) -> QuerySet[DeploymentTransaction]:
+    return DeploymentTransaction.objects.filter(deployment=deployment).defer("signed_bytes").order_by("created_at")
 
 
 def deployment_find_by_correlation_id(*, correlation_id: str) -> QuerySet[Deployment]:

@@ -104,6 +104,26 @@ class TransactionExpired(ChainError):
     retryable = True
 
 
+class FeeBelowBaseFee(ChainError):
+    """The node refuses an EVM transaction whose maxFeePerGas is under the current base fee: it cannot
+    be included now. The pipeline replaces it (same nonce, higher fees) instead of failing."""
+
+    code = "FEE_BELOW_BASE_FEE"
+    http_status = 503
+    default_message = "The transaction's fee is below the network's current base fee."
+    retryable = True
+
+
+class FeeCapExceeded(ChainError):
+    """Replacing a stuck EVM transaction would allow more than `EVM_MAX_TOTAL_FEE_WEI`. Retryable: the
+    stored transactions stay valid and may still be mined; a retry resumes them, never a second nonce."""
+
+    code = "FEE_CAP_EXCEEDED"
+    http_status = 422
+    default_message = "Replacing the stuck transaction would cost more than the platform's fee cap."
+    retryable = True
+
+
 class RequestTooLarge(ApplicationError):
     """The request body is larger than the server accepts (`DATA_UPLOAD_MAX_MEMORY_SIZE`)."""
 

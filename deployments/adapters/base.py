@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from biatec.core.errors import TransactionFailed
@@ -54,6 +55,7 @@ class StoredTx:
     nonce: int | None = None
     last_valid: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None  # when it was signed and stored
 
 
 @dataclass(frozen=True)

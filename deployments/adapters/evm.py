@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.utils import timezone
+
 from biatec.core.errors import ChainUnavailable
 from tokens.chains import evm
 from tokens.chains.evm_reads import pending_nonce, read_erc20
+from tokens.chains.evm_replacement import replacement_transaction_prepare
 from tokens.networks import Network
 from tokens.standards import STANDARDS
 
@@ -32,6 +36,22 @@ class EvmAdapter:
 
     def broadcast(self, job: ChainJob, tx: StoredTx) -> None:
         evm.broadcast(network=job.network, raw=tx.signed_bytes)
+
+    def replacement(self, job: ChainJob, tx: StoredTx, *, stuck: bool = False) -> SignedTx | None:
+        """Optional capability (stuck transactions): once `tx` has waited EVM_STUCK_TX_SECONDS unmined
+        (or at once when the caller knows it is `stuck`: the node refused it under the base fee), the
+        same transaction with both fees bumped (same nonce); None while it is not stuck. Raises
+        FeeCapExceeded over EVM_MAX_TOTAL_FEE_WEI (tokens/chains/evm_replacement.py)."""
+        if tx.nonce is None or tx.created_at is None:
+            return None
+        if not stuck and (timezone.now() - tx.created_at).total_seconds() < settings.EVM_STUCK_TX_SECONDS:
+            return None
+        signed = replacement_transaction_prepare(signer=job.signer, network=job.network, raw=tx.signed_bytes,
+                                                 reason=f"deployment {job.id}: replace stuck {tx.tx_id}")
+        return SignedTx(step=tx.step, tx_id=signed.tx_hash, signed_bytes=signed.raw, sender=signed.sender,
+                        nonce=signed.nonce, details={**tx.details, "replaces": tx.tx_id,
+                                                     "max_fee_per_gas": str(signed.max_fee_per_gas),
+                                                     "max_priority_fee_per_gas": str(signed.max_priority_fee_per_gas)})
 
     def check(self, job: ChainJob, tx: StoredTx) -> TxState:
         network = job.network

@@ -80,3 +80,17 @@ def test_algorand_standard_from_create_to_completed(algod_devnet_node, ipfs_node
         assert state["decimals"] == fields["decimals"]
         steps = list(DeploymentTransaction.objects.filter(deployment_id=deployment_id).values_list("step", "status"))
         assert steps == [("app_create", "confirmed"), ("bootstrap", "confirmed")]
+        # The bootstrap group is its own transaction in the history, confirmed on chain (a later
+        # round than the app creation) before the deployment says `confirmed`.
+        page = client.get(f"/api/v1/token/deployments/{deployment_id}/history").json()
+        shown = {t["step"]: t for t in page["transactions"]}
+        assert [t["step"] for t in page["transactions"]] == ["app_create", "bootstrap"]
+        assert all(t["status"] == "confirmed" for t in shown.values())
+        for step in ("app_create", "bootstrap"):
+            info = algod.pending_transaction_info(shown[step]["tx_id"])
+            assert info["confirmed-round"] == shown[step]["confirmed_in"] > 0
+        assert shown["bootstrap"]["confirmed_in"] >= shown["app_create"]["confirmed_in"]
+        confirmed = next(e for e in page["results"] if e["to_status"] == "confirmed")
+        assert confirmed["facts"]["steps"] == {step: shown[step]["tx_id"] for step in shown}
+        before = [e["to_status"] for e in page["results"][:page["results"].index(confirmed)]]
+        assert "confirmed" not in before

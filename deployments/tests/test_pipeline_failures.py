@@ -5,35 +5,16 @@ import threading
 import pytest
 from django.db import connection
 
-from deployments import services
 from deployments.models import Deployment, DeploymentTransaction
 from deployments.pipeline import deployment_advance
 from devchain.anvil import rpc
 from tokens.chains.evm_reads import pending_nonce
 from tokens.networks import get_network
 
+from .conftest import evm_address, set_balance
+
 pytestmark = [pytest.mark.chain, pytest.mark.django_db(transaction=True)]
 PREMINTED = {"name": "Fail Path", "symbol": "FP", "decimals": 0, "initial_supply": "3"}
-
-
-@pytest.fixture
-def no_dispatch(monkeypatch):
-    """Create deployments without queueing them: the test plays the worker."""
-    monkeypatch.setattr(services, "_enqueue_submit_on_commit", lambda deployment_id: None)
-
-
-@pytest.fixture
-def sepolia_like(anvil_factory, settings):
-    """A second anvil posing as a public network (ethereum-sepolia, chain 11155111): no faucet there."""
-    node = anvil_factory(chain_id=11155111, extra_args=["--no-mining"])
-    settings.CHAIN_NODES = {**settings.CHAIN_NODES, "ethereum-sepolia": {"url": node.url}}
-    settings.CHAIN_CONFIRMATIONS = {"ethereum-sepolia": 1}
-    return node
-
-
-def _set_balance(node, address: str, wei: int) -> None:
-    """anvil's own balance cheat: this node does not mine, so a funding transfer would wait forever."""
-    rpc(node.url, "anvil_setBalance", [address, hex(wei)])
 
 
 def _post(client, network="evm-local"):
@@ -44,13 +25,6 @@ def _create(client, network="evm-local"):
     response = _post(client, network)
     assert response.status_code == 202, response.content
     return response.json()["id"]
-
-
-def _address(body, chain_id=11155111) -> str:
-    from accounts.models import User
-    from accounts.signing import evm_account_ensure
-
-    return evm_account_ensure(user=User.objects.get(pk=body["id"]), chain_id=chain_id).address
 
 
 def test_cancel_from_queued_and_nothing_reaches_the_chain(anvil_node, user_factory, no_dispatch):
@@ -65,13 +39,13 @@ def test_cancel_from_queued_and_nothing_reaches_the_chain(anvil_node, user_facto
 
 def test_insufficient_funds_then_retry_after_funding(sepolia_like, user_factory, no_dispatch):
     body, client = user_factory("fail.paths")
-    address = _address(body)
+    address = evm_address(body)
     refused = _post(client, "ethereum-sepolia")  # an empty account is refused at POST, nothing queued
     assert refused.status_code == 402 and refused.json()["code"] == "INSUFFICIENT_FUNDS"
     assert not Deployment.objects.exists()
-    _set_balance(sepolia_like, address, int(refused.json()["details"]["needed"]))
+    set_balance(sepolia_like, address, int(refused.json()["details"]["needed"]))
     deployment_id = _create(client, "ethereum-sepolia")
-    _set_balance(sepolia_like, address, 0)  # spent elsewhere before the worker gets to it
+    set_balance(sepolia_like, address, 0)  # spent elsewhere before the worker gets to it
     deployment_advance(deployment_id=deployment_id)
     detail = client.get(f"/api/v1/token/deployments/{deployment_id}").json()
     assert detail["status"] == "failed"
@@ -80,7 +54,7 @@ def test_insufficient_funds_then_retry_after_funding(sepolia_like, user_factory,
     assert detail["error"]["details"]["address"] == address
     assert needed > 0 and not DeploymentTransaction.objects.filter(deployment_id=deployment_id).exists()
 
-    _set_balance(sepolia_like, address, needed * 2)  # the customer funds the account
+    set_balance(sepolia_like, address, needed * 2)  # the customer funds the account
     assert client.post(f"/api/v1/token/deployments/{deployment_id}/retry").status_code == 202
     deployment_advance(deployment_id=deployment_id)  # signs, broadcasts: now pending (no automine)
     assert Deployment.objects.get(pk=deployment_id).status == "pending"
@@ -96,8 +70,8 @@ def test_insufficient_funds_then_retry_after_funding(sepolia_like, user_factory,
 def test_node_down_while_pending_stays_pending_then_completes(sepolia_like, user_factory, no_dispatch):
     body, client = user_factory("fail.paths")
     network = get_network("ethereum-sepolia")
-    address = _address(body)
-    _set_balance(sepolia_like, address, 10**18)
+    address = evm_address(body)
+    set_balance(sepolia_like, address, 10**18)
     deployment_id = _create(client, "ethereum-sepolia")
     assert deployment_advance(deployment_id=deployment_id) is not None
     assert Deployment.objects.get(pk=deployment_id).status == "pending"

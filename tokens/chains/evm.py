@@ -29,7 +29,13 @@ from eth_utils import keccak, to_bytes, to_checksum_address
 from hexbytes import HexBytes
 from web3.types import RPCEndpoint
 
-from biatec.core.errors import ChainUnavailable, TransactionExpired, TransactionFailed, ValidationFailed
+from biatec.core.errors import (
+    ChainUnavailable,
+    FeeBelowBaseFee,
+    TransactionExpired,
+    TransactionFailed,
+    ValidationFailed,
+)
 from tokens.networks import EVM, Network
 
 from .evm_artifacts import (
@@ -273,6 +279,8 @@ def deploy_transaction_prepare(
 _ALREADY_KNOWN = re.compile(r"already known|known transaction|already imported|alreadyknown|already exists", re.I)
 _NONCE_TOO_LOW = re.compile(r"nonce too low|nonce is too low|oldnonce|nonce has already been used", re.I)
 _UNDERPRICED = re.compile(r"replacement transaction underpriced|replacementnotallowed", re.I)
+_BELOW_BASE_FEE = re.compile(r"max fee per gas less than block base fee|fee cap less than block base fee|"
+                             r"feecaptoolow|maxfeepergas.*below.*base", re.I)
 
 
 def broadcast(*, network: Network, raw: bytes) -> str:
@@ -281,7 +289,8 @@ def broadcast(*, network: Network, raw: bytes) -> str:
     Idempotent: if the node already has this transaction ("already known") or it was mined ("nonce
     too low" while this very hash is on chain), that is success. "Nonce too low" for any other reason
     raises `NonceAlreadyUsed` (these bytes can never be included); an unaffordable transaction raises
-    `InsufficientFunds` with what it needs and what the sender holds.
+    `InsufficientFunds` with what it needs and what the sender holds; a fee under the current base
+    fee raises `FeeBelowBaseFee` (the pipeline replaces the transaction).
     """
     raw = bytes(raw)
     tx_hash = "0x" + keccak(raw).hex()
@@ -293,9 +302,17 @@ def broadcast(*, network: Network, raw: bytes) -> str:
     message = str(error.get("message") if isinstance(error, dict) else error)
     if _ALREADY_KNOWN.search(message):
         return tx_hash
-    if not (_NONCE_TOO_LOW.search(message) or _UNDERPRICED.search(message) or is_insufficient_funds_message(message)):
+    if not (_NONCE_TOO_LOW.search(message) or _UNDERPRICED.search(message) or _BELOW_BASE_FEE.search(message)
+            or is_insufficient_funds_message(message)):
         raise error_from_response(network, "broadcast", response)
     signed = SignedEvmTransaction.from_raw(raw)  # the node parsed it, so it decodes
+    if _BELOW_BASE_FEE.search(message):
+        raise FeeBelowBaseFee(
+            f"The base fee on {network.name} rose above what transaction {tx_hash} may pay; it has to be "
+            "replaced with higher fees.",
+            details={"network": network.slug, "reason": "fee_below_base_fee", "nonce": signed.nonce,
+                     "address": signed.sender, "tx_hash": tx_hash},
+        )
     if _NONCE_TOO_LOW.search(message):
         if transaction_known(network=network, tx_hash=tx_hash):
             return tx_hash
