@@ -1,12 +1,29 @@
-"""Background work of the accounts app."""
+"""Background work of the accounts app.
+
+A sign-up queues `derive_evm_accounts` once it commits. The queueing never fails the sign-up: with
+the broker down the user already exists (201), the failure is logged (the error's type, never the
+broker URL, which may hold a password), and `evm_accounts_sweep_task` (on the beat schedule,
+biatec/celery.py) derives the accounts of every user still missing some. Signing derives a missing
+account on first use anyway (`evm_account_ensure`); the sweep is what makes the profile list them."""
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from django.db.models import Count, Q
 
 from tokens.networks import EVM, all_networks
 
 from .models import User
 from .signing import evm_account_ensure
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 50  # users per sweep run: ~1 s of derivation per missing account
+
+
+def _evm_chain_ids() -> list[int]:
+    return sorted({int(n.chain_id or 0) for n in all_networks() if n.family == EVM})
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, retry_jitter=True, max_retries=5)
@@ -16,5 +33,42 @@ def derive_evm_accounts(user_id: str) -> None:
     user = User.objects.filter(pk=user_id).first()
     if user is None or user.arc76_secret_id is None:
         return
-    for network in (n for n in all_networks() if n.family == EVM):
-        evm_account_ensure(user=user, chain_id=int(network.chain_id or 0))
+    for chain_id in _evm_chain_ids():
+        evm_account_ensure(user=user, chain_id=chain_id)
+
+
+def evm_accounts_derive_later(user_id: str) -> None:
+    """Queue `derive_evm_accounts`. Never raises (an on-commit callback of the sign-up: raising here
+    would answer 500 for a user who exists): a failure is left to `evm_accounts_sweep_task`."""
+    try:
+        derive_evm_accounts.delay(user_id)
+    except Exception as exc:  # broker unreachable (kombu OperationalError...), or an eager run failing
+        logger.warning("EVM account derivation not queued; the sweep will derive them",
+                       extra={"user_id": user_id, "error": type(exc).__name__})
+
+
+def users_missing_evm_accounts(limit: int = SWEEP_BATCH) -> list[str]:
+    """Ids of users with a chain account but fewer EVM accounts than the registry's EVM chains."""
+    chain_ids = _evm_chain_ids()
+    if not chain_ids:
+        return []
+    users = (User.objects.filter(arc76_secret__isnull=False)
+             .annotate(evm=Count("evm_accounts", filter=Q(evm_accounts__chain_id__in=chain_ids)))
+             .filter(evm__lt=len(chain_ids)).order_by("date_joined", "pk"))
+    return [str(pk) for pk in users.values_list("pk", flat=True)[:limit]]
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def evm_accounts_sweep_task() -> int:
+    """Derive the missing EVM accounts of up to SWEEP_BATCH users (one failing user does not stop the
+    others; the next run tries again). Returns how many users were completed."""
+    done = 0
+    for user_id in users_missing_evm_accounts():
+        try:
+            derive_evm_accounts.run(user_id)
+        except Exception as exc:
+            logger.warning("EVM account derivation failed in the sweep",
+                           extra={"user_id": user_id, "error": type(exc).__name__})
+            continue
+        done += 1
+    return done
