@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install lock run dev demo test test-fast lint audit secret-scan worker beat contracts contracts-check migrate clean
+.PHONY: install lock run dev demo test test-fast faults lint audit secret-scan worker beat contracts contracts-check migrate clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -54,6 +54,11 @@ test: install
 
 test-fast: install
 	DJANGO_SETTINGS_MODULE=biatec.settings.test $(BIN)/python -m pytest -m "not slow"
+
+# The fault suite at size (tests/faults): FAULTS_TRIALS SIGKILLs of the worker per pipeline step and
+# chain (default 20; CI runs 1 inside `make test`), the outages, then the tally table.
+faults: install
+	DJANGO_SETTINGS_MODULE=biatec.settings.test FAULTS_TRIALS=$${FAULTS_TRIALS:-20} $(BIN)/python -m pytest tests/faults -m faults -p no:cacheprovider -q
 
 lint: install
 	$(BIN)/ruff check .
