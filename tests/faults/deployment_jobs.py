@@ -42,18 +42,18 @@ def _completed(ids: list[str]) -> int:
 
 # --- EVM ----------------------------------------------------------------------------------------
 
-def _evm_sender(user: User) -> str:
+def evm_sender(user: User) -> str:
     return evm_account_ensure(user=user, chain_id=int(get_network("evm-local").chain_id)).address
 
 
 def evm_baseline(user: User) -> int:
-    return pending_nonce(network=get_network("evm-local"), address=_evm_sender(user))
+    return pending_nonce(network=get_network("evm-local"), address=evm_sender(user))
 
 
 def evm_verify(user: User, nonce_before: int, ids: list[str]) -> Verdict:
     """Creations = contracts with code at the addresses of every nonce the sender used in the run."""
     network = get_network("evm-local")
-    sender = _evm_sender(user)
+    sender = evm_sender(user)
     latest = int(rpc(network, "eth_getTransactionCount", [sender, "latest"]), 16)
     pending = pending_nonce(network=network, address=sender)
     creations = sum(
