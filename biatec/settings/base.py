@@ -259,7 +259,16 @@ CACHES = {
         "KEY_PREFIX": env("THROTTLE_KEY_PREFIX", default="biatec-throttle"),
         "TIMEOUT": 3600,
     },
+    # Each user's token version and active flag (accounts/auth_state.py): a JWT request costs no
+    # user SELECT; any save of the user drops the entry, so revocation holds on every process.
+    "auth-state": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("AUTH_STATE_REDIS_URL", default=REDIS_URL),
+        "KEY_PREFIX": env("AUTH_STATE_KEY_PREFIX", default="biatec-auth"),
+    },
 }
+AUTH_STATE_CACHE_ALIAS = "auth-state"
+AUTH_STATE_CACHE_SECONDS = env.int("AUTH_STATE_CACHE_SECONDS", default=900)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 # Deployment workers: poll interval, the cap of the backoff, attempts before a never-broadcast
 # deployment fails with CHAIN_UNAVAILABLE, and the grace after which the sweep re-queues work.

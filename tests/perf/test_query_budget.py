@@ -1,0 +1,80 @@
+"""Statement budgets (counts, never times): what one request or one deployment costs the database.
+A change that adds a query to these paths fails here; raise a budget only with a reason in the commit."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Membership
+from deployments.tests.factories import DeploymentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _member_deployment(user_factory):
+    body, client = user_factory("budget.reader")
+    organization = Membership.objects.get(user_id=body["id"]).organization
+    deployment = DeploymentFactory(organization=organization, creator_id=body["id"])
+    return client, deployment
+
+
+def test_status_read_is_one_query_after_authentication(user_factory):
+    client, deployment = _member_deployment(user_factory)
+    client.get(f"/api/v1/token/deployments/{deployment.pk}")  # warm: the token-version cache entry
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/v1/token/deployments/{deployment.pk}")
+    assert response.status_code == 200 and response.json()["id"] == str(deployment.pk)
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    assert "accounts_membership" in queries[0]["sql"]  # the membership check is in the same statement
+
+
+def test_someone_elses_deployment_is_still_404_in_that_one_query(user_factory):
+    _, deployment = _member_deployment(user_factory)
+    _, stranger = user_factory("budget.stranger")
+    stranger.get(f"/api/v1/token/deployments/{deployment.pk}")
+    with CaptureQueriesContext(connection) as queries:
+        response = stranger.get(f"/api/v1/token/deployments/{deployment.pk}")
+    assert response.status_code == 404 and response.json()["code"] == "NOT_FOUND"
+    assert len(queries) == 1
+
+
+def test_revocation_is_honoured_through_the_cache(user_factory):
+    from accounts.models import User
+
+    client, deployment = _member_deployment(user_factory)
+    assert client.get(f"/api/v1/token/deployments/{deployment.pk}").status_code == 200  # cached now
+    user = User.objects.get(pk=deployment.creator_id)
+    user.token_version += 1
+    user.save(update_fields=["token_version"])
+    response = client.get(f"/api/v1/token/deployments/{deployment.pk}")
+    assert response.status_code == 401 and response.json()["code"] == "NOT_AUTHENTICATED"
+
+
+def test_deactivated_user_is_refused_through_the_cache(user_factory):
+    from accounts.models import User
+
+    client, deployment = _member_deployment(user_factory)
+    assert client.get(f"/api/v1/token/deployments/{deployment.pk}").status_code == 200
+    user = User.objects.get(pk=deployment.creator_id)
+    user.is_active = False
+    user.save()
+    assert client.get(f"/api/v1/token/deployments/{deployment.pk}").status_code == 401
+
+
+def test_without_redis_the_user_row_is_read(user_factory, settings):
+    client, deployment = _member_deployment(user_factory)
+    settings.CACHES = {**settings.CACHES, "auth-state": {**settings.CACHES["auth-state"],
+                                                         "LOCATION": "redis://127.0.0.1:1/0"}}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/v1/token/deployments/{deployment.pk}")
+    assert response.status_code == 200
+    assert len(queries) == 2  # the user's state, then the deployment
+
+
+def test_other_user_fields_load_in_one_query(user_factory):
+    """A view reading more of request.user (its Algorand address here) pays one query, not one per field."""
+    client, _ = _member_deployment(user_factory)
+    client.get("/api/v1/account/addresses")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/account/addresses")
+    assert response.status_code == 200 and response.json()["results"]
+    assert sum('FROM "accounts_user"' in q["sql"] for q in queries) == 1, [q["sql"] for q in queries]
