@@ -2,7 +2,8 @@
 
 `WebhooksConfig.ready` subscribes `outbox_record_deployment_event` to `DeploymentTransitioned`: it runs
 inside the transition's transaction, so the event row and one delivery row per matching subscription
-commit (or roll back) with the transition itself, and dispatch is queued only on commit. If the
+commit (or roll back) with the transition itself, and dispatch is queued only on commit. An event no
+subscription wants is not stored. If the
 dispatch is lost (worker or broker down between commit and publish), the beat sweep finds the
 undelivered rows.
 """
@@ -24,10 +25,19 @@ def event_type_of(to_status: str) -> str:
     return f"deployment.{to_status}"
 
 
-def outbox_record_deployment_event(event: DeploymentTransitioned) -> WebhookEvent:
-    """Write the event and its deliveries (same transaction as the transition); dispatch on commit."""
-    deployment = Deployment.objects.get(pk=event.deployment_id)
+def outbox_record_deployment_event(event: DeploymentTransitioned) -> WebhookEvent | None:
+    """Write the event and its deliveries (same transaction as the transition); dispatch on commit.
+    Nothing is written when no active subscription of the organization wants this event: an
+    organization without webhooks costs one indexed SELECT per transition, no rows."""
     event_type = event_type_of(event.to_status)
+    # Few subscriptions per organization: matching in Python keeps it portable (SQLite in local dev).
+    subscriptions = [
+        s for s in WebhookSubscription.objects.filter(organization_id=event.organization_id, is_active=True)
+        if s.wants(event_type=event_type, network=event.network, standard=event.standard)
+    ]
+    if not subscriptions:
+        return None
+    deployment = Deployment.objects.get(pk=event.deployment_id)
     event_id = uuid.uuid4()
     created_at = timezone.now()
     webhook_event = WebhookEvent.objects.create(
@@ -36,17 +46,11 @@ def outbox_record_deployment_event(event: DeploymentTransitioned) -> WebhookEven
         payload={"id": str(event_id), "type": event_type, "created_at": created_at.isoformat(),
                  "data": deployment_detail(deployment)},
     )
-    # Few subscriptions per organization: matching in Python keeps it portable (SQLite in local dev).
-    subscriptions = [
-        s for s in WebhookSubscription.objects.filter(organization_id=deployment.organization_id, is_active=True)
-        if s.wants(event_type=event_type, network=deployment.network, standard=deployment.standard)
-    ]
-    if subscriptions:
-        deliveries = WebhookDelivery.objects.bulk_create([
-            WebhookDelivery(event=webhook_event, subscription=s, event_type=event_type, deployment=deployment,
-                            sequence=event.event_id, next_attempt_at=created_at)
-            for s in subscriptions
-        ])
-        for delivery in deliveries:
-            delivery_dispatch_on_commit(delivery.pk)
+    deliveries = WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(event=webhook_event, subscription=s, event_type=event_type, deployment=deployment,
+                        sequence=event.event_id, next_attempt_at=created_at)
+        for s in subscriptions
+    ])
+    for delivery in deliveries:
+        delivery_dispatch_on_commit(delivery.pk)
     return webhook_event

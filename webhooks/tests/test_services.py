@@ -358,7 +358,19 @@ def test_rotating_twice_drops_the_oldest_secret(member, receiver, django_capture
     assert not signature_valid(created["secret"], request)
 
 
-def test_events_are_recorded_without_subscriptions(member):
+def test_no_event_row_without_a_matching_subscription(member, receiver):
+    """Performance issue: an organization without (matching) webhooks pays no outbox rows."""
+    deployment = member.deployment()
+    transition(deployment, "submitted")
+    assert not WebhookEvent.objects.filter(deployment=deployment).exists()
+    member.subscribe(receiver.url, event_types=["deployment.completed"])
+    transition(deployment, "pending")  # subscribed, but not to this type
+    assert not WebhookEvent.objects.filter(deployment=deployment).exists()
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_an_event_a_subscription_wants_is_recorded(member, receiver):
+    member.subscribe(receiver.url, event_types=["deployment.submitted"])
     deployment = member.deployment()
     transition(deployment, "submitted")
     event = WebhookEvent.objects.get(deployment=deployment)
@@ -366,7 +378,7 @@ def test_events_are_recorded_without_subscriptions(member):
     assert event.organization_id == member.organization.pk
     assert event.payload["data"]["status"] == "submitted"
     assert event.sequence == deployment.events.get().pk
-    assert not WebhookDelivery.objects.exists()
+    assert WebhookDelivery.objects.filter(event=event).count() == 1
 
 
 def test_outbox_rows_roll_back_with_the_transition(member, receiver):
