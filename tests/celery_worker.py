@@ -16,35 +16,41 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def process_env(broker_url: str, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a product process (worker, web server) against the test database, `broker_url`
+    (broker and Redis cache) and the chain nodes registered in this test process."""
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "biatec.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+                        f"{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": broker_url,
+        "REDIS_URL": broker_url,
+        "PYTHONUNBUFFERED": "1",  # output() reads the log file while the worker runs
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_VISIBILITY_TIMEOUT": "3",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        "DEPLOYMENT_POLL_SECONDS": "0.2",
+        **{f"EVM_RPC_{k.upper().replace('-', '_')}": v["url"] for k, v in settings.CHAIN_NODES.items()
+           if k.startswith(("evm", "ethereum", "base", "arbitrum"))},
+        **{f"ALGOD_URL_{k.upper().replace('-', '_')}": v["url"] for k, v in settings.CHAIN_NODES.items()
+           if k.startswith(("algorand", "voi", "aramid"))},
+        **{f"ALGOD_TOKEN_{k.upper().replace('-', '_')}": v.get("token", "") for k, v in
+           settings.CHAIN_NODES.items() if k.startswith(("algorand", "voi", "aramid"))},
+        "IPFS_API_URL": settings.IPFS_API_URL or "",
+        "IPFS_API_AUTH": settings.IPFS_API_AUTH or "",
+        **(extra_env or {}),
+    }
+
+
 class WorkerProcess:
     def __init__(self, broker_url: str, extra_env: dict[str, str] | None = None, *, pool: str = "solo",
                  concurrency: int = 1, beat: bool = False) -> None:
         self.broker_url = broker_url
         self.log_path = Path(f"/tmp/biatec-worker-{uuid.uuid4().hex[:8]}.log")
-        db = connection.settings_dict
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "biatec.settings.test",
-            "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-                            f"{db['PORT'] or 5432}/{db['NAME']}",
-            "CELERY_BROKER_URL": broker_url,
-            "REDIS_URL": broker_url,
-            "PYTHONUNBUFFERED": "1",  # output() reads the log file while the worker runs
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "CELERY_VISIBILITY_TIMEOUT": "3",
-            "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-            "CELERY_UNACKED_RESTORE_THROTTLE": "1",
-            "DEPLOYMENT_POLL_SECONDS": "0.2",
-            **{f"EVM_RPC_{k.upper().replace('-', '_')}": v["url"] for k, v in settings.CHAIN_NODES.items()
-               if k.startswith(("evm", "ethereum", "base", "arbitrum"))},
-            **{f"ALGOD_URL_{k.upper().replace('-', '_')}": v["url"] for k, v in settings.CHAIN_NODES.items()
-               if k.startswith(("algorand", "voi", "aramid"))},
-            **{f"ALGOD_TOKEN_{k.upper().replace('-', '_')}": v.get("token", "") for k, v in
-               settings.CHAIN_NODES.items() if k.startswith(("algorand", "voi", "aramid"))},
-            "IPFS_API_URL": settings.IPFS_API_URL or "",
-            "IPFS_API_AUTH": settings.IPFS_API_AUTH or "",
-            **(extra_env or {}),
-        }
+        env = process_env(broker_url, extra_env)
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "biatec", "worker", f"--pool={pool}", f"--concurrency={concurrency}",

@@ -1,6 +1,7 @@
 """Token deployments as fault-suite jobs: ERC-20 on anvil, ASA on the Algorand devnet."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from algosdk.v2client.algod import AlgodClient
@@ -11,6 +12,7 @@ from accounts.signing import evm_account_ensure
 from deployments import services
 from deployments.models import Deployment, DeploymentTransaction, TransactionStatus
 from deployments.tasks import deployment_submit_task
+from devchain.faucet import fund
 from tests.celery_worker import publish
 from tests.faults.jobs import EVM_ONLY_POINTS, PIPELINE_POINTS, ChainJobKind, Verdict, register
 from tokens.chains import evm
@@ -38,6 +40,15 @@ def deployment_statuses(ids: list[str]) -> dict[str, str]:
 
 def _completed(ids: list[str]) -> int:
     return Deployment.objects.filter(pk__in=ids, status="completed").count()
+
+
+def _prefund(network: str, address_of: Callable[[User], str], amount: int) -> Callable[[User], None]:
+    def prefund(user: User) -> None:
+        node = settings.CHAIN_NODES[network]
+        fund(family=get_network(network).family, node_url=node["url"], node_token=node.get("token"),
+             address=address_of(user), amount=amount)
+
+    return prefund
 
 
 # --- EVM ----------------------------------------------------------------------------------------
@@ -91,6 +102,7 @@ register(ChainJobKind(
     create=_create("erc20-preminted", {"network": "evm-local", "name": "Fault", "symbol": "FLT", "decimals": 0,
                                        "initial_supply": "7"}),
     enqueue=_enqueue, statuses=deployment_statuses, baseline=evm_baseline, verify=evm_verify,
+    prefund=_prefund("evm-local", evm_sender, 10**20),
 ))
 
 
@@ -122,4 +134,5 @@ register(ChainJobKind(
     create=_create("asa-ft", {"network": "algorand-localnet", "name": "Fault ASA", "unit_name": "FLT",
                               "total": "100", "decimals": 0}),
     enqueue=_enqueue, statuses=deployment_statuses, baseline=algorand_baseline, verify=algorand_verify,
+    prefund=_prefund("algorand-localnet", lambda user: user.algorand_address, 100_000_000),  # 1,000 assets' worth
 ))

@@ -63,8 +63,14 @@ class ChainJobKind:
     statuses: Callable[[list[str]], dict[str, str]]   # job ids -> status
     baseline: Callable[[User], Any]                   # on-chain counts before the run
     verify: Callable[[User, Any, list[str]], Verdict]
+    prefund: Callable[[User], None]                   # give the sender plenty before a run (see below)
 
 
+# Why `prefund`: the product tops a local sender up at sign time for one step, without reserving the
+# funds for jobs signed but not yet on chain; two jobs of one sender in a pool of two (and a killed job
+# resumed later) can then spend the same margin, and the later one fails INSUFFICIENT_FUNDS ("would
+# fall below its minimum balance" on Algorand). That race is reported on its own (issue 15 report);
+# the kill suite measures crash safety, so each run starts with a sender that holds plenty.
 REGISTRY: dict[str, ChainJobKind] = {}
 
 

@@ -4,18 +4,24 @@ PostgreSQL of the machine are never stopped (docs/architecture.md, "The exactly-
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import redis
 
 from devchain.anvil import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class RedisServer:
@@ -102,3 +108,58 @@ class PostgresCluster:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class WebServer:
+    """The product's web process (gunicorn, as `make run`) in a subprocess with `process_env`: its
+    broker, cache and database are whatever the test hands it. `call()` speaks JSON over HTTP."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.log_path = Path(tempfile.mkdtemp(prefix="biatec-faults-web-")) / "web.log"
+        self.log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(  # fixed argv, no shell
+            [sys.executable, "-m", "gunicorn", "biatec.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "1", "--threads", "4", "--worker-class", "gthread", "--timeout", "120",
+             "--no-control-socket"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"web server exited: {self.output()[-3000:]}")
+            with contextlib.suppress(OSError):
+                if self.call("GET", "/health/live")[0] == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"web server did not answer: {self.output()[-3000:]}")
+
+    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None,
+             timeout: float = 30.0) -> tuple[int, dict | str]:
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method, headers=headers,
+                                         data=json.dumps(body).encode() if body is not None else None)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw.decode(errors="replace")
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()

@@ -67,6 +67,7 @@ def test_sigkill_at_fault_point_completes_exactly_once(kind, point, armed_worker
     armed = armed_worker
     assert armed.worker.proc.poll() is None, armed.worker.output()[-3000:]
     user = chain_user(f"faults.{kind.chain}")
+    kind.prefund(user)
     before = kind.baseline(user)
 
     wanted = trials()
@@ -94,7 +95,8 @@ def test_sigkill_at_fault_point_completes_exactly_once(kind, point, armed_worker
     verdict = kind.verify(user, before, ids)
     tally_record(fault=point, chain=kind.chain, trials=kills, jobs=verdict.jobs, completed=verdict.completed,
                  duplicates=verdict.duplicates, nonce_gaps=verdict.nonce_gaps)
-    outcome = list(Deployment.objects.filter(pk__in=ids).values("status", "error_code", "error_message"))
+    outcome = list(Deployment.objects.filter(pk__in=ids).exclude(status="completed").values(
+        "id", "status", "error_code", "error_message", "error_details"))
     assert kills == wanted, (f"only {kills} of {wanted} kills at {point}", outcome)
     assert verdict.ok, (verdict, outcome)
     assert armed.worker.proc.poll() is None  # the master survived: only the children were killed

@@ -1,0 +1,105 @@
+"""Redis (broker and throttle counters) stopped for FAULTS_REDIS_DOWN_SECONDS (30) under load, then
+restarted empty (issue 15, fault suite).
+
+Real processes: the web server (gunicorn) and a worker (prefork, embedded beat) whose broker and
+Redis cache are a private redis-server of this test (own port, own directory; SIGKILLed, so whatever
+it held is gone), the test database, the session's anvil. A client creates deployments over HTTP
+all along. Every answer is 202 or a 503 in the error shape with one stable code, never a 500 or a
+hang; every accepted deployment completes, because each carries a deadline (`next_action_at`) that
+beat's sweep honours once the broker is back (docs/architecture.md, "The exactly-once rule", rule 6),
+with one contract each on chain and no nonce gap.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from accounts.models import User
+from deployments.models import Deployment
+from tests.celery_worker import WorkerProcess, process_env, wait_for
+from tests.faults.deployment_jobs import deployment_statuses, evm_verify
+from tests.faults.jobs import REGISTRY
+from tests.faults.procs import RedisServer, WebServer
+
+pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
+DOWN_SECONDS = float(os.environ.get("FAULTS_REDIS_DOWN_SECONDS", "30"))
+ERROR_KEYS = {"code", "message", "details", "correlation_id"}
+CREATE = {"network": "evm-local", "name": "Outage", "symbol": "OUT", "decimals": 0, "initial_supply": "2"}
+ENV = {
+    "DEPLOYMENT_POLL_SECONDS": "0.3", "DEPLOYMENT_PENDING_FALLBACK_SECONDS": "1",
+    "DEPLOYMENT_SWEEP_INTERVAL_SECONDS": "1", "DEPLOYMENT_SWEEP_GRACE_SECONDS": "5",
+    "DEPLOYMENT_POLL_MAX_SECONDS": "3",
+}
+
+
+class Load:
+    """Creates a deployment over HTTP every few hundred milliseconds until stopped; keeps every answer."""
+
+    def __init__(self, web: WebServer, token: str) -> None:
+        self.web, self.token = web, token
+        self.answers: list[tuple[str, int, object]] = []
+        self.phase = "before"
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            phase = self.phase
+            try:
+                status, body = self.web.call("POST", "/api/v1/token/erc20-preminted/create", CREATE, self.token)
+            except OSError as exc:  # a hang past the client's timeout, a reset connection
+                status, body = 0, repr(exc)
+            self.answers.append((phase, status, body))
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=60)
+
+
+def test_redis_down_under_load_accepts_or_503s_and_loses_nothing(anvil_node, user_factory):
+    body, _ = user_factory("faults.redis")
+    user = User.objects.get(pk=body["id"])
+    before = REGISTRY["deployment:erc20-preminted"].baseline(user)
+    redis_server = RedisServer()
+    web = worker = load = None
+    try:
+        web = WebServer(process_env(redis_server.url(0), ENV))
+        worker = WorkerProcess(redis_server.url(0), ENV, pool="prefork", concurrency=2, beat=True)
+        load = Load(web, body["tokens"]["access"])
+        assert wait_for(lambda: len(load.answers) >= 3, timeout=30)
+        load.phase = "down"
+        redis_server.stop()
+        time.sleep(DOWN_SECONDS)
+        load.phase = "back"
+        redis_server.start()  # same port, empty: every queued message is gone
+        time.sleep(3)
+        load.stop()
+
+        statuses = {(phase, status) for phase, status, _ in load.answers}
+        assert {status for _, status in statuses} <= {202, 503}, load.answers
+        assert any(phase == "down" for phase, _ in statuses), "requests were made while Redis was down"
+        refused = [b for _, status, b in load.answers if status == 503]
+        assert all(isinstance(b, dict) and set(b) == ERROR_KEYS for b in refused), refused
+        assert len({b["code"] for b in refused}) <= 1, {b["code"] for b in refused}  # one stable code
+        assert all(status == 202 for phase, status, _ in load.answers if phase == "before")
+
+        ids = [b["id"] for _, status, b in load.answers if status == 202]
+        assert ids
+        done = wait_for(lambda: set(deployment_statuses(ids).values()) == {"completed"}, timeout=150)
+        assert done, (list(Deployment.objects.filter(pk__in=ids).values("status", "error_code", "error_message")),
+                      worker.output()[-3000:])
+        assert Deployment.objects.filter(creator=user).count() == len(ids)  # no row for a refused request
+        verdict = evm_verify(user, before, ids)
+        assert verdict.ok, verdict
+    finally:
+        if load is not None:
+            load.stop()
+        for process in (worker, web):
+            if process is not None:
+                process.stop()
+        redis_server.close()
