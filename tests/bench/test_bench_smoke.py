@@ -1,0 +1,67 @@
+"""`make bench BENCH_SIZE=small` in a subprocess (issue 13: the scripts cannot rot). Asserts that it
+runs, prints every row, writes bench/results-shaped JSON, and leaves no database and no Redis key
+behind. Never asserts how fast anything is."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+
+from bench.isolation import KEY_PREFIX_STEM, REDIS_URL, bench_databases
+
+pytestmark = [pytest.mark.slow, pytest.mark.chain]
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+FIELDS = {"name", "value", "baseline", "ratio", "target", "unit"}
+EXPECTED_ROWS = [
+    "registration (POST auth/register, p50)",
+    "GET deployments/{id} throughput", "GET deployments/{id} p50", "GET deployments/{id} p99",
+    "erc20-mintable deployments on anvil, end to end (1 worker)", "EVM worker CPU per deployment",
+    "EVM storage rows per deployment", "EVM storage bytes per deployment",
+    *[f"EVM scale-out, {n} workers: {what}" for n in (1, 2, 4) for what in ("failures", "contracts per deployment",
+                                                                           "nonce gaps")],
+    "EVM scale-out, 2 workers: deployments/s", "EVM scale-out, 4 workers: CPU per deployment",
+    "asa-ft deployments on the devnet (1 worker)", "Algorand worker CPU per deployment",
+    "Algorand storage rows per deployment", "Algorand storage bytes per deployment",
+    "POST erc20-mintable/create -> 202 p50, 50 clients", "POST erc20-mintable/create -> 202 p99, 50 clients",
+    "status p99 at", "list, every filter p99 at", "support lookup by correlation id p99 at",
+    "admin changelist search p99 at",
+]
+
+
+def bench_keys() -> set[bytes]:
+    return set(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"{KEY_PREFIX_STEM}*", count=1000))
+
+
+def test_small_benchmark_runs_prints_every_row_and_leaves_nothing_behind(tmp_path):
+    databases_before, keys_before = bench_databases(), bench_keys()
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+    result = subprocess.run([sys.executable, "-m", "bench.run", "--size", "small", "--out", str(tmp_path)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+
+    database = re.search(r"database: (biatec_bench_\w+)", output).group(1)
+    prefix = re.search(r"redis prefix: (\S+)", output).group(1)
+    assert database not in bench_databases()
+    assert bench_databases() <= databases_before | set()  # nothing new left behind
+    assert not list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"{prefix}*"))
+    assert bench_keys() <= keys_before
+
+    data = json.loads((tmp_path / "latest.json").read_text())
+    assert data["machine"]["cpu_count"] == os.cpu_count()
+    assert {"python", "date"} <= set(data["machine"])
+    for row in data["rows"]:
+        assert FIELDS <= set(row), row
+        assert row["name"] in output
+    names = [row["name"] for row in data["rows"]]
+    for expected in EXPECTED_ROWS:
+        assert any(expected in name for name in names), expected
+        assert expected in output
+    assert ("plots skipped: matplotlib is not installed" in output) or (tmp_path / "throughput.png").exists()
