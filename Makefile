@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install lock run dev demo test test-fast faults lint audit secret-scan worker beat contracts contracts-check migrate clean
+.PHONY: install lock run dev demo test test-fast faults lint audit secret-scan worker beat contracts contracts-check migrate clean bench
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -71,6 +71,13 @@ audit: install
 # Secret scan of the tracked files (detect-secrets) against the audited .secrets.baseline.
 secret-scan: install
 	bash scripts/scan_for_secrets.sh
+
+# Benchmarks of issue 13 (bench/run.py): gunicorn + real Celery workers on a PostgreSQL database and a
+# Redis key prefix of their own and their own chain nodes, all removed at the end. BENCH_SIZE=small is
+# the CI size (~20 deployments, 1 repetition); full is the issue's. Table, bench/results/latest.json, plots.
+BENCH_SIZE ?= full
+bench: install
+	$(BIN)/python -m bench.run --size $(BENCH_SIZE)
 
 worker: install
 	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-biatec.settings.production} $(BIN)/celery -A biatec worker -l INFO
