@@ -19,12 +19,13 @@ calendar); Art. 4(3) exemptions and the Art. 16(2) ART authorisation exemptions 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tokens.standards import FUNGIBLE, STANDARDS
+from tokens.standards import FRACTIONAL, FUNGIBLE, STANDARDS, UNIQUE
 
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not_applicable"
 COMPLIANT, NON_COMPLIANT, OUT_OF_SCOPE = "compliant", "non_compliant", "out_of_scope"
@@ -196,100 +197,155 @@ def _white_paper_checks(profile: dict[str, Any], *, required: bool, why_not: str
     return checks
 
 
+# ------------------------------------------------------------------------------ the rule table
+# What each classification claims and which MiCA duties follow from it. `mica_evaluate` only reads
+# this table; a classification added to CLASSIFICATIONS without a row fails the table test.
+NOT_OFFERED = "No offer to the public in the Union."
+OTHER_CRYPTO_ASSETS_ONLY = "Art. 4(2) exemptions apply to other crypto-assets only."
+EXEMPTION_RULES = ("exemption.fewer_than_150_persons", "exemption.consideration_up_to_1m_eur",
+                   "exemption.qualified_investors_only")
+
+UNIQUE_NFT_EXCLUSION_HOLDS: dict[str, bool] = {UNIQUE: True, FRACTIONAL: False, FUNGIBLE: False}
+"""Art. 2(3) by the standard's fungibility (`Standard.fungibility` in tokens/standards/): fractional
+parts of an NFT and fungible tokens are not unique."""
+
+
+def _unique_nft_claim(profile: dict[str, Any], token: TokenFacts) -> dict[str, str]:
+    if UNIQUE_NFT_EXCLUSION_HOLDS[token.fungibility]:
+        return _check("scope.unique_nft", PASS,
+                      f"'{token.standard}' is a unique, non-fungible token: excluded from MiCA.")
+    return _check("scope.unique_nft", FAIL,
+                  f"'{token.standard}' is {token.fungibility}: fractional parts of an NFT and "
+                  "fungible tokens are not unique, so the Art. 2(3) exclusion does not apply; "
+                  "they are evaluated as other crypto-assets.")
+
+
+def _financial_instrument_claim(profile: dict[str, Any], token: TokenFacts) -> dict[str, str]:
+    return _check("scope.financial_instrument", PASS,
+                  "A security token is a financial instrument: MiFID II (and the Prospectus "
+                  "Regulation) apply instead of MiCA.")
+
+
+def _art_issuer_authorised(profile: dict[str, Any]) -> dict[str, str]:
+    if profile.get("authorisation_reference"):
+        return _check("authorisation.art_issuer", PASS,
+                      f"Authorised as ART issuer: {profile['authorisation_reference']}.")
+    return _check("authorisation.art_issuer", FAIL,
+                  "Offering an asset-referenced token requires authorisation by the competent "
+                  "authority; no authorisation reference given.")
+
+
+def _emt_issuer_authorised(profile: dict[str, Any]) -> dict[str, str]:
+    institution = profile.get("issuer_institution_type")
+    if institution in EMT_INSTITUTIONS and profile.get("authorisation_reference"):
+        return _check("authorisation.emt_issuer", PASS,
+                      f"Issuer is an authorised {institution.replace('_', ' ')} "
+                      f"({profile['authorisation_reference']}).")
+    return _check("authorisation.emt_issuer", FAIL,
+                  "Only an authorised credit institution or e-money institution may offer an "
+                  f"e-money token (issuer type: {institution or 'not given'}, authorisation "
+                  f"reference: {profile.get('authorisation_reference') or 'not given'}).")
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A scope rule (Art. 2): checked when the classification claims it, else not applicable."""
+    regime: str
+    not_claimed: str
+    claim: Callable[[dict[str, Any], TokenFacts], dict[str, str]]
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Authorisation:
+    """An authorisation rule: checked for an offer of the classification that requires it."""
+    not_required: str
+    check: Callable[[dict[str, Any]], dict[str, str]]
+
+
+EXCLUSIONS: dict[str, Exclusion] = {
+    "scope.unique_nft": Exclusion(REGIME_EXCLUDED_NFT, "No unique-NFT exclusion is claimed.", _unique_nft_claim),
+    "scope.financial_instrument": Exclusion(REGIME_MIFID, "Not classified as a financial instrument.",
+                                            _financial_instrument_claim, flags=("mifid_ii",)),
+}
+AUTHORISATIONS: dict[str, Authorisation] = {
+    "authorisation.art_issuer": Authorisation("Not an asset-referenced token.", _art_issuer_authorised),
+    "authorisation.emt_issuer": Authorisation("Not an e-money token.", _emt_issuer_authorised),
+}
+
+
+@dataclass(frozen=True)
+class ClassificationRules:
+    regime: str
+    """The MiCA title that applies when no exclusion holds."""
+    white_paper_article: str
+    notification_article: str | None
+    """None: the white paper is approved with the issuer's authorisation, not notified."""
+    exclusion: str | None = None
+    """The scope rule (a key of EXCLUSIONS) the classification claims."""
+    exemptions: bool = False
+    """The Art. 4(2) exemptions from the white-paper duty can apply (other crypto-assets)."""
+    authorisation: str | None = None
+    """The authorisation rule (a key of AUTHORISATIONS) an offer requires."""
+
+
+_OTHER_CRYPTO_ASSET = ClassificationRules(REGIME_TITLE_II, "Art. 6", "Art. 8", exemptions=True)
+CLASSIFICATION_RULES: dict[str, ClassificationRules] = {
+    UTILITY: _OTHER_CRYPTO_ASSET,
+    OTHER: _OTHER_CRYPTO_ASSET,
+    # a unique-NFT claim that does not hold is evaluated as another crypto-asset
+    UNIQUE_NFT: replace(_OTHER_CRYPTO_ASSET, exclusion="scope.unique_nft"),
+    SECURITY: replace(_OTHER_CRYPTO_ASSET, exclusion="scope.financial_instrument"),
+    ASSET_REFERENCED: ClassificationRules(REGIME_TITLE_III, "Art. 19", None,
+                                          authorisation="authorisation.art_issuer"),
+    E_MONEY: ClassificationRules(REGIME_TITLE_IV, "Art. 51", "Art. 51(11)", authorisation="authorisation.emt_issuer"),
+}
+
+
 def mica_evaluate(*, profile: dict[str, Any], token: TokenFacts, as_of: date) -> dict[str, Any]:
     """The MiCA result of `profile` for `token`, evaluated on `as_of` (used as the publication date
-    when the profile gives none)."""
+    when the profile gives none); the duties come from CLASSIFICATION_RULES."""
     classification = profile["token_classification"]
+    rules = CLASSIFICATION_RULES[classification]
     offered = bool(profile.get("offer_to_public_eu"))
     checks: list[dict[str, str]] = []
     flags: list[str] = []
 
-    # Scope: unique NFTs (Art. 2(3)); fractional parts of an NFT and fungible tokens are not unique.
-    if classification == UNIQUE_NFT:
-        if token.fungibility == "unique":
-            checks.append(_check("scope.unique_nft", PASS,
-                                 f"'{token.standard}' is a unique, non-fungible token: excluded from MiCA."))
+    for rule, exclusion in EXCLUSIONS.items():
+        if rule == rules.exclusion:
+            checks.append(exclusion.claim(profile, token))
+            flags += exclusion.flags
         else:
-            checks.append(_check("scope.unique_nft", FAIL,
-                                 f"'{token.standard}' is {token.fungibility}: fractional parts of an NFT and "
-                                 "fungible tokens are not unique, so the Art. 2(3) exclusion does not apply; "
-                                 "they are evaluated as other crypto-assets."))
-    else:
-        checks.append(_check("scope.unique_nft", NOT_APPLICABLE, "No unique-NFT exclusion is claimed."))
-    if classification == SECURITY:
-        checks.append(_check("scope.financial_instrument", PASS,
-                             "A security token is a financial instrument: MiFID II (and the Prospectus "
-                             "Regulation) apply instead of MiCA."))
-        flags.append("mifid_ii")
-    else:
-        checks.append(_check("scope.financial_instrument", NOT_APPLICABLE, "Not classified as a financial instrument."))
-
+            checks.append(_check(rule, NOT_APPLICABLE, exclusion.not_claimed))
     excluded = next((c for c in checks if c["status"] == PASS), None)
     if excluded is not None:
-        regime = REGIME_MIFID if excluded["rule"] == "scope.financial_instrument" else REGIME_EXCLUDED_NFT
         reason = f"Outside MiCA ({excluded['article']})."
-        for rule in RULES:
-            if not rule.startswith("scope."):
-                checks.append(_check(rule, NOT_APPLICABLE, reason))
-        return _result(regime=regime, checks=checks, token=token, as_of=as_of, flags=flags,
-                       classification=classification)
+        checks += [_check(rule, NOT_APPLICABLE, reason) for rule in RULES if not rule.startswith("scope.")]
+        return _result(regime=EXCLUSIONS[excluded["rule"]].regime, checks=checks, token=token, as_of=as_of,
+                       flags=flags, classification=classification)
 
-    not_offered = "No offer to the public in the Union."
-    if classification == ASSET_REFERENCED:
-        regime = REGIME_TITLE_III
-        for rule in ("exemption.fewer_than_150_persons", "exemption.consideration_up_to_1m_eur",
-                     "exemption.qualified_investors_only"):
-            checks.append(_check(rule, NOT_APPLICABLE, "Art. 4(2) exemptions apply to other crypto-assets only."))
-        checks += _white_paper_checks(profile, required=offered, why_not=not_offered, article="Art. 19",
-                                      notification_article=None, as_of=as_of)
-        if not offered:
-            checks.append(_check("authorisation.art_issuer", NOT_APPLICABLE, not_offered))
-        elif profile.get("authorisation_reference"):
-            checks.append(_check("authorisation.art_issuer", PASS,
-                                 f"Authorised as ART issuer: {profile['authorisation_reference']}."))
+    white_paper_required, why_not = offered, NOT_OFFERED
+    if not rules.exemptions:
+        checks += [_check(rule, NOT_APPLICABLE, OTHER_CRYPTO_ASSETS_ONLY) for rule in EXEMPTION_RULES]
+    elif not offered:
+        checks += [_check(rule, NOT_APPLICABLE, NOT_OFFERED) for rule in EXEMPTION_RULES]
+    else:
+        exemptions = _exemption_checks(profile)
+        exempt = [c for c in exemptions if c["status"] == PASS]
+        checks += exemptions
+        white_paper_required = not exempt
+        why_not = f"Exempt from the white-paper duty ({exempt[0]['article']})." if exempt else ""
+    checks += _white_paper_checks(profile, required=white_paper_required, why_not=why_not,
+                                  article=rules.white_paper_article, notification_article=rules.notification_article,
+                                  as_of=as_of)
+    for rule, authorisation in AUTHORISATIONS.items():
+        if rule != rules.authorisation:
+            checks.append(_check(rule, NOT_APPLICABLE, authorisation.not_required))
+        elif not offered:
+            checks.append(_check(rule, NOT_APPLICABLE, NOT_OFFERED))
         else:
-            checks.append(_check("authorisation.art_issuer", FAIL,
-                                 "Offering an asset-referenced token requires authorisation by the competent "
-                                 "authority; no authorisation reference given."))
-        checks.append(_check("authorisation.emt_issuer", NOT_APPLICABLE, "Not an e-money token."))
-    elif classification == E_MONEY:
-        regime = REGIME_TITLE_IV
-        for rule in ("exemption.fewer_than_150_persons", "exemption.consideration_up_to_1m_eur",
-                     "exemption.qualified_investors_only"):
-            checks.append(_check(rule, NOT_APPLICABLE, "Art. 4(2) exemptions apply to other crypto-assets only."))
-        checks += _white_paper_checks(profile, required=offered, why_not=not_offered, article="Art. 51",
-                                      notification_article="Art. 51(11)", as_of=as_of)
-        checks.append(_check("authorisation.art_issuer", NOT_APPLICABLE, "Not an asset-referenced token."))
-        institution = profile.get("issuer_institution_type")
-        if not offered:
-            checks.append(_check("authorisation.emt_issuer", NOT_APPLICABLE, not_offered))
-        elif institution in EMT_INSTITUTIONS and profile.get("authorisation_reference"):
-            checks.append(_check("authorisation.emt_issuer", PASS,
-                                 f"Issuer is an authorised {institution.replace('_', ' ')} "
-                                 f"({profile['authorisation_reference']})."))
-        else:
-            checks.append(_check("authorisation.emt_issuer", FAIL,
-                                 "Only an authorised credit institution or e-money institution may offer an "
-                                 f"e-money token (issuer type: {institution or 'not given'}, authorisation "
-                                 f"reference: {profile.get('authorisation_reference') or 'not given'})."))
-    else:  # utility, other, or a unique-NFT claim that does not hold
-        regime = REGIME_TITLE_II
-        if offered:
-            exemptions = _exemption_checks(profile)
-            exempt = [c for c in exemptions if c["status"] == PASS]
-            checks += exemptions
-            why = f"Exempt from the white-paper duty ({exempt[0]['article']})." if exempt else ""
-            checks += _white_paper_checks(profile, required=not exempt, why_not=why, article="Art. 6",
-                                          notification_article="Art. 8", as_of=as_of)
-        else:
-            for rule in ("exemption.fewer_than_150_persons", "exemption.consideration_up_to_1m_eur",
-                         "exemption.qualified_investors_only"):
-                checks.append(_check(rule, NOT_APPLICABLE, not_offered))
-            checks += _white_paper_checks(profile, required=False, why_not=not_offered, article="Art. 6",
-                                          notification_article="Art. 8", as_of=as_of)
-        checks.append(_check("authorisation.art_issuer", NOT_APPLICABLE, "Not an asset-referenced token."))
-        checks.append(_check("authorisation.emt_issuer", NOT_APPLICABLE, "Not an e-money token."))
-    return _result(regime=regime, checks=checks, token=token, as_of=as_of, flags=flags,
+            checks.append(authorisation.check(profile))
+    return _result(regime=rules.regime, checks=checks, token=token, as_of=as_of, flags=flags,
                    classification=classification)
 
 

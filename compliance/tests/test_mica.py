@@ -6,7 +6,11 @@ from datetime import date
 import pytest
 
 from compliance.mica import (
+    AUTHORISATIONS,
+    CLASSIFICATION_RULES,
+    CLASSIFICATIONS,
     COMPLIANT,
+    EXCLUSIONS,
     FAIL,
     NON_COMPLIANT,
     NOT_APPLICABLE,
@@ -18,12 +22,14 @@ from compliance.mica import (
     REGIME_TITLE_III,
     REGIME_TITLE_IV,
     RULES,
+    UNIQUE_NFT_EXCLUSION_HOLDS,
     add_working_days,
     mica_evaluate,
     token_facts,
     working_days_between,
 )
 from compliance.profiles import profile_normalize
+from tokens.standards import STANDARDS
 
 AS_OF = date(2026, 3, 2)  # a Monday
 ERC20 = ("erc20-mintable", {"network": "evm-local", "name": "T", "symbol": "T", "decimals": 18,
@@ -207,3 +213,25 @@ def test_evaluation_is_pure_and_deterministic():
     token = token_facts(standard=ERC20[0], request=ERC20[1])
     assert mica_evaluate(profile=profile, token=token, as_of=AS_OF) == mica_evaluate(profile=profile, token=token,
                                                                                    as_of=AS_OF)
+
+
+def test_rule_table_covers_every_classification_and_every_fungibility_of_the_standards():
+    """`mica_evaluate` reads CLASSIFICATION_RULES and the standards' `fungibility` flag
+    (tokens/standards/): both tables are total, and every pair evaluates to a complete result."""
+    assert set(CLASSIFICATION_RULES) == set(CLASSIFICATIONS)
+    for rules in CLASSIFICATION_RULES.values():
+        assert rules.exclusion is None or rules.exclusion in EXCLUSIONS
+        assert rules.authorisation is None or rules.authorisation in AUTHORISATIONS
+        assert rules.white_paper_article.startswith("Art. ")
+    assert set(EXCLUSIONS) == {rule for rule in RULES if rule.startswith("scope.")}
+    assert set(AUTHORISATIONS) == {rule for rule in RULES if rule.startswith("authorisation.")}
+    fungibilities = {row.fungibility for row in STANDARDS.values()}
+    assert fungibilities <= set(UNIQUE_NFT_EXCLUSION_HOLDS), fungibilities - set(UNIQUE_NFT_EXCLUSION_HOLDS)
+    for classification in CLASSIFICATIONS:
+        for slug, row in STANDARDS.items():
+            profile = profile_normalize(P(token_classification=classification))
+            result = mica_evaluate(profile=profile, token=token_facts(standard=slug, request=row.example),
+                                   as_of=AS_OF)
+            assert [c["rule"] for c in result["checks"]] == list(RULES), (classification, slug)
+            assert result["regime"] in {CLASSIFICATION_RULES[classification].regime, REGIME_MIFID,
+                                        REGIME_EXCLUDED_NFT}
