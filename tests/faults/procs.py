@@ -1,12 +1,11 @@
-"""Processes the fault suite owns and may stop: a private redis-server (own port, own directory), and
-a private PostgreSQL cluster (initdb into a temporary directory, own port). The shared Redis and
-PostgreSQL of the machine are never stopped (docs/architecture.md, "The exactly-once rule")."""
+"""Processes the fault suite owns and may stop: a private redis-server (own port, own directory) and
+the product's web server. The shared Redis and PostgreSQL of the machine are never stopped
+(docs/architecture.md, "The exactly-once rule")."""
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import pwd
 import shutil
 import signal
 import subprocess
@@ -55,55 +54,6 @@ class RedisServer:
             self.proc.send_signal(signal.SIGKILL)  # an outage, not a shutdown: nothing is saved
             self.proc.wait(timeout=10)
         self.proc = None
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _postgres_bin() -> Path | None:
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return versions[-1].parent if versions else None
-
-
-class PostgresCluster:
-    """A throw-away PostgreSQL cluster: initdb into a temporary directory owned by the `postgres` user
-    (initdb refuses to run as root), trust authentication on 127.0.0.1:<port>, started and stopped
-    with pg_ctl. `restart()` stops it (fast mode: every connection is cut) and starts it again."""
-
-    def __init__(self) -> None:
-        bin_dir = _postgres_bin()
-        if bin_dir is None:
-            raise RuntimeError("no PostgreSQL binaries under /usr/lib/postgresql")
-        self.bin = bin_dir
-        self.dir = Path(tempfile.mkdtemp(prefix="biatec-faults-pg-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self._as_postgres = os.geteuid() == 0
-        if self._as_postgres:
-            entry = pwd.getpwnam("postgres")
-            os.chown(self.dir, entry.pw_uid, entry.pw_gid)
-        self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                   "--no-sync"])
-        self.start()
-
-    def _run(self, argv: list[str]) -> None:
-        kwargs: dict = {"user": "postgres"} if self._as_postgres else {}
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.dir,
-                       **kwargs)
-
-    def start(self) -> None:
-        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "pg.log"), "-w", "-o",
-                   f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
-
-    def stop(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
-
-    def restart(self, down_seconds: float = 0) -> None:
-        self.stop()
-        time.sleep(down_seconds)
-        self.start()
 
     def close(self) -> None:
         self.stop()
