@@ -208,11 +208,12 @@ def _save_without_history(deployment: Deployment, fields: list[str]) -> None:
 
 def _schedule(deployment_id: Any, delay: float | None) -> None:
     """Push the deadline past the next poll; the sweep re-queues the deployment if nobody comes."""
-    deployment = Deployment.objects.get(pk=deployment_id)
-    if delay is None or deployment.status not in ACTIVE:
+    if delay is None:
         return  # transitions set (or clear) the deadline themselves
-    deployment.next_action_at = timezone.now() + timedelta(seconds=delay + settings.DEPLOYMENT_SWEEP_GRACE_SECONDS)
-    _save_without_history(deployment, ["next_action_at"])
+    now = timezone.now()
+    # One UPDATE, no history row (a queryset update); a deployment no longer active keeps its own.
+    Deployment.objects.filter(pk=deployment_id, status__in=ACTIVE).update(
+        next_action_at=now + timedelta(seconds=delay + settings.DEPLOYMENT_SWEEP_GRACE_SECONDS), updated_at=now)
 
 
 def _on_chain_unavailable(deployment: Deployment, exc: ChainUnavailable) -> float | None:

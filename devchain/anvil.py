@@ -27,6 +27,8 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import fcntl
+import hashlib
 import itertools
 import json
 import os
@@ -42,7 +44,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -362,12 +364,28 @@ def _check_loopback(url: str) -> None:
         raise AnvilError(f"the dev faucet only funds on loopback nodes, not {url!r}")
 
 
+@contextlib.contextmanager
+def _faucet_lock(url: str) -> Iterator[None]:
+    """One faucet transfer at a time per node, across threads (a lock) and processes (an exclusive
+    `flock` on a file named after the node's URL). Faucet nodes are loopback-only, so every process
+    that can fund from one runs on this machine."""
+    name = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"biatec-faucet-{name}.lock"
+    with _FUND_LOCK, path.open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def fund(url: str, address: str, wei: int, *, timeout: float = 30.0) -> dict[str, Any]:
     """Send ``wei`` from the dev faucet to ``address`` and wait for the receipt.
 
     A real signed EIP-1559 transfer (not ``anvil_setBalance``), so funding exercises the same
-    path as production: chain id, nonce, fees, signature, mining. Serialised within the
-    process so that concurrent callers do not race for the faucet's nonce. Returns the
+    path as production: chain id, nonce, fees, signature, mining. Serialised across threads
+    and processes (`_faucet_lock`) so that concurrent callers, several Celery workers
+    included, never race for the faucet's nonce. Returns the
     receipt as a plain dict; raises :class:`AnvilError` if the transfer reverted.
     """
     from eth_account import Account
@@ -378,7 +396,7 @@ def fund(url: str, address: str, wei: int, *, timeout: float = 30.0) -> dict[str
         raise ValueError("wei must be >= 0")
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
     to = Web3.to_checksum_address(address)
-    with _FUND_LOCK:
+    with _faucet_lock(url):
         chain_id = w3.eth.chain_id
         nonce = w3.eth.get_transaction_count(DEV_FAUCET_ADDRESS, "pending")
         base_fee = int(w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)

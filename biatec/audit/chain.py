@@ -60,7 +60,7 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(AUDIT_LOCK))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a writer's transaction: no savepoint, its failure is the writer's
 def audit_record(*, action: str, actor: str, organization_id: Any = None, object_type: str = "",
                  object_id: Any = "", payload: dict[str, Any] | None = None,
                  correlation_id: str | None = None) -> AuditEntry:

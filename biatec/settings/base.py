@@ -5,6 +5,7 @@ Environment-specific modules (local, test, production) import this and override.
 """
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -200,7 +201,7 @@ LOGIN_THROTTLE_IDLE_HOURS = env.int("LOGIN_THROTTLE_IDLE_HOURS", default=24)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
@@ -245,6 +246,9 @@ CHAIN_NODES = _chain_nodes()
 # The faucet that funds accounts on local networks: a dotted path (tokens/chains/faucet.py). Empty,
 # the default, means none: nothing is ever funded from a faucet. local.py and test.py name devchain's.
 LOCAL_FAUCET = env("LOCAL_FAUCET", default="")
+# An Algorand account the local faucet tops up also gets what this many further steps like the
+# current one need, so a burst of deployments costs one dispenser payment, not one each.
+LOCAL_FUNDING_BUFFER_STEPS = env.int("LOCAL_FUNDING_BUFFER_STEPS", default=10)
 CHAIN_CONFIRMATIONS: dict[str, int] = env.dict("CHAIN_CONFIRMATIONS", cast={"value": int}, default={})
 IPFS_API_URL = env("IPFS_API_URL", default="")
 IPFS_API_AUTH = env("IPFS_API_AUTH", default="")

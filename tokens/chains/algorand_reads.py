@@ -18,6 +18,7 @@ from typing import Any
 from algosdk import encoding
 from algosdk.error import AlgodHTTPError
 from algosdk.logic import get_application_address
+from django.conf import settings
 
 from biatec.core.errors import ChainUnavailable, InsufficientFunds, NotFound
 from tokens.networks import Network
@@ -57,7 +58,8 @@ def ensure_funded(*, network: Network | str, address: str, needed_microalgos: in
     """Make sure `address` holds its current minimum balance plus `needed_microalgos` (fees, the
     minimum-balance increase and payments of the next step(s): see `step_cost`/`deployment_cost`).
 
-    On a local network the local faucet (`LOCAL_FAUCET`, the devnet's dispenser) tops up the shortfall;
+    On a local network the local faucet (`LOCAL_FAUCET`, the devnet's dispenser) tops up the shortfall
+    plus `LOCAL_FUNDING_BUFFER_STEPS` times `needed_microalgos` (one payment for a burst of deployments);
     elsewhere (or with no faucet configured) a shortfall raises
     `InsufficientFunds` with details `address`, `needed_microalgos` (the balance required),
     `balance_microalgos`, `shortfall_microalgos`, `min_balance_microalgos`. Returns the balance.
@@ -76,8 +78,11 @@ def ensure_funded(*, network: Network | str, address: str, needed_microalgos: in
             details={"address": address, "network": net.slug, "needed_microalgos": required,
                      "balance_microalgos": balance, "shortfall_microalgos": shortfall,
                      "min_balance_microalgos": min_balance})
+    # One dispenser payment per burst: what this step needs plus as much again for the next
+    # LOCAL_FUNDING_BUFFER_STEPS steps, instead of a top-up (and its round) before every deployment.
+    amount = shortfall + needed_microalgos * max(0, int(settings.LOCAL_FUNDING_BUFFER_STEPS))
     try:
-        faucet_fund(faucet, network=net, address=address, amount=shortfall)
+        faucet_fund(faucet, network=net, address=address, amount=amount)
     except ValueError as exc:
         raise ChainUnavailable(f"The local dispenser could not fund {address}: {exc}",
                                details={"network": net.slug, "address": address}) from None
