@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from biatec.core.errors import ApplicationError, NotFound
 from tokens.chains import algorand_reads, evm_reads
 from tokens.networks import ALGORAND, EVM, Network, all_networks
@@ -15,13 +17,16 @@ def membership_primary(*, user: User) -> Membership | None:
     return Membership.objects.select_related("organization").filter(user=user).order_by("created_at").first()
 
 
-def organization_ids_of(*, user: User) -> list:
-    return list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+def organization_ids_of(*, user: User) -> QuerySet[Membership, dict[str, Any]]:
+    """The ids of the organizations `user` belongs to, as a subquery: every tenant-scoped read filters
+    with `organization_id__in=organization_ids_of(user=user)`, one statement with the membership check
+    in it (docs/architecture.md, "House style")."""
+    return Membership.objects.filter(user=user).values("organization_id")
 
 
 def organization_get(*, user: User, organization_id: Any) -> Organization:
     """An organization the user belongs to; any other answers 404 (never 403: no existence leak)."""
-    organization = Organization.objects.filter(pk=organization_id, memberships__user=user).first()
+    organization = Organization.objects.filter(pk=organization_id, pk__in=organization_ids_of(user=user)).first()
     if organization is None:
         raise NotFound("No such organization.")
     return organization

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, QuerySet
 
 from accounts.models import Membership, Organization, User
+from accounts.selectors import membership_primary
 from biatec.audit.chain import audit_entry_row
 from biatec.audit.models import AuditEntry
 from biatec.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -27,14 +28,14 @@ def compliance_membership(*, user: User, organization_id: Any = None,
                           roles: frozenset[str] | None = None) -> Membership:
     """The user's membership of `organization_id` (default: their first organization). Not a member:
     404; a member whose role is not in `roles`: 403."""
-    memberships = Membership.objects.select_related("organization").filter(user=user)
     if organization_id:
         try:
-            membership = memberships.filter(organization_id=organization_id).first()
+            membership = (Membership.objects.select_related("organization")
+                          .filter(user=user, organization_id=organization_id).first())
         except (ValueError, TypeError, DjangoValidationError):
             membership = None
     else:
-        membership = memberships.order_by("created_at").first()
+        membership = membership_primary(user=user)
     if membership is None:
         raise NotFound("No such organization.")
     if roles is not None and membership.role not in roles:

@@ -5,19 +5,16 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Membership, User
+from accounts.models import User
+from accounts.selectors import organization_ids_of
 from biatec.core.errors import NotFound
 
 from .models import Deployment, DeploymentEvent, DeploymentTransaction
 
 
-def _organization_ids(user: User) -> QuerySet:
-    return Membership.objects.filter(user=user).values("organization_id")
-
-
 def deployment_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Deployment]:
     filters = filters or {}
-    qs = Deployment.objects.filter(organization_id__in=_organization_ids(user)).select_related("creator")
+    qs = Deployment.objects.filter(organization_id__in=organization_ids_of(user=user)).select_related("creator")
     for field in ("status", "standard", "network", "correlation_id"):
         if filters.get(field):
             qs = qs.filter(**{field: filters[field]})
@@ -30,7 +27,7 @@ def deployment_list(*, user: User, filters: dict[str, Any] | None = None) -> Que
 
 def deployment_get(*, user: User, deployment_id: Any) -> Deployment:
     # One indexed query (pk + membership subquery); the detail needs no joined rows.
-    deployment = Deployment.objects.filter(pk=deployment_id, organization_id__in=_organization_ids(user)).first()
+    deployment = Deployment.objects.filter(pk=deployment_id, organization_id__in=organization_ids_of(user=user)).first()
     if deployment is None:
         raise NotFound("No such deployment.")
     return deployment

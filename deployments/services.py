@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import EvmAccount, Membership, User
+from accounts.selectors import membership_primary
 from biatec.core import actors, events
 from biatec.core.correlation import get_correlation_id
 from biatec.core.errors import PermissionDenied
@@ -111,8 +112,7 @@ def deployment_transition(
 
 
 def _organization_for_issuing(user: User) -> Any:
-    membership = (Membership.objects.select_related("organization").filter(user=user)
-                  .order_by("created_at").first())
+    membership = membership_primary(user=user)
     if membership is None or membership.role not in ISSUING_ROLES:
         raise PermissionDenied("Your role does not allow issuing tokens.")
     return membership.organization

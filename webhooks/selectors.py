@@ -6,15 +6,12 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import Membership, Organization, User
+from accounts.selectors import membership_primary, organization_ids_of
 from biatec.core.errors import NotFound, PermissionDenied
 
 from .models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 
 MANAGING_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
-
-
-def _organization_ids(user: User) -> QuerySet:
-    return Membership.objects.filter(user=user).values("organization_id")
 
 
 def _require_manager(*, user: User, organization_id: Any) -> None:
@@ -24,7 +21,7 @@ def _require_manager(*, user: User, organization_id: Any) -> None:
 
 def webhook_organization_for_create(*, user: User) -> Organization:
     """The organization a new subscription belongs to: the user's primary one, if they manage it."""
-    membership = Membership.objects.select_related("organization").filter(user=user).order_by("created_at").first()
+    membership = membership_primary(user=user)
     if membership is None:
         raise PermissionDenied("You do not belong to an organization.")
     _require_manager(user=user, organization_id=membership.organization_id)
@@ -33,7 +30,7 @@ def webhook_organization_for_create(*, user: User) -> Organization:
 
 def subscription_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[WebhookSubscription]:
     filters = filters or {}
-    qs = WebhookSubscription.objects.filter(organization_id__in=_organization_ids(user))
+    qs = WebhookSubscription.objects.filter(organization_id__in=organization_ids_of(user=user))
     if filters.get("is_active") is not None:
         qs = qs.filter(is_active=filters["is_active"])
     return qs
@@ -52,7 +49,7 @@ def subscription_get(*, user: User, subscription_id: Any, manage: bool = False) 
 
 def delivery_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[WebhookDelivery]:
     filters = filters or {}
-    qs = (WebhookDelivery.objects.filter(subscription__organization_id__in=_organization_ids(user))
+    qs = (WebhookDelivery.objects.filter(subscription__organization_id__in=organization_ids_of(user=user))
           .select_related("event"))
     if filters.get("subscription"):
         qs = qs.filter(subscription_id=filters["subscription"])
