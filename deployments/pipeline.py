@@ -29,6 +29,7 @@ from biatec.core.errors import (
     InsufficientFunds,
     TransactionExpired,
     TransactionFailed,
+    TransactionVanished,
 )
 from biatec.core.faults import fault_point
 from tokens.networks import Network, get_network
@@ -296,7 +297,15 @@ def _advance_locked(deployment: Deployment) -> float | None:
             if delay is not None:
                 return delay
             create_tx = _live_txs(deployment, steps[0])[-1]
-            if not run.adapter.is_final(run.job, _stored(create_tx)):
+            try:
+                final = run.adapter.is_final(run.job, _stored(create_tx))
+            except TransactionVanished as exc:
+                # Reorged out or the chain was reset: never success from a receipt that is gone.
+                # The stored bytes go out again; `_run_steps` waits for them as for any broadcast.
+                _mark(create_tx, TransactionStatus.BROADCAST, last_error=exc.message[:2000])
+                _broadcast(run, create_tx)
+                return float(settings.DEPLOYMENT_POLL_SECONDS)
+            if not final:
                 return float(settings.DEPLOYMENT_POLL_SECONDS)
             results = run.adapter.read_back(run.job)
             deployment_transition(deployment_id=deployment.pk, to=S.INDEXED, reason="read back from chain",

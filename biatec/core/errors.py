@@ -104,6 +104,16 @@ class TransactionExpired(ChainError):
     retryable = True
 
 
+class TransactionVanished(ChainError):
+    """A transaction whose receipt was seen is no longer in the chain (a reorg, a node reset): the
+    pipeline sends its stored bytes again and waits for them to be included anew."""
+
+    code = "TRANSACTION_VANISHED"
+    http_status = 503
+    default_message = "The confirmed transaction is no longer in the chain; it is being sent again."
+    retryable = True
+
+
 class FeeBelowBaseFee(ChainError):
     """The node refuses an EVM transaction whose maxFeePerGas is under the current base fee: it cannot
     be included now. The pipeline replaces it (same nonce, higher fees) instead of failing."""

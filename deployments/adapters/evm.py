@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from biatec.core.errors import ChainUnavailable
+from biatec.core.errors import TransactionVanished
 from tokens.chains import evm
 from tokens.chains.evm_reads import pending_nonce, read_erc20
 from tokens.chains.evm_replacement import replacement_transaction_prepare
@@ -82,8 +82,9 @@ class EvmAdapter:
     def is_final(self, job: ChainJob, tx: StoredTx) -> bool:
         network = job.network
         receipt = evm.get_receipt(network=network, tx_hash=tx.tx_id)
-        if receipt is None:  # reorged out: wait (the pipeline keeps polling)
-            raise ChainUnavailable("The confirmed transaction is no longer in the chain (reorg); waiting.")
+        if receipt is None:  # reorged out, or the node's chain was reset: the pipeline sends it again
+            raise TransactionVanished(f"Transaction {tx.tx_id} is no longer in the {network.name} chain.",
+                                      details={"network": network.slug, "tx_hash": tx.tx_id})
         return evm.confirmations(network=network, receipt=receipt) >= network.required_confirmations
 
     def read_back(self, job: ChainJob) -> dict[str, Any]:

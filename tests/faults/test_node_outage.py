@@ -135,9 +135,6 @@ def test_wiped_chain_rebroadcasts_pending_deployments(own_anvil, anvil_factory, 
     assert verdict.ok, verdict
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "deployments/adapters/evm.py is_final: a confirmed deployment whose receipt vanished (wiped chain or "
-    "deep reorg) raises ChainUnavailable forever and is never re-broadcast; it stays `confirmed`"))
 def test_wiped_chain_after_receipt_rebroadcasts_instead_of_waiting(own_anvil, anvil_factory, outage_worker,
                                                                    no_dispatch, chain_user):
     """Mined (receipts seen, the deployments `confirmed`, waiting for depth), then the chain is wiped:
