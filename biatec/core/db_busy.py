@@ -1,4 +1,5 @@
-"""A database lock that could not be taken in time answers 503 `DATABASE_BUSY` with `Retry-After`.
+"""A database lock that could not be taken in time answers 503 `DATABASE_BUSY` with `Retry-After`;
+a database that cannot be written at all (read-only file, full disk) answers 503 `STORAGE_UNAVAILABLE`.
 
 SQLite (the embedded default) has one writer at a time; a writer waits up to the busy timeout and
 then fails with "database is locked". The transaction that failed was rolled back, so nothing of the
@@ -23,9 +24,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from .errors import ApplicationError, error_body
 
 RETRY_AFTER_SECONDS = 1
-# sqlite3's messages for SQLITE_BUSY / SQLITE_LOCKED.
+STORAGE_RETRY_AFTER_SECONDS = 30
+# sqlite3's messages for SQLITE_BUSY / SQLITE_LOCKED, and for a database that cannot be written at
+# all (SQLITE_READONLY, SQLITE_FULL; PostgreSQL's "could not extend file ... No space left").
 _BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
-_MARK = "_biatec_database_busy"
+_STORAGE_MESSAGES = ("readonly database", "read-only database", "database or disk is full", "disk i/o error",
+                     "no space left on device")
+_MARK = "_biatec_database_error"
 
 
 class DatabaseBusy(ApplicationError):
@@ -39,21 +44,41 @@ class DatabaseBusy(ApplicationError):
         super().__init__(message, **kwargs)
 
 
-def is_database_busy(exc: BaseException | None) -> bool:
-    """True for a lock timeout of the database (the exception or anything it was raised from)."""
+class StorageUnavailable(ApplicationError):
+    """The database cannot be written (read-only file, full disk): the transaction was rolled back."""
+
+    code = "STORAGE_UNAVAILABLE"
+    http_status = 503
+    default_message = "The server cannot store data right now; nothing was changed. Retry later."
+    headers = {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)}
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("details", {"retry_after_seconds": STORAGE_RETRY_AFTER_SECONDS})
+        super().__init__(message, **kwargs)
+
+
+def database_error_of(exc: BaseException | None) -> type[ApplicationError] | None:
+    """DatabaseBusy for a lock timeout, StorageUnavailable for a database that cannot be written
+    (the exception or anything it was raised from); None for anything else."""
     seen = 0
     while exc is not None and seen < 5:
         if isinstance(exc, OperationalError) or type(exc).__name__ == "OperationalError":
             message = str(exc).lower()
             if any(text in message for text in _BUSY_MESSAGES):
-                return True
+                return DatabaseBusy
+            if any(text in message for text in _STORAGE_MESSAGES):
+                return StorageUnavailable
         exc = exc.__cause__ or exc.__context__
         seen += 1
-    return False
+    return None
 
 
-def database_busy_response() -> JsonResponse:
-    error = DatabaseBusy()
+def is_database_busy(exc: BaseException | None) -> bool:
+    return database_error_of(exc) is DatabaseBusy
+
+
+def database_error_response(error_class: type[ApplicationError] = DatabaseBusy) -> JsonResponse:
+    error = error_class()
     response = JsonResponse(error_body(error.code, error.message, error.details), status=error.http_status)
     for name, value in error.headers.items():
         response[name] = value
@@ -61,9 +86,10 @@ def database_busy_response() -> JsonResponse:
 
 
 @receiver(got_request_exception, dispatch_uid="biatec.core.db_busy.mark")
-def _mark_database_busy(sender: Any, request: HttpRequest | None = None, **_: Any) -> None:
-    if request is not None and is_database_busy(sys.exc_info()[1]):
-        setattr(request, _MARK, True)
+def _mark_database_error(sender: Any, request: HttpRequest | None = None, **_: Any) -> None:
+    error_class = database_error_of(sys.exc_info()[1])
+    if request is not None and error_class is not None:
+        setattr(request, _MARK, error_class)
 
 
 class DatabaseBusyMiddleware:
@@ -72,6 +98,7 @@ class DatabaseBusyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code >= 500 and getattr(request, _MARK, False):
-            return database_busy_response()
+        error_class = getattr(request, _MARK, None)
+        if response.status_code >= 500 and error_class is not None:
+            return database_error_response(error_class)
         return response

@@ -13,7 +13,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from .db_busy import DatabaseBusy, is_database_busy
+from .db_busy import database_error_of
 from .errors import ApplicationError, RequestTooLarge, error_body
 
 __all__ = ["application_exception_handler", "error_body"]
@@ -45,8 +45,9 @@ def _drf_message(exc: drf.APIException) -> str:
 
 def application_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     set_rollback()
-    if is_database_busy(exc):  # the transaction was rolled back: nothing written, safe to retry
-        exc = DatabaseBusy()
+    database_error = database_error_of(exc)
+    if database_error is not None:  # the transaction was rolled back: nothing written, safe to retry
+        exc = database_error()
     if isinstance(exc, RequestDataTooBig):  # Django read a body over DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = RequestTooLarge(details={"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
     if isinstance(exc, ApplicationError):

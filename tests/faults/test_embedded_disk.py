@@ -67,7 +67,8 @@ def _register(web: WebServer) -> tuple[int, object]:
 
 def _assert_refused(answer: tuple[int, object]) -> str:
     status, body = answer
-    assert status >= 500, answer  # today a JSON 500 INTERNAL_ERROR (a 503 code of its own: see the report)
+    assert status == 503, answer
+    assert body["code"] == "STORAGE_UNAVAILABLE", answer
     assert isinstance(body, dict) and set(body) == ERROR_KEYS, answer  # JSON error shape, not HTML
     assert "Traceback" not in str(body)
     return str(body["code"])
