@@ -29,14 +29,15 @@ from tokens.standards import (
     ALGORAND_STEP_ASSET_CREATE,
     ALGORAND_STEP_BOOTSTRAP,
     STANDARDS,
+    UINT64_MAX,
+    UINT256_MAX,
     Standard,
 )
+from tokens.standards.fields import CAP_BELOW_SUPPLY, cap_below_supply
 
 from .algorand_node import MIN_FEE, SignedAlgorandGroup, lease_for
 from .signing import SignerContext
 
-UINT64_MAX = 2**64 - 1
-UINT256_MAX = 2**256 - 1
 MAX_UNIT_NAME_BYTES, MAX_ASSET_NAME_BYTES, MAX_URL_BYTES, METADATA_HASH_BYTES = 8, 32, 96, 32
 MAX_ARC200_NAME_BYTES, MAX_ARC200_SYMBOL_BYTES = 32, 8
 
@@ -168,8 +169,8 @@ def arc200_params_check(*, params: dict[str, Any], standard: str, sender: str) -
     if supply is None or not 0 <= supply <= UINT256_MAX:
         errors["initial_supply"] = ["The initial supply must be an unsigned 256-bit integer."]
     cap = _int(params.get("cap", 0)) if algorand_standard(standard).mintable else 0
-    if cap is None or not 0 <= cap <= UINT256_MAX or (cap and supply is not None and cap < supply):
-        errors["cap"] = ["The cap must be at least the initial supply."]
+    if cap is None or not 0 <= cap <= UINT256_MAX or cap_below_supply(cap=cap, initial_supply=supply):
+        errors["cap"] = [CAP_BELOW_SUPPLY]
     receiver = _address(params.get("receiver") or sender, "receiver", errors)
     _raise(errors)
     return {"name": name.decode(), "symbol": symbol.decode(), "decimals": decimals, "total_supply": supply,

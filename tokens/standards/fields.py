@@ -17,6 +17,15 @@ UINT64_MAX = 2**64 - 1
 UINT256_MAX = 2**256 - 1
 _DECIMAL = re.compile(r"[0-9]{1,78}")
 
+CAP_BELOW_SUPPLY = "The cap must be at least the initial supply."
+
+
+def cap_below_supply(*, cap: int, initial_supply: int | None) -> bool:
+    """The supply-cap rule of the mintable standards, checked at POST (the request serializers) and
+    again where the chain arguments are built: a cap (0 = none, a preminted ARC-200) is at least the
+    initial supply."""
+    return cap != 0 and initial_supply is not None and cap < initial_supply
+
 
 def utf8_len(value: str) -> int:
     return len(value.encode("utf-8"))

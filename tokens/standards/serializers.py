@@ -16,12 +16,14 @@ from biatec.core.serializers import StrictSerializer
 from tokens.networks import ALGORAND, EVM, all_networks
 
 from .fields import (
+    CAP_BELOW_SUPPLY,
     UINT64_MAX,
     AlgorandAddressField,
     BigIntegerStringField,
     EvmAddressField,
     MetadataHashField,
     Utf8CharField,
+    cap_below_supply,
 )
 
 
@@ -39,9 +41,13 @@ def _network_field(family: str) -> serializers.ChoiceField:
                                    help_text=f"A {family} network of the registry (GET /api/v1/networks).")
 
 
-def _cap_check(attrs: dict[str, Any]) -> None:
-    if int(attrs["initial_supply"]) > int(attrs["cap"]):
-        raise serializers.ValidationError({"cap": ["The cap must be at least the initial supply."]})
+class CapAtLeastSupplyMixin:
+    """The request of a mintable standard: `cap` >= `initial_supply` (`fields.cap_below_supply`)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if cap_below_supply(cap=int(attrs["cap"]), initial_supply=int(attrs["initial_supply"])):
+            raise serializers.ValidationError({"cap": [CAP_BELOW_SUPPLY]})
+        return attrs
 
 
 # ---- EVM ---------------------------------------------------------------------------------------
@@ -54,13 +60,9 @@ class Erc20BaseSerializer(StrictSerializer):
     receiver = EvmAddressField(required=False, help_text="Receives the initial supply (default: your address).")
 
 
-class Erc20MintableSerializer(Erc20BaseSerializer):
+class Erc20MintableSerializer(CapAtLeastSupplyMixin, Erc20BaseSerializer):
     cap = BigIntegerStringField(min_value=1, help_text="Maximum total supply, in base units (>= initial_supply).")
     owner = EvmAddressField(required=False, help_text="May mint up to the cap (default: your address).")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        _cap_check(attrs)
-        return attrs
 
 
 class Erc20PremintedSerializer(Erc20BaseSerializer):
@@ -177,12 +179,8 @@ class Arc200BaseSerializer(StrictSerializer):
     receiver = AlgorandAddressField(required=False, help_text="Receives the initial supply (default: your address).")
 
 
-class Arc200MintableSerializer(Arc200BaseSerializer):
+class Arc200MintableSerializer(CapAtLeastSupplyMixin, Arc200BaseSerializer):
     cap = BigIntegerStringField(min_value=1, help_text="Maximum total supply (>= initial_supply).")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        _cap_check(attrs)
-        return attrs
 
 
 class Arc200PremintedSerializer(Arc200BaseSerializer):

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from biatec.core.errors import ValidationFailed
+from tokens.chains.algorand_build import arc200_params_check
 from tokens.contracts.avm import load_artifact as load_avm_artifact
 from tokens.networks import ALGORAND, EVM
 from tokens.standards import STANDARDS, Standard
+from tokens.standards.fields import CAP_BELOW_SUPPLY, cap_below_supply
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_PACKAGES = ("accounts", "biatec", "compliance", "deployments", "tokens", "webhooks")
@@ -91,3 +94,24 @@ def test_the_scan_catches_a_planted_comparison(tmp_path: Path) -> None:
     planted.write_text('def f(s):\n    return s == "erc20-mintable" or s.endswith("-fnft") or kind in ("asa",)\n')
     hits = _comparisons_and_literals(planted, root=tmp_path)
     assert len(hits) == 3, hits
+
+
+@pytest.mark.parametrize("slug", sorted(slug for slug, row in STANDARDS.items() if row.mintable))
+def test_one_cap_rule_at_post_and_where_the_chain_arguments_are_built(slug: str) -> None:
+    """`cap_below_supply` is the supply-cap rule of both the request serializer and the ARC-200
+    bootstrap arguments: cap == initial supply is accepted, one below is refused with one message."""
+    spec = STANDARDS[slug]
+    request = spec.example_request()
+    supply = int(request["initial_supply"])
+    assert not cap_below_supply(cap=supply, initial_supply=supply) and cap_below_supply(cap=supply - 1,
+                                                                                          initial_supply=supply)
+    assert not cap_below_supply(cap=0, initial_supply=supply), "cap 0: a preminted ARC-200, no minting"
+    assert spec.serializer(data={**request, "cap": str(supply)}).is_valid()
+    refused = spec.serializer(data={**request, "cap": str(supply - 1)})
+    assert not refused.is_valid() and refused.errors["cap"] == [CAP_BELOW_SUPPLY]
+    if spec.is_app:
+        sender = "HZ57J3K46JIJXILONBBZOHX6BKPXEM2VVXNRFSUED6DKFD5ZD24PMJ3MVA"
+        assert arc200_params_check(params={**request, "cap": supply}, standard=slug, sender=sender)["cap"] == supply
+        with pytest.raises(ValidationFailed) as refused_on_chain:
+            arc200_params_check(params={**request, "cap": supply - 1}, standard=slug, sender=sender)
+        assert refused_on_chain.value.details["fields"]["cap"] == [CAP_BELOW_SUPPLY]
