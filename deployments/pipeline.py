@@ -120,6 +120,24 @@ def transaction_state(*, deployment: Deployment, tx: DeploymentTransaction) -> T
     return _tx_state(_Run.of(deployment), tx)
 
 
+def _prepare(run: _Run, step: str) -> list[SignedTx]:
+    """Fund and sign a step while holding the sender's lock (PostgreSQL advisory, until the caller's
+    transaction commits the stored bytes): two jobs of one account on one network never spend the
+    same margin, and the funding check counts what the sender's other unconfirmed transactions
+    will still spend."""
+    if connection.vendor == "postgresql":
+        key = zlib.crc32(f"{run.network.slug}:{run.key.address}".encode()) - 2**31
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7304, key])
+    in_flight = tuple(
+        DeploymentTransaction.objects.filter(
+            network=run.network.slug, sender=run.key.address,
+            status__in=[TransactionStatus.SIGNED, TransactionStatus.BROADCAST],
+        ).exclude(deployment_id=run.deployment.pk).values_list("deployment__standard", "step")
+    )
+    return run.adapter.prepare(replace(run.job, in_flight=in_flight), step)
+
+
 def _store(run: _Run, signed: list[SignedTx]) -> list[DeploymentTransaction]:
     rows = []
     for tx in signed:
@@ -268,7 +286,7 @@ def _advance_locked(deployment: Deployment) -> float | None:
             # Signing (nonce reservation included) and storing commit together: a failure leaves
             # no gap and no orphan signature.
             with transaction.atomic():
-                signed = run.adapter.prepare(run.job, steps[0])
+                signed = _prepare(run, steps[0])
                 fault_point("after_sign")
                 _store(run, signed)
                 deployment_transition(deployment_id=deployment.pk, to=S.SUBMITTED, reason="signed and stored",
@@ -438,7 +456,7 @@ def _run_later_step(run: _Run, step: str) -> float | None:
         return None
     if not txs:
         with transaction.atomic():
-            signed = run.adapter.prepare(run.job, step)
+            signed = _prepare(run, step)
             fault_point("after_sign")
             _store(run, signed)
             deployment.results = {**deployment.results, "tx_ids": _tx_ids(deployment)}

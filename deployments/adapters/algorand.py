@@ -37,6 +37,7 @@ class AlgorandAdapter:
             network=job.network, standard=job.standard, step=step, params=params, sender=job.sender,
             signer=job.signer, deployment_id=job.id, app_id=job.results.get("app_id"),
             reason=f"deployment {job.id}",
+            also_spending=sum(algo.step_cost(standard=standard, step=other) for standard, other in job.in_flight),
         )
         return [SignedTx(step=step, tx_id=signed.txid, signed_bytes=signed.raw, sender=job.sender,
                          group_tx_ids=list(signed.txids), first_valid=signed.first_valid,

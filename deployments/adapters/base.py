@@ -27,6 +27,9 @@ class ChainJob:
     signer: SignerContext
     request: Mapping[str, Any]
     results: Mapping[str, Any] = field(default_factory=dict)
+    # (standard, step) of the sender's other signed, not yet confirmed transactions on this network,
+    # given to `prepare`: what they will still spend, so funding covers them too.
+    in_flight: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

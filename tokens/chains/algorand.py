@@ -109,10 +109,12 @@ __all__ = [
 
 def deployment_step_prepare(*, network: Network, standard: str, step: str, params: dict[str, Any], sender: str,
                             signer: SignerContext, deployment_id: object, app_id: int | None,
-                            reason: str) -> SignedAlgorandGroup:
-    """Fund the sender for the step (local networks; elsewhere INSUFFICIENT_FUNDS), build its
-    transaction(s) with the step's lease, and sign them. No broadcast."""
-    ensure_funded(network=network, address=sender, needed_microalgos=step_cost(standard=standard, step=step))
+                            reason: str, also_spending: int = 0) -> SignedAlgorandGroup:
+    """Fund the sender for the step and for `also_spending` (what its other signed, unconfirmed
+    transactions will still spend; local networks, elsewhere INSUFFICIENT_FUNDS), build the step's
+    transaction(s) with its lease, and sign them. No broadcast."""
+    ensure_funded(network=network, address=sender,
+                  needed_microalgos=step_cost(standard=standard, step=step) + max(0, int(also_spending)))
     sp = suggested_params(network=network)
     txns = build_deployment_step(sp=sp, standard=standard, step=step, params=params, sender=sender,
                                  deployment_id=deployment_id, app_id=app_id)
