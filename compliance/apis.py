@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.throttles import ComplianceEvaluateRateThrottle
 from biatec.audit.chain import audit_entry_row
+from biatec.core.actors import actor_of
 from biatec.core.api import ValidatedCursorMixin
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import ValidationFailed
@@ -163,7 +164,7 @@ class AuditLogApi(APIView):
             return paginator.get_paginated_response([audit_entry_row(e) for e in page or []])
         limit = settings.COMPLIANCE_EXPORT_MAX_ROWS
         rows = [audit_entry_row(e) for e in qs[:limit]]
-        services.export_record(kind="audit_log", actor=services.actor_of(request.user),
+        services.export_record(kind="audit_log", actor=actor_of(request.user),
                                organization=membership.organization,
                                parameters={**{k: str(v) for k, v in request.query_params.items()}}, rows=len(rows))
         if export_format == "csv":
@@ -210,7 +211,7 @@ class ComplianceReportApi(APIView):
                                                      organization_id=filters.validated_data.get("organization"))
         report = selectors.compliance_report(organization=membership.organization, start=start, end=end)
         export_format = filters.validated_data["format"]
-        services.export_record(kind="report", actor=services.actor_of(request.user),
+        services.export_record(kind="report", actor=actor_of(request.user),
                                organization=membership.organization,
                                parameters={"from": start.isoformat(), "to": end.isoformat(), "format": export_format})
         if export_format == "csv":
@@ -233,7 +234,7 @@ class AttestationIssueApi(APIView):
         selectors.compliance_membership(user=request.user, organization_id=deployment.organization_id,
                                         roles=selectors.ATTEST_ROLES)
         body_empty_check(request)  # after the lookup and the role: 404 / 403 first
-        attestation = services.attestation_issue(deployment=deployment, actor=services.actor_of(request.user))
+        attestation = services.attestation_issue(deployment=deployment, actor=actor_of(request.user))
         key = attestation_key_ensure()
         return Response({**selectors.attestation_row(attestation), "public_key": attestation_key_public(key)},
                         status=status.HTTP_201_CREATED)
@@ -253,7 +254,7 @@ class EvidenceBundleApi(APIView):
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request: Request, deployment_id: str) -> HttpResponse:
         deployment = deployment_get(user=request.user, deployment_id=deployment_id)
-        bundle = services.evidence_bundle_export(deployment=deployment, actor=services.actor_of(request.user))
+        bundle = services.evidence_bundle_export(deployment=deployment, actor=actor_of(request.user))
         response = HttpResponse(bundle, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="evidence-{deployment.pk}.zip"'
         return response
