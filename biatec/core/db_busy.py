@@ -80,7 +80,7 @@ def is_database_busy(exc: BaseException | None) -> bool:
 def database_error_response(error_class: type[ApplicationError] = DatabaseBusy) -> JsonResponse:
     error = error_class()
     response = JsonResponse(error_body(error.code, error.message, error.details), status=error.http_status)
-    for name, value in error.headers.items():
+    for name, value in getattr(error, "headers", {}).items():
         response[name] = value
     return response
 
