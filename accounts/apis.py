@@ -13,6 +13,7 @@ from biatec.core.serializers import StrictSerializer
 
 from . import selectors, services, throttles
 from .client import client_ip
+from .permissions import AuthenticatedRequest
 
 
 def client_info(request: Request) -> services.ClientInfo:
@@ -96,7 +97,7 @@ class LogoutApi(APIView):
         refresh = serializers.CharField()
 
     @extend_schema(request=InputSerializer, responses={204: None})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_logout(user=request.user, refresh=data.validated_data["refresh"])
@@ -141,7 +142,7 @@ class ProfileApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: ProfileOutputSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(selectors.user_profile(user=request.user))
 
 
@@ -155,7 +156,7 @@ class ChangePasswordApi(APIView):
         new_password = serializers.CharField(max_length=256, trim_whitespace=False)
 
     @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tokens = services.user_change_password(user=request.user, **data.validated_data,
@@ -167,7 +168,7 @@ class AddressesApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: results_of("AccountAddressList", AccountAddressSerializer(many=True))})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response({"results": selectors.account_addresses(user=request.user)})
 
 
@@ -180,6 +181,6 @@ class OrganizationDetailApi(APIView):
         created_at = serializers.DateTimeField()
 
     @extend_schema(responses={200: OutputSerializer})
-    def get(self, request: Request, organization_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, organization_id: str) -> Response:
         organization = selectors.organization_get(user=request.user, organization_id=organization_id)
         return Response(self.OutputSerializer(organization).data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -15,7 +15,7 @@ from .models import User
 
 
 class VersionedJWTAuthentication(JWTAuthentication):
-    def get_user(self, validated_token: Any) -> User:
+    def get_user(self, validated_token: Any) -> User:  # type: ignore[override]  # the stubs: a TypeVar
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as exc:

@@ -3,7 +3,7 @@ organization's objects (deployments and the like) needs one of `WRITE_ROLES`. A 
 role gets 403 `PERMISSION_DENIED`; a non-member never gets here (the selectors answer 404)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -13,6 +13,13 @@ from biatec.core.errors import PermissionDenied
 from .models import Membership, User
 
 WRITE_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.ISSUER})
+
+
+class AuthenticatedRequest(Request):
+    """For the type checker only: the request of a view behind `IsAuthenticated`, whose `user` is a
+    `User`, never `AnonymousUser`. Views annotate `request` with it; DRF still passes its `Request`."""
+
+    user: User
 
 
 def organization_role_require(*, user: User, organization_id: Any, roles: frozenset[str] = WRITE_ROLES) -> str:
@@ -31,5 +38,5 @@ class HasWriteRole(BasePermission):
     roles = WRITE_ROLES
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
-        organization_role_require(user=request.user, organization_id=obj.organization_id, roles=self.roles)
+        organization_role_require(user=cast(User, request.user), organization_id=obj.organization_id, roles=self.roles)
         return True

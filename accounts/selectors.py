@@ -17,7 +17,7 @@ def membership_primary(*, user: User) -> Membership | None:
     return Membership.objects.select_related("organization").filter(user=user).order_by("created_at").first()
 
 
-def organization_ids_of(*, user: User) -> QuerySet[Membership, dict[str, Any]]:
+def organization_ids_of(*, user: User) -> QuerySet[Membership, Any]:
     """The ids of the organizations `user` belongs to, as a subquery: every tenant-scoped read filters
     with `organization_id__in=organization_ids_of(user=user)`, one statement with the membership check
     in it (docs/architecture.md, "House style")."""
@@ -39,7 +39,7 @@ def evm_addresses(*, user: User) -> dict[str, str]:
 def evm_networks(*, user: User) -> list[dict[str, Any]]:
     """The user's address on every EVM network of the registry, configured here or not (the address is
     a function of the key and the chain id only); `available` says whether this platform has a node."""
-    by_chain = {a.chain_id: a.address for a in EvmAccount.objects.filter(user=user)}
+    by_chain: dict[int | None, str] = {a.chain_id: a.address for a in EvmAccount.objects.filter(user=user)}
     return [{"network": n.slug, "chain_id": n.chain_id, "address": by_chain.get(n.chain_id),
              "available": n.available} for n in all_networks() if n.family == EVM]
 
@@ -68,7 +68,7 @@ def _balance(network: Network, address: str) -> int:
 
 def account_addresses(*, user: User) -> list[dict[str, Any]]:
     """The user's address on every network, with a live balance where the node answers."""
-    by_chain = {a.chain_id: a.address for a in EvmAccount.objects.filter(user=user)}
+    by_chain: dict[int | None, str] = {a.chain_id: a.address for a in EvmAccount.objects.filter(user=user)}
     rows = []
     for network in all_networks():
         address = user.algorand_address or None if network.family == ALGORAND else by_chain.get(network.chain_id)

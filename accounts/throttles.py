@@ -78,7 +78,7 @@ def rate_limit_consume(scope: str, ident: str) -> float | None:
     rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
     if not rate:
         return None
-    limit, period = parse_rate(rate)
+    limit, period = parse_rate(str(rate))
     return window_consume(f"{scope}:{_digest(ident)}", limit=limit, period=period)
 
 

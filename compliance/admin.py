@@ -63,13 +63,13 @@ class IssuancePolicyForm(forms.ModelForm):
         return [c.strip().upper() for c in self.cleaned_data["blocked_issuer_countries"].split(",") if c.strip()]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         values = {name: cleaned.get(name) for name in ("allowed_networks", "allowed_standards",
                                                        "blocked_issuer_countries")}
         try:
             services.issuance_policy_validate(values)
         except ValidationFailed as exc:
-            for name, problems in exc.details.get("fields", {}).items():
+            for name, problems in (exc.details or {}).get("fields", {}).items():
                 self.add_error(name, problems)
         return cleaned
 

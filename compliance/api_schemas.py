@@ -4,6 +4,7 @@ they receive against these, so the two cannot drift silently."""
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -17,7 +18,7 @@ from .mica import CLASSIFICATIONS, COMPLIANT, FAIL, NON_COMPLIANT, NOT_APPLICABL
 class CountsField(serializers.DictField):
     """A map of name -> count."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(child=serializers.IntegerField(), **kwargs)
 
 

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import AuthenticatedRequest
 from accounts.throttles import ComplianceEvaluateRateThrottle
 from biatec.audit.chain import audit_entry_row
 from biatec.core.actors import actor_of
@@ -96,7 +97,7 @@ class ComplianceEvaluateApi(APIView):
         standard = serializers.CharField(max_length=32)
 
     @extend_schema(request=api_schemas.evaluate_request(), responses={200: api_schemas.EvaluationSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         if not isinstance(request.data, dict):
             raise ValidationFailed("The body must be a JSON object.")
         payload = dict(request.data)
@@ -142,7 +143,7 @@ class AuditLogApi(APIView):
     @extend_schema(parameters=[FilterSerializer, *cursor_parameters(), OpenApiParameter("from", str),
                                OpenApiParameter("to", str)],
                    responses={200: api_schemas.AuditLogPageSerializer, (200, "text/csv"): OpenApiTypes.STR})
-    def get(self, request: Request) -> Any:
+    def get(self, request: AuthenticatedRequest) -> Any:
         params = request.query_params.dict()
         for public, internal in (("from", "since"), ("to", "until")):
             if public in params:
@@ -189,7 +190,7 @@ class ComplianceReportApi(APIView):
 
     @extend_schema(parameters=[FilterSerializer, OpenApiParameter("from", str), OpenApiParameter("to", str)],
                    responses={200: api_schemas.ComplianceReportSerializer, (200, "text/csv"): OpenApiTypes.STR})
-    def get(self, request: Request) -> Any:
+    def get(self, request: AuthenticatedRequest) -> Any:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         bounds = {}
@@ -229,7 +230,7 @@ class AttestationIssueApi(APIView):
     error_statuses = (403, 409)
 
     @extend_schema(request=None, responses={201: api_schemas.AttestationIssuedSerializer})
-    def post(self, request: Request, deployment_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, deployment_id: str) -> Response:
         deployment = deployment_get(user=request.user, deployment_id=deployment_id)
         selectors.compliance_membership(user=request.user, organization_id=deployment.organization_id,
                                         roles=selectors.ATTEST_ROLES)
@@ -240,7 +241,7 @@ class AttestationIssueApi(APIView):
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: api_schemas.AttestationListSerializer})
-    def get(self, request: Request, deployment_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, deployment_id: str) -> Response:
         deployment = deployment_get(user=request.user, deployment_id=deployment_id)
         rows = Attestation.objects.filter(deployment=deployment).order_by("created_at", "id")
         return Response({"results": [selectors.attestation_row(a) for a in rows]})
@@ -252,7 +253,7 @@ class EvidenceBundleApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
-    def get(self, request: Request, deployment_id: str) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, deployment_id: str) -> HttpResponse:
         deployment = deployment_get(user=request.user, deployment_id=deployment_id)
         bundle = services.evidence_bundle_export(deployment=deployment, actor=actor_of(request.user))
         response = HttpResponse(bundle, content_type="application/zip")
@@ -279,7 +280,7 @@ class IssuancePolicyApi(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("organization", OpenApiTypes.UUID)],
                    responses={200: api_schemas.IssuancePolicySerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         membership = selectors.compliance_membership(user=request.user,
                                                      organization_id=request.query_params.get("organization"))
         policy = IssuancePolicy.objects.filter(organization=membership.organization).first()

@@ -41,7 +41,7 @@ class DeploymentAdmin(SimpleHistoryAdmin):
     list_select_related = ("organization", "creator")
     actions = ["retry_failed"]
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):  # type: ignore[override]
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         """Also find deployments by any transaction id, sender address, or a correlation ID that
         touched them (history rows), not only the creating request's."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)

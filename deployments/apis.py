@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import HasWriteRole
+from accounts.permissions import AuthenticatedRequest, HasWriteRole
 from biatec.core.api import CreatedAtCursorPagination
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import NotFound, ValidationFailed
@@ -79,7 +79,7 @@ class DeploymentCreateApi(APIView):
     error_statuses = (402, 403, 409, 422, 503)
     standard = ""  # set per standard by `create_view`
 
-    def post(self, request: Request, standard: str | None = None) -> Response:
+    def post(self, request: AuthenticatedRequest, standard: str | None = None) -> Response:
         slug = standard or self.standard
         standard_require(slug)
         if not isinstance(request.data, dict):
@@ -111,7 +111,7 @@ def create_view(spec: Standard) -> Any:
     """The create view of one standard, with its own request schema and operation id."""
     networks = ", ".join(f"`{n.slug}`" for n in spec.networks())
 
-    def post(self: DeploymentCreateApi, request: Request, standard: str | None = None) -> Response:
+    def post(self: DeploymentCreateApi, request: AuthenticatedRequest, standard: str | None = None) -> Response:
         return DeploymentCreateApi.post(self, request, standard)
 
     documented = extend_schema(
@@ -151,7 +151,7 @@ class DeploymentListApi(APIView):
     @extend_schema(parameters=[FilterSerializer, *cursor_parameters()],
                    responses={200: paginated("DeploymentPage", DeploymentSummarySerializer(many=True))},
                    operation_id="token_deployments_list")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = selectors.deployment_list(user=request.user, filters=filters.validated_data)
@@ -164,7 +164,7 @@ class DeploymentDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: DeploymentDetailSerializer})
-    def get(self, request: Request, deployment_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, deployment_id: str) -> Response:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
         return Response(deployment_detail(deployment))
 
@@ -173,7 +173,7 @@ class DeploymentHistoryApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: HISTORY})
-    def get(self, request: Request, deployment_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, deployment_id: str) -> Response:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
         return Response({"results": [event_row(e) for e in selectors.deployment_events(deployment=deployment)],
                          "transactions": [transaction_row(t) for t in
@@ -188,7 +188,7 @@ class DeploymentCancelApi(APIView):
         reason = serializers.CharField(max_length=500)
 
     @extend_schema(request=InputSerializer, responses={200: DeploymentDetailSerializer})
-    def post(self, request: Request, deployment_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, deployment_id: str) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
@@ -203,7 +203,7 @@ class DeploymentRetryApi(APIView):
     error_statuses = (409,)
 
     @extend_schema(request=None, responses={202: DeploymentDetailSerializer})
-    def post(self, request: Request, deployment_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, deployment_id: str) -> Response:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
         self.check_object_permissions(request, deployment)
         body_empty_check(request)  # after the lookup: another organization's id stays a plain 404
@@ -221,7 +221,7 @@ class DeploymentAuditTrailApi(APIView):
                    responses={200: inline_serializer("DeploymentAuditTrail", {
                        "deployment": DeploymentDetailSerializer(), "events": DeploymentEventSerializer(many=True)}),
                               (200, "text/csv"): OpenApiTypes.STR})
-    def get(self, request: Request, deployment_id: str) -> Any:
+    def get(self, request: AuthenticatedRequest, deployment_id: str) -> Any:
         deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
         rows = [event_row(e) for e in selectors.deployment_events(deployment=deployment)]
         export_format = request.query_params.get("format", "json")
@@ -242,7 +242,7 @@ class SupportDeploymentLookupApi(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("correlation_id", str, required=True)],
                    responses={200: DETAILS})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         if not selectors.is_support_staff(request.user):
             raise NotFound("No such resource.")
         correlation_id = request.query_params.get("correlation_id", "").strip()

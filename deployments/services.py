@@ -121,7 +121,7 @@ def _organization_for_issuing(user: User) -> Any:
 def _preflight(*, user: User, standard: str, network_slug: str) -> None:
     network = get_available_network(network_slug)
     if network.family == EVM:
-        account = EvmAccount.objects.filter(user=user, chain_id=network.chain_id).first()
+        account = EvmAccount.objects.filter(user=user, chain_id=int(network.chain_id or 0)).first()
         address = account.address if account is not None else None
     else:
         address = user.algorand_address or None

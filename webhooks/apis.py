@@ -8,10 +8,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import AuthenticatedRequest
 from accounts.throttles import WebhookManualSendRateThrottle
 from biatec.core.api import CreatedAtCursorPagination
 from biatec.core.schema import cursor_parameters, paginated
@@ -68,7 +68,7 @@ class SubscriptionListCreateApi(APIView):
     @extend_schema(parameters=[FilterSerializer, *cursor_parameters()],
                    responses={200: paginated("SubscriptionPage", SubscriptionOutputSerializer(many=True))},
                    operation_id="v1_webhooks_subscriptions_list")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = selectors.subscription_list(user=request.user, filters=filters.validated_data)
@@ -77,7 +77,7 @@ class SubscriptionListCreateApi(APIView):
         return paginator.get_paginated_response(SubscriptionOutputSerializer(page or [], many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: SubscriptionWithSecretOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         organization = selectors.webhook_organization_for_create(user=request.user)
@@ -99,12 +99,12 @@ class SubscriptionDetailApi(APIView):
         description = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
     @extend_schema(responses={200: SubscriptionOutputSerializer})
-    def get(self, request: Request, subscription_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, subscription_id: str) -> Response:
         subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id)
         return Response(SubscriptionOutputSerializer(subscription).data)
 
     @extend_schema(request=UpdateInputSerializer, responses={200: SubscriptionOutputSerializer})
-    def patch(self, request: Request, subscription_id: str) -> Response:
+    def patch(self, request: AuthenticatedRequest, subscription_id: str) -> Response:
         data = self.UpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
@@ -113,7 +113,7 @@ class SubscriptionDetailApi(APIView):
         return Response(SubscriptionOutputSerializer(updated).data)
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, subscription_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, subscription_id: str) -> Response:
         subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
         services.webhook_subscription_delete(subscription=subscription, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -125,7 +125,7 @@ class SubscriptionRotateSecretApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={200: SubscriptionWithSecretOutputSerializer})
-    def post(self, request: Request, subscription_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, subscription_id: str) -> Response:
         subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
         body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
         rotated, secret = services.webhook_subscription_rotate_secret(subscription=subscription, actor=request.user)
@@ -165,7 +165,7 @@ class SubscriptionTestApi(APIView):
     throttle_classes = [WebhookManualSendRateThrottle]
 
     @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
-    def post(self, request: Request, subscription_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, subscription_id: str) -> Response:
         subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
         body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
         delivery = services.webhook_subscription_test(subscription=subscription, actor=request.user)
@@ -185,7 +185,7 @@ class DeliveryListApi(APIView):
     @extend_schema(parameters=[FilterSerializer, *cursor_parameters()],
                    responses={200: paginated("DeliveryPage", DeliveryOutputSerializer(many=True))},
                    operation_id="v1_webhooks_deliveries_list")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = selectors.delivery_list(user=request.user, filters=filters.validated_data)
@@ -204,9 +204,9 @@ class DeliveryDetailApi(APIView):
         attempt_history = AttemptOutputSerializer(many=True, source="attempt_list")
 
     @extend_schema(responses={200: OutputSerializer})
-    def get(self, request: Request, delivery_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, delivery_id: str) -> Response:
         delivery = selectors.delivery_get(user=request.user, delivery_id=delivery_id)
-        delivery.attempt_list = list(selectors.delivery_attempts(delivery=delivery))
+        delivery.attempt_list = list(selectors.delivery_attempts(delivery=delivery))  # type: ignore[attr-defined]
         return Response(self.OutputSerializer(delivery).data)
 
 
@@ -217,7 +217,7 @@ class DeliveryRedeliverApi(APIView):
     throttle_classes = [WebhookManualSendRateThrottle]
 
     @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
-    def post(self, request: Request, delivery_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, delivery_id: str) -> Response:
         delivery = selectors.delivery_get(user=request.user, delivery_id=delivery_id, manage=True)
         body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
         redelivered = services.webhook_delivery_redeliver(delivery=delivery, actor=request.user)

@@ -190,7 +190,8 @@ def webhook_secrets_expire(*, now: datetime | None = None) -> int:
         subscription.previous_secret = None
         subscription.previous_secret_expires_at = None
         subscription.save(update_fields=["previous_secret", "previous_secret_expires_at", "updated_at"])
-        EncryptedSecret.objects.filter(pk=dropped).delete()
+        if dropped is not None:
+            EncryptedSecret.objects.filter(pk=dropped).delete()
         expired += 1
     return expired
 

@@ -44,7 +44,7 @@ class CorrelationIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get(HEADER)
-        correlation_id = incoming if is_valid_correlation_id(incoming) else new_correlation_id()
+        correlation_id = incoming if incoming and is_valid_correlation_id(incoming) else new_correlation_id()
         request.correlation_id = correlation_id  # type: ignore[attr-defined]
         # Not reset afterwards: Django logs the response (django.request) after the middleware
         # chain returns, and that line must carry the ID too. The next request sets its own.

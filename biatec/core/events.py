@@ -63,7 +63,7 @@ class SecurityEventRecorded(DomainEvent):
 
 
 E = TypeVar("E", bound=DomainEvent)
-Handler = Callable[[Any], None]
+Handler = Callable[[Any], object]  # what a handler returns is ignored
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class PublishedOutsideTransaction(RuntimeError):
     """`publish` was called in autocommit mode: subscribers could not share the writer's transaction."""
 
 
-def subscribe(event_type: type[E], handler: Callable[[E], None], *, on_commit: bool = False) -> None:
+def subscribe(event_type: type[E], handler: Callable[[E], object], *, on_commit: bool = False) -> None:
     """Register `handler` for `event_type` (idempotent: the same handler is registered once)."""
     subscriptions = _subscriptions.setdefault(event_type, [])
     if any(s.handler is handler for s in subscriptions):
@@ -92,7 +92,7 @@ def unsubscribe(event_type: type[DomainEvent], handler: Handler) -> None:
 
 
 @contextmanager
-def subscribed(event_type: type[E], handler: Callable[[E], None], *, on_commit: bool = False) -> Iterator[None]:
+def subscribed(event_type: type[E], handler: Callable[[E], object], *, on_commit: bool = False) -> Iterator[None]:
     """A subscription for the duration of a `with` block (tests, one-off listeners)."""
     subscribe(event_type, handler, on_commit=on_commit)
     try:

@@ -64,13 +64,14 @@ def application_exception_handler(exc: Exception, context: dict[str, Any]) -> Re
         details: dict[str, Any] = {}
         if isinstance(exc, drf.ValidationError):
             details = {"fields": exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}}
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            details = {"retry_after_seconds": int(exc.wait)}
+        wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None  # not in the stubs
+        if wait is not None:
+            details = {"retry_after_seconds": int(wait)}
         headers = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait))
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait))
         return Response(error_body(code, _drf_message(exc), details), status=exc.status_code, headers=headers)
     logger.exception("unhandled exception", exc_info=exc)
     return Response(error_body("INTERNAL_ERROR", "An internal error occurred."), status=500)

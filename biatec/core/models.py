@@ -1,5 +1,6 @@
 """Abstract base model shared by every app."""
 import uuid
+from typing import NoReturn
 
 from django.db import models
 
@@ -24,5 +25,5 @@ class AppendOnlyMixin:
             raise RuntimeError(f"{type(self).__name__} rows are append-only")
         super().save(*args, **kwargs)  # type: ignore[misc]
 
-    def delete(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    def delete(self, *args: object, **kwargs: object) -> NoReturn:
         raise RuntimeError(f"{type(self).__name__} rows are append-only")

@@ -51,8 +51,8 @@ EXTRA_CODES: dict[int, tuple[str, ...]] = {
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def _subclasses(cls: type) -> list[type]:
-    found = []
+def _subclasses(cls: type[ApplicationError]) -> list[type[ApplicationError]]:
+    found: list[type[ApplicationError]] = []
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found
@@ -63,7 +63,8 @@ def error_codes_by_status() -> dict[int, list[str]]:
     codes: dict[int, set[str]] = {status: set(values) for status, values in DRF_CODES.items()}
     for status, values in EXTRA_CODES.items():
         codes.setdefault(status, set()).update(values)
-    for error in [ApplicationError, *_subclasses(ApplicationError)]:
+    errors: list[type[ApplicationError]] = [ApplicationError, *_subclasses(ApplicationError)]
+    for error in errors:
         codes.setdefault(int(error.http_status), set()).add(str(error.code))
     return {status: sorted(values) for status, values in sorted(codes.items())}
 

@@ -69,5 +69,5 @@ class IsoDateTimeField(serializers.DateTimeField):
     """ISO 8601 exactly as `datetime.isoformat()` writes it (offset `+00:00`), the form the webhook
     payloads, exports and signed evidence have always carried."""
 
-    def to_representation(self, value: Any) -> str | None:
+    def to_representation(self, value: Any) -> Any:  # str, or None for a missing time
         return value.isoformat() if value is not None else None

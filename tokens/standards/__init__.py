@@ -16,8 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rest_framework.serializers import Serializer
-
+from biatec.core.serializers import StrictSerializer
 from tokens.contracts.avm import ARC200_BOOTSTRAP_MIN_BALANCE, ARC1400_BOOTSTRAP_MIN_BALANCE
 from tokens.networks import ALGORAND, EVM, Network, all_networks
 
@@ -55,7 +54,7 @@ class Standard:
     slug: str
     family: str
     title: str
-    serializer: type[Serializer]
+    serializer: type[StrictSerializer]
     contract: str | None
     """EVM: the artifact under tokens/contracts/evm/artifacts; Algorand: the AVM contract under
     tokens/contracts/avm/artifacts; None: a plain Algorand asset (no contract)."""
@@ -110,7 +109,7 @@ class Standard:
                 continue
             as_int, optional = source.startswith("int:"), source.endswith("?")
             where, _, name = source.removeprefix("int:").removesuffix("?").partition(".")
-            value = (request if where == "request" else results).get(name)
+            value: Any = (request if where == "request" else results).get(name)
             if optional and value in (None, ""):
                 continue
             expected[key] = int(value) if as_int else value
