@@ -60,8 +60,15 @@ test-fast: install
 faults: install
 	DJANGO_SETTINGS_MODULE=biatec.settings.test FAULTS_TRIALS=$${FAULTS_TRIALS:-20} $(BIN)/python -m pytest tests/faults -m faults -p no:cacheprovider -q
 
+# Guard rails (docs/decisions/0014-import-rules-enforced-by-lint.md), configured in pyproject.toml:
+# ruff (with the C90 complexity ceiling and I, import order), mypy (django-stubs, DRF stubs) and
+# import-linter (the layer rules of docs/architecture.md). All three run; any failure fails the target.
 lint: install
-	$(BIN)/ruff check .
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(BIN)/lint-imports --no-logo --no-cache || status=1; \
+	exit $$status
 
 # Known vulnerabilities of the pinned Python packages (pip-audit) and of the production npm
 # packages (npm audit --omit=dev). A finding fails; unreachable advisories are said in one line.
