@@ -66,11 +66,10 @@ class ChainJobKind:
     prefund: Callable[[User], None]                   # give the sender plenty before a run (see below)
 
 
-# Why `prefund`: the product tops a local sender up at sign time for one step, without reserving the
-# funds for jobs signed but not yet on chain; two jobs of one sender in a pool of two (and a killed job
-# resumed later) can then spend the same margin, and the later one fails INSUFFICIENT_FUNDS ("would
-# fall below its minimum balance" on Algorand). That race is reported on its own (issue 15 report);
-# the kill suite measures crash safety, so each run starts with a sender that holds plenty.
+# Why `prefund`: the kill suite measures crash safety, so by default each run starts with a sender
+# that holds plenty. FAULTS_PREFUND=0 leaves funding to the product (sign-time top-ups under the
+# sender's lock, counting the sender's in-flight transactions: deployments/pipeline.py `_prepare`);
+# before that fix two jobs of one sender could spend the same margin (INSUFFICIENT_FUNDS).
 REGISTRY: dict[str, ChainJobKind] = {}
 
 
