@@ -666,7 +666,7 @@ def write_plots(curves: dict[str, Any], out: Path) -> list[Path]:
     for key, label in (("evm_product", "EVM product (1 worker)"), ("evm_bare", "EVM bare web3.py"),
                        ("algo_product", "Algorand product (1 worker)"), ("algo_bare", "Algorand bare algosdk")):
         throughput_curve(ax, curves.get(key, []), label)
-    ax.set(xlabel="deployments completed", ylabel="deployments / s (cumulative)",
+    ax.set(xlabel="deployments completed", ylabel="deployments / s (cumulative)", yscale="log",
            title="Deployment throughput against the number of deployments")
     save(fig, [ax], "throughput.png")
 
@@ -696,7 +696,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated figures, of: {', '.join(FIGURES)}")
     parser.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS") or 0),
                         help="repetitions instead of the size's (BENCH_REPS); said in the results")
+    parser.add_argument("--replot", action="store_true", help="only redraw the plots from OUT/curves.json")
     args = parser.parse_args(argv)
+    if args.replot:
+        for path in write_plots(json.loads((args.out / "curves.json").read_text()), args.out):
+            log(f"plot: {path}")
+        return 0
     only = [f for f in args.only.split(",") if f]
     unknown = set(only) - set(FIGURES)
     if unknown:
@@ -730,6 +735,8 @@ def main(argv: list[str] | None = None) -> int:
         machine["figures"] = only or list(FIGURES)
         result = args.out / ("partial.json" if only else "latest.json")  # a partial run never replaces latest
         result.write_text(json.dumps({"machine": machine, "rows": run.rows}, indent=2) + "\n")
+        if not only:  # the raw samples behind the plots (--replot redraws them)
+            (args.out / "curves.json").write_text(json.dumps(run.curves) + "\n")
         print_table(run.rows, machine)
         for path in [] if only else write_plots(run.curves, args.out):
             log(f"plot: {path}")

@@ -42,17 +42,25 @@ def bench_keys() -> set[bytes]:
 def test_small_benchmark_runs_prints_every_row_and_leaves_nothing_behind(tmp_path):
     databases_before, keys_before = bench_databases(), bench_keys()
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
-    result = subprocess.run([sys.executable, "-m", "bench.run", "--size", "small", "--out", str(tmp_path)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-5000:]
+    proc = subprocess.Popen([sys.executable, "-m", "bench.run", "--size", "small", "--out", str(tmp_path)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()  # the run removes its database and keys on SIGTERM
+            proc.communicate(timeout=60)
+    assert proc.returncode == 0, output[-5000:]
 
     database = re.search(r"database: (biatec_bench_\w+)", output).group(1)
     prefix = re.search(r"redis prefix: (\S+)", output).group(1)
-    assert database not in bench_databases()
-    assert bench_databases() <= databases_before | set()  # nothing new left behind
+    assert database.startswith(f"biatec_bench_{proc.pid}_") and prefix.startswith(f"{KEY_PREFIX_STEM}{proc.pid}-")
+    # Nothing of this run is left (other runs on the machine may start or end meanwhile: only the
+    # names carrying this run's pid are compared).
+    assert not {d for d in bench_databases() if d.startswith(f"biatec_bench_{proc.pid}_")}
+    assert not {d for d in databases_before if d.startswith(f"biatec_bench_{proc.pid}_")}
     assert not list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"{prefix}*"))
-    assert bench_keys() <= keys_before
+    assert not {k for k in bench_keys() - keys_before if k.startswith(f"{KEY_PREFIX_STEM}{proc.pid}-".encode())}
 
     data = json.loads((tmp_path / "latest.json").read_text())
     assert data["machine"]["cpu_count"] == os.cpu_count()
@@ -65,3 +73,30 @@ def test_small_benchmark_runs_prints_every_row_and_leaves_nothing_behind(tmp_pat
         assert any(expected in name for name in names), expected
         assert expected in output
     assert ("plots skipped: matplotlib is not installed" in output) or (tmp_path / "throughput.png").exists()
+
+
+def test_a_run_stopped_midway_still_removes_its_database_and_keys():
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+    proc = subprocess.Popen([sys.executable, "-m", "bench.run", "--size", "small", "--only", "status"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "registration ..." in line:  # database migrated, server, chain nodes and broker keys in use
+                break
+        started = "".join(lines)
+        assert "registration ..." in started, started + (proc.stdout.read() if proc.poll() is not None else "")
+        database = re.search(r"database: (biatec_bench_\w+)", started).group(1)
+        prefix = re.search(r"redis prefix: (\S+)", started).group(1)
+        assert database in bench_databases(), started
+        proc.terminate()
+        output = "".join(lines) + proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode != 0, output[-3000:]
+    assert "cleanup: database" in output, output[-3000:]
+    assert database not in bench_databases()
+    assert not list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"{prefix}*"))
