@@ -22,7 +22,7 @@ from accounts.permissions import AuthenticatedRequest
 from accounts.throttles import ComplianceEvaluateRateThrottle
 from biatec.audit.chain import audit_entry_row
 from biatec.core.actors import actor_of
-from biatec.core.api import ValidatedCursorMixin
+from biatec.core.api import ValidatedCursorMixin, cursor_page
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import ValidationFailed
 from biatec.core.schema import cursor_parameters
@@ -160,9 +160,8 @@ class AuditLogApi(APIView):
         qs = selectors.audit_entry_list(organization=membership.organization, filters=query)
         export_format = values.get("format")
         if export_format is None:
-            paginator = SequenceCursorPagination()
-            page = paginator.paginate_queryset(qs, request, view=self)
-            return paginator.get_paginated_response([audit_entry_row(e) for e in page or []])
+            return cursor_page(qs, request=request, view=self, rows=lambda page: [audit_entry_row(e) for e in page],
+                               pagination=SequenceCursorPagination)
         limit = settings.COMPLIANCE_EXPORT_MAX_ROWS
         rows = [audit_entry_row(e) for e in qs[:limit]]
         services.export_record(kind="audit_log", actor=actor_of(request.user),

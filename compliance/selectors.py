@@ -12,6 +12,7 @@ from accounts.models import Membership, Organization, User
 from accounts.selectors import membership_primary
 from biatec.audit.chain import audit_entry_row
 from biatec.audit.models import AuditEntry
+from biatec.core.api import filter_given
 from biatec.core.errors import NotFound, PermissionDenied, ValidationFailed
 from deployments.models import Deployment, DeploymentEvent, DeploymentTransaction
 from deployments.presenters import deployment_detail, event_row
@@ -49,13 +50,9 @@ def audit_entry_list(*, organization: Organization, filters: dict[str, Any] | No
     if filters.get("action"):
         action = filters["action"]
         qs = qs.filter(action__startswith=action[:-1]) if action.endswith("*") else qs.filter(action=action)
-    for field in ("object_type", "object_id", "actor", "correlation_id"):
-        if filters.get(field):
-            qs = qs.filter(**{field: filters[field]})
-    if filters.get("since"):
-        qs = qs.filter(occurred_at__gte=filters["since"])
-    if filters.get("until"):
-        qs = qs.filter(occurred_at__lt=filters["until"])
+    qs = filter_given(qs, filters, {"object_type": "object_type", "object_id": "object_id", "actor": "actor",
+                                    "correlation_id": "correlation_id", "since": "occurred_at__gte",
+                                    "until": "occurred_at__lt"})
     return qs.order_by("-sequence")
 
 

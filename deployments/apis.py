@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import AuthenticatedRequest, HasWriteRole
-from biatec.core.api import CreatedAtCursorPagination
+from biatec.core.api import cursor_page
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import NotFound, ValidationFailed
 from biatec.core.schema import cursor_parameters, paginated
@@ -155,9 +155,7 @@ class DeploymentListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = selectors.deployment_list(user=request.user, filters=filters.validated_data)
-        paginator = CreatedAtCursorPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response([deployment_summary(d) for d in page or []])
+        return cursor_page(qs, request=request, view=self, rows=lambda page: [deployment_summary(d) for d in page])
 
 
 class DeploymentDetailApi(APIView):

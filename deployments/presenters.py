@@ -129,21 +129,22 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def deployment_summary(deployment: Deployment) -> dict[str, Any]:
-    result: dict[str, Any] = _plain(DeploymentSummarySerializer(deployment).data)
+def _rendered(serializer: type[serializers.Serializer], instance: Any) -> dict[str, Any]:
+    result: dict[str, Any] = _plain(serializer(instance).data)
     return result
+
+
+def deployment_summary(deployment: Deployment) -> dict[str, Any]:
+    return _rendered(DeploymentSummarySerializer, deployment)
 
 
 def deployment_detail(deployment: Deployment) -> dict[str, Any]:
-    result: dict[str, Any] = _plain(DeploymentDetailSerializer(deployment).data)
-    return result
+    return _rendered(DeploymentDetailSerializer, deployment)
 
 
 def event_row(event: DeploymentEvent) -> dict[str, Any]:
-    result: dict[str, Any] = _plain(DeploymentEventSerializer(event).data)
-    return result
+    return _rendered(DeploymentEventSerializer, event)
 
 
 def transaction_row(tx: DeploymentTransaction) -> dict[str, Any]:
-    result: dict[str, Any] = _plain(DeploymentTransactionSerializer(tx).data)
-    return result
+    return _rendered(DeploymentTransactionSerializer, tx)

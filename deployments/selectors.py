@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import organization_ids_of
+from biatec.core.api import filter_given
 from biatec.core.errors import NotFound
 
 from .models import Deployment, DeploymentEvent, DeploymentTransaction
@@ -15,14 +16,9 @@ from .models import Deployment, DeploymentEvent, DeploymentTransaction
 def deployment_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Deployment]:
     filters = filters or {}
     qs = Deployment.objects.filter(organization_id__in=organization_ids_of(user=user)).select_related("creator")
-    for field in ("status", "standard", "network", "correlation_id"):
-        if filters.get(field):
-            qs = qs.filter(**{field: filters[field]})
-    if filters.get("created_after"):
-        qs = qs.filter(created_at__gte=filters["created_after"])
-    if filters.get("created_before"):
-        qs = qs.filter(created_at__lt=filters["created_before"])
-    return qs
+    return filter_given(qs, filters, {"status": "status", "standard": "standard", "network": "network",
+                                      "correlation_id": "correlation_id", "created_after": "created_at__gte",
+                                      "created_before": "created_at__lt"})
 
 
 def deployment_get(*, user: User, deployment_id: Any) -> Deployment:

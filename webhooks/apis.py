@@ -13,12 +13,12 @@ from rest_framework.views import APIView
 
 from accounts.permissions import AuthenticatedRequest
 from accounts.throttles import WebhookManualSendRateThrottle
-from biatec.core.api import CreatedAtCursorPagination
+from biatec.core.api import cursor_page
 from biatec.core.schema import cursor_parameters, paginated
 from biatec.core.serializers import JsonObjectField, StrictSerializer, body_empty_check
 
 from . import selectors, services
-from .models import SUBSCRIBABLE_EVENT_TYPES, DeliveryStatus, WebhookSubscription
+from .models import SUBSCRIBABLE_EVENT_TYPES, DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 
 class SubscriptionOutputSerializer(serializers.Serializer):
@@ -72,9 +72,8 @@ class SubscriptionListCreateApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = selectors.subscription_list(user=request.user, filters=filters.validated_data)
-        paginator = CreatedAtCursorPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(SubscriptionOutputSerializer(page or [], many=True).data)
+        return cursor_page(qs, request=request, view=self,
+                           rows=lambda page: SubscriptionOutputSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: SubscriptionWithSecretOutputSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
@@ -158,6 +157,12 @@ class AttemptOutputSerializer(serializers.Serializer):
     outcome = serializers.CharField()
 
 
+def _delivery_accepted(delivery: WebhookDelivery) -> Response:
+    """202 with the queued delivery as it is now (inline (eager) mode may have sent it already)."""
+    delivery.refresh_from_db()
+    return Response(DeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
 class SubscriptionTestApi(APIView):
     """Queue a `ping` event to this subscription (202 with the delivery)."""
 
@@ -168,9 +173,7 @@ class SubscriptionTestApi(APIView):
     def post(self, request: AuthenticatedRequest, subscription_id: str) -> Response:
         subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
         body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
-        delivery = services.webhook_subscription_test(subscription=subscription, actor=request.user)
-        delivery.refresh_from_db()  # inline (eager) mode may have sent it already
-        return Response(DeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+        return _delivery_accepted(services.webhook_subscription_test(subscription=subscription, actor=request.user))
 
 
 class DeliveryListApi(APIView):
@@ -189,9 +192,8 @@ class DeliveryListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = selectors.delivery_list(user=request.user, filters=filters.validated_data)
-        paginator = CreatedAtCursorPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(DeliveryOutputSerializer(page or [], many=True).data)
+        return cursor_page(qs, request=request, view=self,
+                           rows=lambda page: DeliveryOutputSerializer(page, many=True).data)
 
 
 class DeliveryDetailApi(APIView):
@@ -220,6 +222,4 @@ class DeliveryRedeliverApi(APIView):
     def post(self, request: AuthenticatedRequest, delivery_id: str) -> Response:
         delivery = selectors.delivery_get(user=request.user, delivery_id=delivery_id, manage=True)
         body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
-        redelivered = services.webhook_delivery_redeliver(delivery=delivery, actor=request.user)
-        redelivered.refresh_from_db()  # inline (eager) mode may have sent it already
-        return Response(DeliveryOutputSerializer(redelivered).data, status=status.HTTP_202_ACCEPTED)
+        return _delivery_accepted(services.webhook_delivery_redeliver(delivery=delivery, actor=request.user))

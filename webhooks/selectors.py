@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Membership, Organization, User
 from accounts.selectors import membership_primary, organization_ids_of
+from biatec.core.api import filter_given
 from biatec.core.errors import NotFound, PermissionDenied
 
 from .models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
@@ -51,15 +52,8 @@ def delivery_list(*, user: User, filters: dict[str, Any] | None = None) -> Query
     filters = filters or {}
     qs = (WebhookDelivery.objects.filter(subscription__organization_id__in=organization_ids_of(user=user))
           .select_related("event"))
-    if filters.get("subscription"):
-        qs = qs.filter(subscription_id=filters["subscription"])
-    if filters.get("event_type"):
-        qs = qs.filter(event_type=filters["event_type"])
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("deployment"):
-        qs = qs.filter(deployment_id=filters["deployment"])
-    return qs
+    return filter_given(qs, filters, {"subscription": "subscription_id", "event_type": "event_type",
+                                      "status": "status", "deployment": "deployment_id"})
 
 
 def delivery_get(*, user: User, delivery_id: Any, manage: bool = False) -> WebhookDelivery:
