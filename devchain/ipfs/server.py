@@ -14,38 +14,27 @@ import json
 import threading
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from multiformats import CID
 
-from ..algod.server import is_loopback_host
+from ..serving import BodyHandler, LoopbackServer, StatusError
 from .cid import UnsupportedContent, add_block
 
 MAX_BODY = 32 * 1024 * 1024
 
 
-class KuboError(Exception):
+class KuboError(StatusError):
     """Error answered in kubo's shape: ``{"Message", "Code", "Type": "error"}``."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
-
-class IpfsServer(ThreadingHTTPServer):
+class IpfsServer(LoopbackServer):
     """Holds the blob store and the optional credentials."""
-
-    daemon_threads = True
-    allow_reuse_address = True
 
     def __init__(self, host: str, port: int, bearer_token: str | None = None,
                  basic_auth: str | None = None) -> None:
-        if not is_loopback_host(host):
-            raise ValueError(f"IPFS test server binds loopback only, not {host!r}")
-        super().__init__((host, port), IpfsHandler)
+        super().__init__(host, port, IpfsHandler, what="IPFS test server")
         self.blocks: dict[str, bytes] = {}  # normalised CID -> file content
         self.pins: set[str] = set()
         self.lock = threading.Lock()
@@ -54,11 +43,6 @@ class IpfsServer(ThreadingHTTPServer):
             self.expected_auth.append(f"Bearer {bearer_token}")
         if basic_auth:
             self.expected_auth.append("Basic " + base64.b64encode(basic_auth.encode()).decode())
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
 
 
 def _normalise(arg: str | None) -> str:
@@ -73,11 +57,10 @@ def _normalise(arg: str | None) -> str:
     return str(cid.set(version=1, base="base32")) if cid.version == 0 else str(cid.set(base="base32"))
 
 
-class IpfsHandler(BaseHTTPRequestHandler):
+class IpfsHandler(BodyHandler):
     """Routes ``/api/v0/*`` calls (POST only, as kubo) and ``GET /ipfs/<cid>``."""
 
     server: IpfsServer
-    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Silence per-request logging."""
@@ -126,13 +109,6 @@ class IpfsHandler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             raise KuboError(413, "request body too large")
         return self.rfile.read(length) if length else b""
-
-    def _send(self, status: int, payload: bytes, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
     def _json(self, obj: Any) -> None:
         self._send(200, (json.dumps(obj) + "\n").encode(), "application/json")
@@ -233,10 +209,4 @@ def _multipart_files(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
 def serve(host: str = "127.0.0.1", port: int = 0, bearer_token: str | None = None,
           basic_auth: str | None = None, ready: Any = None) -> None:
     """Run until interrupted; ``ready(server)`` is called once it listens."""
-    server = IpfsServer(host, port, bearer_token, basic_auth)
-    if ready is not None:
-        ready(server)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
+    IpfsServer(host, port, bearer_token, basic_auth).run(ready)
