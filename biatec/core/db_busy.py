@@ -33,28 +33,33 @@ _STORAGE_MESSAGES = ("readonly database", "read-only database", "database or dis
 _MARK = "_biatec_database_error"
 
 
-class DatabaseBusy(ApplicationError):
-    code = "DATABASE_BUSY"
+class _RetryLater(ApplicationError):
+    """503: nothing was changed; the request may be sent again after `retry_after_seconds`, said in
+    the `Retry-After` header and in `details.retry_after_seconds`."""
+
     http_status = 503
-    default_message = "The database is busy; nothing was changed. Retry after the number of seconds in Retry-After."
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    retry_after_seconds = RETRY_AFTER_SECONDS
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("details", {"retry_after_seconds": RETRY_AFTER_SECONDS})
+        kwargs.setdefault("details", {"retry_after_seconds": self.retry_after_seconds})
         super().__init__(message, **kwargs)
 
 
-class StorageUnavailable(ApplicationError):
+class DatabaseBusy(_RetryLater):
+    code = "DATABASE_BUSY"
+    default_message = "The database is busy; nothing was changed. Retry after the number of seconds in Retry-After."
+
+
+class StorageUnavailable(_RetryLater):
     """The database cannot be written (read-only file, full disk): the transaction was rolled back."""
 
     code = "STORAGE_UNAVAILABLE"
-    http_status = 503
     default_message = "The server cannot store data right now; nothing was changed. Retry later."
-    headers = {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)}
-
-    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("details", {"retry_after_seconds": STORAGE_RETRY_AFTER_SECONDS})
-        super().__init__(message, **kwargs)
+    retry_after_seconds = STORAGE_RETRY_AFTER_SECONDS
 
 
 def database_error_of(exc: BaseException | None) -> type[ApplicationError] | None:

@@ -13,6 +13,7 @@ and a read needs no signature): global state and boxes, with the layout of
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 from algosdk import encoding
@@ -28,10 +29,16 @@ from .algorand_node import _timeout, algod_client, node_errors, resolve_network
 from .faucet import faucet_fund, local_faucet
 
 
-def _not_found_or_unavailable(net: Network, exc: AlgodHTTPError, what: str) -> Exception:
-    if exc.code == 404:
-        return NotFound(f"{what} does not exist on {net.name}.", details={"network": net.slug})
-    return ChainUnavailable(details={"network": net.slug, "reason": str(exc)[:600]})
+def _read_existing(net: Network, action: str, what: str, read: Callable[[], Any]) -> dict[str, Any]:
+    """`read()` from the node: a 404 is NOT_FOUND naming `what`, any other failure CHAIN_UNAVAILABLE."""
+    try:
+        with node_errors(net, action):
+            info: dict[str, Any] = read()
+    except AlgodHTTPError as exc:
+        if exc.code == 404:
+            raise NotFound(f"{what} does not exist on {net.name}.", details={"network": net.slug}) from None
+        raise ChainUnavailable(details={"network": net.slug, "reason": str(exc)[:600]}) from None
+    return info
 
 
 # ----------------------------------------------------------------------------------- accounts
@@ -95,11 +102,8 @@ def ensure_funded(*, network: Network | str, address: str, needed_microalgos: in
 def read_asset(*, network: Network | str, asset_id: int) -> dict[str, Any]:
     """The asset's parameters as the chain holds them. Unset roles are "", a missing metadata hash None."""
     net = resolve_network(network)
-    try:
-        with node_errors(net, "read an asset"):
-            info = algod_client(net).asset_info(asset_id, timeout=_timeout())
-    except AlgodHTTPError as exc:
-        raise _not_found_or_unavailable(net, exc, f"Asset {asset_id}") from None
+    info = _read_existing(net, "read an asset", f"Asset {asset_id}",
+                          lambda: algod_client(net).asset_info(asset_id, timeout=_timeout()))
     p = info["params"]
 
     def text(key: str) -> str:
@@ -121,11 +125,8 @@ def read_asset(*, network: Network | str, asset_id: int) -> dict[str, Any]:
 def read_app_global_state(*, network: Network | str, app_id: int) -> dict[str, Any]:
     """Global state by key name: uint64 values as int, byte values as bytes. Also `"__creator__"`."""
     net = resolve_network(network)
-    try:
-        with node_errors(net, "read an application"):
-            info = algod_client(net).application_info(app_id, timeout=_timeout())
-    except AlgodHTTPError as exc:
-        raise _not_found_or_unavailable(net, exc, f"Application {app_id}") from None
+    info = _read_existing(net, "read an application", f"Application {app_id}",
+                          lambda: algod_client(net).application_info(app_id, timeout=_timeout()))
     state: dict[str, Any] = {"__creator__": info["params"].get("creator", "")}
     for kv in info["params"].get("global-state", []):
         key = base64.b64decode(kv["key"]).decode("utf-8", "replace")
