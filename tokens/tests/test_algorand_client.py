@@ -357,9 +357,10 @@ def test_costs_and_local_funding(algorand_local: Network) -> None:
     assert algo.step_cost(standard="arc1400-mintable", step=algo.BOOTSTRAP) == 144_600 + 2000
     assert algo.deployment_cost(standard="arc200-preminted") == 436_500 + 128_500 + 2000
     address = account.generate_account()[1]
+    buffer = settings.LOCAL_FUNDING_BUFFER_STEPS
     balance = algo.ensure_funded(network=algorand_local, address=address, needed_microalgos=50_000)
-    assert balance == 150_000  # the account minimum plus what was asked
-    assert algo.ensure_funded(network=algorand_local, address=address, needed_microalgos=10_000) == 150_000
+    assert balance == 150_000 + buffer * 50_000  # the minimum, what was asked, and as much for `buffer` more
+    assert algo.ensure_funded(network=algorand_local, address=address, needed_microalgos=10_000) == balance
 
 
 def test_shortfall_on_a_non_local_network_is_insufficient_funds(algod_devnet_node) -> None:
