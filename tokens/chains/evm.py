@@ -200,7 +200,8 @@ def contract_address_for(*, sender: str, nonce: int) -> str:
 
 @dataclass(frozen=True)
 class SignedEvmTransaction:
-    """What the pipeline stores before broadcasting (section 8): enough to re-broadcast and to track."""
+    """What the pipeline stores before broadcasting (docs/decisions/0006-signed-bytes-before-broadcast.md):
+    enough to re-broadcast and to track."""
 
     tx_hash: str
     raw: bytes
