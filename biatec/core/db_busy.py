@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.signals import got_request_exception
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -30,6 +30,10 @@ STORAGE_RETRY_AFTER_SECONDS = 30
 _BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
 _STORAGE_MESSAGES = ("readonly database", "read-only database", "database or disk is full", "disk i/o error",
                      "no space left on device")
+# The database server cannot be reached or dropped the connection (a restart, a network cut).
+_UNREACHABLE_MESSAGES = ("connection refused", "could not connect", "connection failed", "server closed the connection",
+                         "connection is closed", "connection already closed", "terminating connection",
+                         "connection is lost", "connection timed out", "no connection to the server")
 _MARK = "_biatec_database_error"
 
 
@@ -62,17 +66,33 @@ class StorageUnavailable(_RetryLater):
     retry_after_seconds = STORAGE_RETRY_AFTER_SECONDS
 
 
+class DatabaseUnavailable(_RetryLater):
+    """The database server could not be reached, or dropped the connection mid-request (a restart):
+    the transaction never committed."""
+
+    code = "DATABASE_UNAVAILABLE"
+    default_message = "The database cannot be reached right now; nothing was changed. Retry later."
+    retry_after_seconds = 5
+
+
+_BY_MESSAGE: tuple[tuple[tuple[str, ...], type[ApplicationError]], ...] = (
+    (_BUSY_MESSAGES, DatabaseBusy), (_STORAGE_MESSAGES, StorageUnavailable),
+    (_UNREACHABLE_MESSAGES, DatabaseUnavailable),
+)
+
+
 def database_error_of(exc: BaseException | None) -> type[ApplicationError] | None:
-    """DatabaseBusy for a lock timeout, StorageUnavailable for a database that cannot be written
-    (the exception or anything it was raised from); None for anything else."""
+    """DatabaseBusy for a lock timeout, StorageUnavailable for a database that cannot be written,
+    DatabaseUnavailable for a server that cannot be reached (the exception or anything it was raised
+    from); None for anything else."""
     seen = 0
     while exc is not None and seen < 5:
-        if isinstance(exc, OperationalError) or type(exc).__name__ == "OperationalError":
+        if isinstance(exc, OperationalError | InterfaceError) or type(exc).__name__ in (
+                "OperationalError", "InterfaceError"):
             message = str(exc).lower()
-            if any(text in message for text in _BUSY_MESSAGES):
-                return DatabaseBusy
-            if any(text in message for text in _STORAGE_MESSAGES):
-                return StorageUnavailable
+            for texts, error_class in _BY_MESSAGE:
+                if any(text in message for text in texts):
+                    return error_class
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return None

@@ -1,6 +1,6 @@
-"""Processes the fault suite owns and may stop: a private redis-server (own port, own directory) and
-the product's web server. The shared Redis and PostgreSQL of the machine are never stopped
-(docs/architecture.md, "The exactly-once rule")."""
+"""Processes the fault suite owns and may stop: a private redis-server (own port, own directory), a
+cuttable TCP proxy in front of PostgreSQL, and the product's web server. The shared Redis and
+PostgreSQL of the machine are never stopped (docs/architecture.md, "The exactly-once rule")."""
 from __future__ import annotations
 
 import contextlib
@@ -8,9 +8,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -113,3 +115,71 @@ class WebServer:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
+
+
+class TcpProxy:
+    """A TCP forwarder on 127.0.0.1:<port> to `upstream` (the shared PostgreSQL), which the test can
+    cut: `stop()` closes the listening socket and every forwarded connection (the server sees its
+    clients vanish and rolls their transactions back, as when it restarts; clients see resets, then
+    refused connections), `start()` listens again on the same port. The shared server itself is
+    never stopped."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._sockets: list = []
+        self._listener = None
+        self.start()
+
+    def start(self) -> None:
+        import socket
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener) -> None:
+        import socket
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # stopped
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+                server.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, target) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.close()
+            self._listener = None
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
