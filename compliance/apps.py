@@ -6,8 +6,12 @@ class ComplianceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from deployments.issuance_gates import issuance_gate_register
+        from deployments.issuance_gates import compliance_metadata_field_register, issuance_gate_register
 
         from .issuance import compliance_gate_check
+        from .profiles import ComplianceProfileSerializer
 
         issuance_gate_register(compliance_gate_check)
+        compliance_metadata_field_register(lambda: ComplianceProfileSerializer(
+            required=False, allow_null=True,
+            help_text="Optional compliance profile (MiCA evaluation, issuance policies)."))

@@ -23,13 +23,13 @@ from biatec.core.csv_export import csv_response
 from biatec.core.errors import NotFound, ValidationFailed
 from biatec.core.schema import cursor_parameters, paginated
 from biatec.core.serializers import StrictSerializer, body_empty_check
-from compliance.profiles import ComplianceProfileSerializer
 from tokens.networks import NETWORKS
 from tokens.standards import STANDARDS, Standard
 from tokens.standards.validation import standard_require
 
 from . import selectors, services
 from .idempotency import StoredResponse, idempotent_call
+from .issuance_gates import compliance_metadata_field
 from .models import DeploymentStatus
 from .presenters import (
     DeploymentDetailSerializer,
@@ -66,9 +66,7 @@ def create_request_serializer(spec: Standard) -> type[serializers.Serializer]:
     return type(name, (spec.serializer,), {
         "__doc__": f"Create a token of standard `{spec.slug}`: {spec.title}.",
         "__module__": __name__,
-        "compliance_metadata": ComplianceProfileSerializer(
-            required=False, allow_null=True,
-            help_text="Optional compliance profile (MiCA evaluation, issuance policies)."),
+        "compliance_metadata": compliance_metadata_field(),
     })
 
 

@@ -1,4 +1,5 @@
-"""Checks that may refuse a token request before anything is written.
+"""Checks that may refuse a token request before anything is written, and the schema of the
+request's `compliance_metadata` that those checks read.
 
 Apps above `deployments` register theirs from their `AppConfig.ready` (compliance: the issuance
 policy and MiCA evaluation, `compliance.issuance.compliance_gate_check`), so `deployments` knows none
@@ -8,6 +9,8 @@ deployment's first history row.
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+from biatec.core.serializers import JsonObjectField
 
 
 class IssuanceGate(Protocol):
@@ -31,3 +34,20 @@ def issuance_gates_check(*, organization: Any, standard: str, network: str, requ
         facts.update(gate(organization=organization, standard=standard, network=network, request=request,
                           compliance_metadata=compliance_metadata))
     return facts
+
+
+# The serializer field documenting and validating `compliance_metadata` in the create request,
+# registered by the app that owns the profile (compliance: `ComplianceProfileSerializer`); until
+# one registers, any JSON object (or null) is accepted.
+_metadata_field: list[Any] = []
+
+
+def compliance_metadata_field_register(factory: Any) -> None:
+    """`factory()` returns a fresh serializer field for `compliance_metadata`."""
+    _metadata_field[:] = [factory]
+
+
+def compliance_metadata_field() -> Any:
+    if _metadata_field:
+        return _metadata_field[0]()
+    return JsonObjectField(required=False, allow_null=True)
