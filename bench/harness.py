@@ -176,10 +176,11 @@ class LoadResult:
 
 
 def load(port: int, make_request: Callable[[int], tuple[str, str, Any, dict[str, str]]], total: int,
-         concurrency: int, expect: int = 200, budget_seconds: float | None = None) -> LoadResult:
+         concurrency: int, expect: int = 200, budget_seconds: float | None = None,
+         min_samples: int = 5) -> LoadResult:
     """`total` requests from `concurrency` threads, each on its own keep-alive connection (closed loop).
     `make_request(i)` gives (method, path, body, headers) of request i. With `budget_seconds`, no new
-    request starts after that long once 5 have been answered (a slow query cannot stall the run)."""
+    request starts after that long once `min_samples` have been answered (a slow query cannot stall the run)."""
     counter = iter(range(total))
     lock = threading.Lock()
     samples: list[float] = []
@@ -192,7 +193,7 @@ def load(port: int, make_request: Callable[[int], tuple[str, str, Any, dict[str,
         start.wait()
         while True:
             with lock:
-                over = budget_seconds is not None and len(samples) >= 5 and time.perf_counter() > deadline[0]
+                over = budget_seconds is not None and len(samples) >= min_samples and time.perf_counter() > deadline[0]
                 i = None if over else next(counter, None)
             if i is None:
                 return
