@@ -11,6 +11,7 @@ from biatec.core.admin_mixins import ReadOnlyAdminMixin
 from biatec.core.errors import ApplicationError
 
 from .models import Deployment, DeploymentEvent, DeploymentTransaction
+from .selectors import deployment_search_ids
 from .services import deployment_retry
 
 
@@ -42,18 +43,13 @@ class DeploymentAdmin(SimpleHistoryAdmin):
     actions = ["retry_failed"]
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        """Also find deployments by any transaction id, sender address, or a correlation ID that
-        touched them (history rows), not only the creating request's."""
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term:
-            touched = DeploymentEvent.objects.filter(correlation_id=term).values("deployment_id")
-            by_tx = DeploymentTransaction.objects.filter(Q(tx_id=term) | Q(sender=term)).values("deployment_id")
-            by_results = queryset.filter(Q(results__contract_address=term) | Q(creator__algorand_address=term)
-                                         | Q(creator__evm_accounts__address=term))
-            results = results | queryset.filter(Q(pk__in=touched) | Q(pk__in=by_tx)) | by_results
-            may_have_duplicates = True
-        return results, may_have_duplicates
+        """Exact matches only, each an index lookup (deployments.selectors.deployment_search_ids): the
+        deployment id, any correlation ID that touched it, a transaction id, a sender or contract
+        address, or the creator's address."""
+        if not search_term.strip():
+            return queryset, False
+        ids, creators = deployment_search_ids(search_term)
+        return queryset.filter(Q(pk__in=list(ids)) | Q(creator_id__in=list(creators))), False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

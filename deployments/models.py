@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 from simple_history.models import HistoricalRecords
 
 from biatec.core.models import AppendOnlyMixin, BaseModel
@@ -56,6 +57,8 @@ class Deployment(BaseModel):
             models.Index(fields=["organization", "standard", "-created_at"], name="dep_org_standard"),
             models.Index(fields=["organization", "network", "-created_at"], name="dep_org_network"),
             models.Index(fields=["status", "next_action_at"], name="dep_status_next_action"),
+            # Support search by contract address (deployments.selectors.deployment_search_ids).
+            models.Index(KeyTransform("contract_address", "results"), name="dep_contract_address"),
         ]
         constraints = [
             # The key is scoped per user and endpoint (= standard), as the idempotency records are.
