@@ -71,6 +71,15 @@ class Deployment(BaseModel):
     def __str__(self) -> str:
         return f"{self.standard} on {self.network} ({self.status})"
 
+    def save_without_history(self, fields: list[str]) -> None:
+        """Save `fields` without a simple-history row: transitions (whose record is the append-only
+        `DeploymentEvent` and its audit entry), step results on the way to `confirmed`, scheduling."""
+        self.skip_history_when_saving = True
+        try:
+            self.save(update_fields=[*fields, "updated_at"])
+        finally:
+            del self.skip_history_when_saving
+
 
 class TransactionStatus(models.TextChoices):
     SIGNED = "signed"          # stored, not yet accepted by a node

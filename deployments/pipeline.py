@@ -215,16 +215,6 @@ def deployment_advance(*, deployment_id: Any) -> float | None:
         return delay
 
 
-def _save_without_history(deployment: Deployment, fields: list[str]) -> None:
-    """Scheduling fields (no history row per poll) and step results on the way to `confirmed` (whose
-    transition's history row carries them) are saved without a history row."""
-    deployment.skip_history_when_saving = True  # type: ignore[attr-defined]
-    try:
-        deployment.save(update_fields=[*fields, "updated_at"])
-    finally:
-        del deployment.skip_history_when_saving  # type: ignore[attr-defined]
-
-
 def _schedule(deployment_id: Any, delay: float | None) -> None:
     """Push the deadline past the next poll; the sweep re-queues the deployment if nobody comes."""
     if delay is None:
@@ -240,7 +230,7 @@ def _on_chain_unavailable(deployment: Deployment, exc: ChainUnavailable) -> floa
     transaction may land any time: never fail, keep polling until the node answers again."""
     deployment.refresh_from_db()
     deployment.attempts += 1
-    _save_without_history(deployment, ["attempts"])
+    deployment.save_without_history(["attempts"])
     backoff = min(settings.DEPLOYMENT_POLL_MAX_SECONDS, 2 ** min(deployment.attempts, 6))
     logger.warning("chain unavailable", extra={"deployment_id": str(deployment.pk), "status": deployment.status,
                                                "attempts": deployment.attempts})
@@ -352,7 +342,7 @@ def _wait_step(run: _Run, step: str, *, first_step: bool) -> float | None:
                 if other.pk != tx.pk:
                     _mark(other, TransactionStatus.SUPERSEDED, last_error=f"{tx.tx_id} landed with the same nonce")
             deployment.results = {**deployment.results, **results}
-            _save_without_history(deployment, ["results"])
+            deployment.save_without_history(["results"])
         return None
     if state.state == "failed":
         _mark(tx, TransactionStatus.FAILED, last_error=state.message[:2000])
@@ -460,7 +450,7 @@ def _run_later_step(run: _Run, step: str) -> float | None:
             fault_point("after_sign")
             _store(run, signed)
             deployment.results = {**deployment.results, "tx_ids": _tx_ids(deployment)}
-            _save_without_history(deployment, ["results"])
+            deployment.save_without_history(["results"])
         fault_point("after_store_signed")
         txs = _live_txs(deployment, step)
     tx = txs[-1]

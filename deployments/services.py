@@ -103,7 +103,7 @@ def deployment_transition(
     if to == DeploymentStatus.COMPLETED:
         deployment.completed_at = now
         fields.append("completed_at")
-    deployment.save(update_fields=fields)
+    deployment.save_without_history(fields)  # the transition's record is its history row and audit entry
     _record_event(deployment, from_status=previous, reason=reason, actor=actor, facts=facts)
     fault_point(f"before_commit:{to}")  # the fault suite kills here: nothing of this transition may remain
     logger.info("deployment transition", extra={"deployment_id": str(deployment.pk), "from_status": previous,

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from deployments import services
-from deployments.models import Deployment
+from deployments.models import Deployment, DeploymentEvent
 from deployments.pipeline import deployments_sweep
 from devchain.anvil import rpc
 
@@ -28,5 +28,7 @@ def test_sweep_requeues_only_overdue_deployments(anvil_node, user_factory, monke
     assert swept.status == "completed"
     assert rpc(anvil_node.url, "eth_getCode", [swept.results["contract_address"], "latest"]) not in ("0x", None)
     assert Deployment.objects.get(pk=fresh).status == "queued"
-    # polling and scheduling saves add no history rows: one per transition plus the creation
-    assert Deployment.history.filter(id=lost).count() == 1 + 5
+    # transitions, polling and scheduling add no simple-history rows (the transitions' record is the
+    # append-only DeploymentEvent with its audit entry): only the creation's
+    assert Deployment.history.filter(id=lost).count() == 1
+    assert DeploymentEvent.objects.filter(deployment_id=lost).count() == 1 + 5
