@@ -39,13 +39,17 @@ def deployment_transactions(*, deployment: Deployment) -> QuerySet[DeploymentTra
     return DeploymentTransaction.objects.filter(deployment=deployment).defer("signed_bytes").order_by("created_at")
 
 
+def _ids_touched_by(correlation_id: str) -> set[Any]:
+    """Deployments created or moved by a request with this correlation ID: two index lookups (an OR
+    of the two conditions in one statement makes PostgreSQL scan the whole table,
+    tests/perf/test_query_plans.py)."""
+    return {*Deployment.objects.filter(correlation_id=correlation_id).values_list("pk", flat=True),
+            *DeploymentEvent.objects.filter(correlation_id=correlation_id).values_list("deployment_id", flat=True)}
+
+
 def deployment_find_by_correlation_id(*, correlation_id: str) -> QuerySet[Deployment]:
     """Support: any organization's deployment touched by a request with this correlation ID."""
-    # Two index lookups, then the rows by primary key: an OR of the two conditions in one statement
-    # makes PostgreSQL scan the whole table (tests/perf/test_query_plans.py).
-    ids = {*Deployment.objects.filter(correlation_id=correlation_id).values_list("pk", flat=True),
-           *DeploymentEvent.objects.filter(correlation_id=correlation_id).values_list("deployment_id", flat=True)}
-    return Deployment.objects.filter(pk__in=ids).select_related("organization", "creator")
+    return Deployment.objects.filter(pk__in=_ids_touched_by(correlation_id)).select_related("organization", "creator")
 
 
 def deployment_search_ids(term: str) -> tuple[set[Any], set[Any]]:
@@ -60,9 +64,8 @@ def deployment_search_ids(term: str) -> tuple[set[Any], set[Any]]:
     ids: set[Any] = set()
     with contextlib.suppress(ValueError):
         ids.add(uuid.UUID(term))
-    ids.update(Deployment.objects.filter(correlation_id=term).values_list("pk", flat=True))
+    ids.update(_ids_touched_by(term))
     ids.update(Deployment.objects.filter(results__contract_address=term).values_list("pk", flat=True))
-    ids.update(DeploymentEvent.objects.filter(correlation_id=term).values_list("deployment_id", flat=True))
     ids.update(DeploymentTransaction.objects.filter(tx_id=term).values_list("deployment_id", flat=True))
     ids.update(DeploymentTransaction.objects.filter(sender=term).values_list("deployment_id", flat=True))
     creators = {*User.objects.filter(algorand_address=term).values_list("pk", flat=True),

@@ -21,10 +21,9 @@ from accounts.models import User
 from biatec.audit.models import AuditEntry
 from deployments.models import Deployment, DeploymentEvent
 from tests.celery_worker import WorkerProcess, process_env, wait_for
-from tests.faults.deployment_jobs import deployment_statuses, evm_verify
 from tests.faults.jobs import REGISTRY
+from tests.faults.load import ENV, ERROR_KEYS, Load, assert_accepted_complete_once
 from tests.faults.procs import RedisServer, TcpProxy, WebServer
-from tests.faults.test_redis_outage import ENV, ERROR_KEYS, Load
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 DOWN_SECONDS = float(os.environ.get("FAULTS_PG_DOWN_SECONDS", "20"))
@@ -83,14 +82,8 @@ def test_postgres_gone_under_load_accepts_or_503s_and_applies_transitions_whole(
         assert {b["code"] for b in refused} == {"DATABASE_UNAVAILABLE"}, refused
         assert any(status == 202 for phase, status, _ in load.answers if phase == "back"), load.answers
 
-        ids = [b["id"] for _, status, b in load.answers if status == 202]
-        done = wait_for(lambda: set(deployment_statuses(ids).values()) == {"completed"}, timeout=180)
-        assert done, (list(Deployment.objects.filter(pk__in=ids).values("status", "error_code", "error_message")),
-                      worker.output()[-3000:])
-        assert Deployment.objects.filter(creator=user).count() == len(ids)  # no row for a refused request
+        ids = assert_accepted_complete_once(load, user, before, worker, timeout=180)
         assert _history_consistent(ids) == []
-        verdict = evm_verify(user, before, ids)
-        assert verdict.ok, verdict
     finally:
         if load is not None:
             load.stop()

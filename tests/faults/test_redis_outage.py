@@ -12,55 +12,18 @@ with one contract each on chain and no nonce gap.
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import pytest
 
 from accounts.models import User
-from deployments.models import Deployment
 from tests.celery_worker import WorkerProcess, process_env, wait_for
-from tests.faults.deployment_jobs import deployment_statuses, evm_verify
 from tests.faults.jobs import REGISTRY
+from tests.faults.load import ENV, ERROR_KEYS, Load, assert_accepted_complete_once
 from tests.faults.procs import RedisServer, WebServer
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 DOWN_SECONDS = float(os.environ.get("FAULTS_REDIS_DOWN_SECONDS", "30"))
-ERROR_KEYS = {"code", "message", "details", "correlation_id"}
-CREATE = {"network": "evm-local", "name": "Outage", "symbol": "OUT", "decimals": 0, "initial_supply": "2"}
-ENV = {
-    "DEPLOYMENT_POLL_SECONDS": "0.3", "DEPLOYMENT_PENDING_FALLBACK_SECONDS": "1",
-    "DEPLOYMENT_SWEEP_INTERVAL_SECONDS": "1", "DEPLOYMENT_SWEEP_GRACE_SECONDS": "5",
-    "DEPLOYMENT_POLL_MAX_SECONDS": "3",
-}
-
-
-class Load:
-    """Creates a deployment over HTTP every few hundred milliseconds until stopped; keeps every answer."""
-
-    def __init__(self, web: WebServer, token: str) -> None:
-        self.web, self.token = web, token
-        self.answers: list[tuple[str, int, object]] = []
-        self.phase = "before"
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            phase = self.phase
-            try:
-                status, body = self.web.call("POST", "/api/v1/token/erc20-preminted/create", CREATE, self.token)
-            except OSError as exc:  # a hang past the client's timeout, a reset connection
-                status, body = 0, repr(exc)
-            self.answers.append((phase, status, body))
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(timeout=60)
-
-
 def test_redis_down_under_load_accepts_or_503s_and_loses_nothing(anvil_node, user_factory):
     body, _ = user_factory("faults.redis")
     user = User.objects.get(pk=body["id"])
@@ -88,14 +51,7 @@ def test_redis_down_under_load_accepts_or_503s_and_loses_nothing(anvil_node, use
         assert len({b["code"] for b in refused}) <= 1, {b["code"] for b in refused}  # one stable code
         assert all(status == 202 for phase, status, _ in load.answers if phase == "before")
 
-        ids = [b["id"] for _, status, b in load.answers if status == 202]
-        assert ids
-        done = wait_for(lambda: set(deployment_statuses(ids).values()) == {"completed"}, timeout=150)
-        assert done, (list(Deployment.objects.filter(pk__in=ids).values("status", "error_code", "error_message")),
-                      worker.output()[-3000:])
-        assert Deployment.objects.filter(creator=user).count() == len(ids)  # no row for a refused request
-        verdict = evm_verify(user, before, ids)
-        assert verdict.ok, verdict
+        assert_accepted_complete_once(load, user, before, worker, timeout=150)
     finally:
         if load is not None:
             load.stop()
