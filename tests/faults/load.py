@@ -59,3 +59,10 @@ def assert_accepted_complete_once(load: Load, user: User, nonce_before: int, wor
     verdict = evm_verify(user, nonce_before, ids)
     assert verdict.ok, verdict
     return ids
+
+
+def stop_all(*parts: object) -> None:
+    """Stop the load, the worker and the web server of an outage test (whichever were started)."""
+    for part in parts:
+        if part is not None:
+            part.stop()  # type: ignore[attr-defined]

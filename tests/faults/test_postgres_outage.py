@@ -22,7 +22,7 @@ from biatec.audit.models import AuditEntry
 from deployments.models import Deployment, DeploymentEvent
 from tests.celery_worker import WorkerProcess, process_env, wait_for
 from tests.faults.jobs import REGISTRY
-from tests.faults.load import ENV, ERROR_KEYS, Load, assert_accepted_complete_once
+from tests.faults.load import ENV, ERROR_KEYS, Load, assert_accepted_complete_once, stop_all
 from tests.faults.procs import RedisServer, TcpProxy, WebServer
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -85,10 +85,6 @@ def test_postgres_gone_under_load_accepts_or_503s_and_applies_transitions_whole(
         ids = assert_accepted_complete_once(load, user, before, worker, timeout=180)
         assert _history_consistent(ids) == []
     finally:
-        if load is not None:
-            load.stop()
-        for process in (worker, web):
-            if process is not None:
-                process.stop()
+        stop_all(load, worker, web)
         proxy.stop()
         redis_server.close()

@@ -19,7 +19,7 @@ import pytest
 from accounts.models import User
 from tests.celery_worker import WorkerProcess, process_env, wait_for
 from tests.faults.jobs import REGISTRY
-from tests.faults.load import ENV, ERROR_KEYS, Load, assert_accepted_complete_once
+from tests.faults.load import ENV, ERROR_KEYS, Load, assert_accepted_complete_once, stop_all
 from tests.faults.procs import RedisServer, WebServer
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -53,9 +53,5 @@ def test_redis_down_under_load_accepts_or_503s_and_loses_nothing(anvil_node, use
 
         assert_accepted_complete_once(load, user, before, worker, timeout=150)
     finally:
-        if load is not None:
-            load.stop()
-        for process in (worker, web):
-            if process is not None:
-                process.stop()
+        stop_all(load, worker, web)
         redis_server.close()
