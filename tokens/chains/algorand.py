@@ -19,6 +19,13 @@ One deployment, as the pipeline drives it (it owns the order and the storage):
    the step be rebuilt and signed anew).
 6. `read_asset` / `read_arc200` to check the chain against the request.
 
+Post-issuance operations (`algorand_operations`, re-exported here): the unsigned transactions of
+asset transfers (groups of 16), opt-ins with a top-up, freeze, clawback, role changes and destroy,
+and the app calls of ARC-200/1400 operations with their box references and box-MBR payment; the
+same fund -> build -> sign (`sign_group_multi` for several senders) -> store -> broadcast ->
+confirm flow, each transaction leased by `operation_lease(lease_seed, index)`; `read_asset_state`,
+`read_asset_holding`, `read_app_token_state` read the result back.
+
 Errors: `ChainUnavailable` (retryable), `InsufficientFunds`, `TransactionFailed` (`LeaseInUse` when a
 rebuilt transaction collides with an earlier one of the same step), `TransactionExpired`,
 `ValidationFailed` (before signing).
@@ -77,6 +84,29 @@ from .algorand_node import (
     transaction_status,
     wait_for_confirmation,
 )
+from .algorand_operations import (
+    MAX_APP_REFERENCES,
+    MAX_GROUP,
+    OPERATION_KINDS,
+    ROLES,
+    Transfer,
+    app_operation_group,
+    app_transfer_groups,
+    asset_clawback_txn,
+    asset_destroy_txn,
+    asset_freeze_txn,
+    asset_opt_in_group,
+    asset_reconfigure_txn,
+    asset_transfer_groups,
+    operation_cost,
+    operation_lease,
+    opt_in_top_up,
+    read_app_token_state,
+    read_asset_holding,
+    read_asset_state,
+    sign_group_multi,
+    spending,
+)
 from .algorand_reads import (
     account_created,
     account_info,
@@ -104,6 +134,11 @@ __all__ = [
     "ensure_funded", "get_balance", "lease_for", "pending_info", "read_app_global_state", "read_arc200",
     "read_asset", "read_box", "resolve_network", "sign_transactions", "step_cost",
     "suggested_params", "transaction_status", "wait_for_confirmation", "whitelist_box",
+    # post-issuance operations (algorand_operations)
+    "MAX_APP_REFERENCES", "MAX_GROUP", "OPERATION_KINDS", "ROLES", "Transfer", "app_operation_group",
+    "app_transfer_groups", "asset_clawback_txn", "asset_destroy_txn", "asset_freeze_txn", "asset_opt_in_group",
+    "asset_reconfigure_txn", "asset_transfer_groups", "operation_cost", "operation_lease", "opt_in_top_up",
+    "read_app_token_state", "read_asset_holding", "read_asset_state", "sign_group_multi", "spending",
 ]
 
 
