@@ -26,13 +26,15 @@ ACTIVE_STATUSES = (DeploymentStatus.QUEUED, DeploymentStatus.SUBMITTED, Deployme
                    DeploymentStatus.CONFIRMED, DeploymentStatus.INDEXED)
 
 
-class Deployment(BaseModel):
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="deployments")
-    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deployments")
+class ChainJobRow(BaseModel):
+    """What every chain job of the one pipeline holds (deployments, token operations): who asked, on
+    which network, the validated request, its 8-state lifecycle, results, error and scheduling."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="%(class)ss")
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="%(class)ss")
     standard = models.CharField(max_length=32)
     network = models.CharField(max_length=32)
     request = models.JSONField(help_text="The validated token request.")
-    compliance_metadata = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=DeploymentStatus.choices, default=DeploymentStatus.QUEUED)
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
@@ -46,6 +48,22 @@ class Deployment(BaseModel):
     next_action_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def save_without_history(self, fields: list[str]) -> None:
+        """Save `fields` without a simple-history row: transitions (whose record is the append-only
+        event row and its audit entry), step results on the way to `confirmed`, scheduling."""
+        self.skip_history_when_saving = True
+        try:
+            self.save(update_fields=[*fields, "updated_at"])
+        finally:
+            del self.skip_history_when_saving
+
+
+class Deployment(ChainJobRow):
+    compliance_metadata = models.JSONField(null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["next_action_at", "attempts"])
 
@@ -71,15 +89,6 @@ class Deployment(BaseModel):
     def __str__(self) -> str:
         return f"{self.standard} on {self.network} ({self.status})"
 
-    def save_without_history(self, fields: list[str]) -> None:
-        """Save `fields` without a simple-history row: transitions (whose record is the append-only
-        `DeploymentEvent` and its audit entry), step results on the way to `confirmed`, scheduling."""
-        self.skip_history_when_saving = True
-        try:
-            self.save(update_fields=[*fields, "updated_at"])
-        finally:
-            del self.skip_history_when_saving
-
 
 class TransactionStatus(models.TextChoices):
     SIGNED = "signed"          # stored, not yet accepted by a node
@@ -89,12 +98,14 @@ class TransactionStatus(models.TextChoices):
     SUPERSEDED = "superseded"  # proven unable to land (expired window, nonce taken); replaced by a new one
 
 
-class DeploymentTransaction(BaseModel):
-    """One signed transaction (or Algorand group) of a deployment. Signed bytes are stored BEFORE
-    broadcast so a retry re-broadcasts the same bytes instead of signing anew."""
+class ChainTransactionRow(BaseModel):
+    """One signed transaction (or Algorand group) of a chain job. Signed bytes are stored BEFORE
+    broadcast so a retry re-broadcasts the same bytes instead of signing anew. `part` numbers the
+    independent transactions of one step (a batch distribution's recipients or groups); the
+    transactions of one (step, part) are one transaction and its replacements."""
 
-    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="transactions")
     step = models.CharField(max_length=32, help_text="create, bootstrap, ...")
+    part = models.PositiveIntegerField(default=0)
     family = models.CharField(max_length=16)
     network = models.CharField(max_length=32)
     tx_id = models.CharField(max_length=128, db_index=True)
@@ -112,18 +123,24 @@ class DeploymentTransaction(BaseModel):
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["network", "status"], name="deptx_network_status")]
 
     def __str__(self) -> str:
         return f"{self.step} {self.tx_id}"
 
 
-class DeploymentEvent(AppendOnlyMixin, models.Model):
-    """Append-only history: one row per state transition."""
+class DeploymentTransaction(ChainTransactionRow):
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="transactions")
+
+    class Meta(ChainTransactionRow.Meta):
+        indexes = [models.Index(fields=["network", "status"], name="deptx_network_status")]
+
+
+class ChainJobEventRow(AppendOnlyMixin, models.Model):
+    """Append-only history of a chain job: one row per state transition."""
 
     id = models.BigAutoField(primary_key=True)
-    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=16, blank=True, default="")
     to_status = models.CharField(max_length=16)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -133,10 +150,15 @@ class DeploymentEvent(AppendOnlyMixin, models.Model):
     facts = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class DeploymentEvent(ChainJobEventRow):
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="events")
 
 
 class IdempotencyRecord(models.Model):
@@ -163,3 +185,10 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.key}"
+
+
+from .token_models import Operation, OperationEvent, OperationTransaction, Token  # noqa: E402
+
+__all__ = ["ACTIVE_STATUSES", "ChainJobEventRow", "ChainJobRow", "ChainTransactionRow", "Deployment",
+           "DeploymentEvent", "DeploymentStatus", "DeploymentTransaction", "IdempotencyRecord", "Operation",
+           "OperationEvent", "OperationTransaction", "Token", "TransactionStatus"]

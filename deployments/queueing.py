@@ -11,17 +11,24 @@ from typing import Any
 
 from celery import current_app
 
+from .jobs import DEPLOYMENT, JobType
 from .models import DeploymentStatus
 
-SUBMIT_TASK = "deployments.tasks.deployment_submit_task"
-CONFIRM_TASK = "deployments.tasks.deployment_confirm_task"
+SUBMIT_TASK = DEPLOYMENT.submit_task
+CONFIRM_TASK = DEPLOYMENT.confirm_task
 
 
-def task_name_for_status(status: str | None) -> str:
+def task_name_for_status(status: str | None, job_type: JobType = DEPLOYMENT) -> str:
     """`submit` until the transaction is broadcast, `confirm` after (both run the same steps)."""
-    return SUBMIT_TASK if status in (DeploymentStatus.QUEUED, DeploymentStatus.SUBMITTED) else CONFIRM_TASK
+    if status in (DeploymentStatus.QUEUED, DeploymentStatus.SUBMITTED):
+        return job_type.submit_task
+    return job_type.confirm_task
+
+
+def job_enqueue(job_type: JobType, job_id: Any, *, status: str | None, countdown: float | None = None) -> None:
+    """Queue the task that advances a chain job in `status`."""
+    current_app.tasks[task_name_for_status(status, job_type)].apply_async(args=[str(job_id)], countdown=countdown)
 
 
 def deployment_enqueue(deployment_id: Any, *, status: str | None, countdown: float | None = None) -> None:
-    """Queue the task that advances a deployment in `status`."""
-    current_app.tasks[task_name_for_status(status)].apply_async(args=[str(deployment_id)], countdown=countdown)
+    job_enqueue(DEPLOYMENT, deployment_id, status=status, countdown=countdown)

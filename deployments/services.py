@@ -1,7 +1,8 @@
 """Writes of the deployment pipeline: create, the one transition service, cancel, retry.
 
-Every state change goes through `deployment_transition`: row lock, allowed-transition check, save
-with `update_fields`, history row and the `DeploymentTransitioned` event (docs/architecture.md,
+Every state change goes through `job_transition` (`deployment_transition` for deployments, the
+same for token operations): row lock, allowed-transition check, save with `update_fields`, history
+row and the `DeploymentTransitioned` / `OperationTransitioned` event (docs/architecture.md,
 "The event bus") in the same database transaction.
 """
 from __future__ import annotations
@@ -25,8 +26,9 @@ from tokens.standards.validation import deployment_preflight, deployment_request
 
 from .errors import NotRetryable
 from .issuance_gates import issuance_gates_check
-from .models import ACTIVE_STATUSES, Deployment, DeploymentEvent, DeploymentStatus
-from .queueing import deployment_enqueue
+from .jobs import DEPLOYMENT, JobType, job_type_of
+from .models import ACTIVE_STATUSES, ChainJobEventRow, ChainJobRow, Deployment, DeploymentStatus
+from .queueing import job_enqueue
 from .state_machine import check_transition
 
 logger = logging.getLogger(__name__)
@@ -40,27 +42,25 @@ def actor_of(user: User | None) -> str:
     return actors.actor_of(user, otherwise=SYSTEM_ACTOR)
 
 
-def _record_event(deployment: Deployment, *, from_status: str, reason: str, actor: str,
-                  facts: dict[str, Any]) -> DeploymentEvent:
-    """The history row and the `DeploymentTransitioned` event, in the caller's transaction (its
-    subscribers, the audit log and the webhook outbox, write theirs in it too)."""
-    event = DeploymentEvent.objects.create(
-        deployment=deployment, from_status=from_status, to_status=deployment.status, actor=actor, reason=reason,
+def _record_event(job: ChainJobRow, *, from_status: str, reason: str, actor: str,
+                  facts: dict[str, Any]) -> ChainJobEventRow:
+    """The history row and the job's domain event (`DeploymentTransitioned` / `OperationTransitioned`),
+    in the caller's transaction (its subscribers, the audit log and the webhook outbox, write theirs
+    in it too)."""
+    job_type = job_type_of(job)
+    event: ChainJobEventRow = job.events.create(  # type: ignore[attr-defined]
+        from_status=from_status, to_status=job.status, actor=actor, reason=reason,
         correlation_id=get_correlation_id() or "", facts=facts,
     )
-    events.publish(events.DeploymentTransitioned(
-        correlation_id=event.correlation_id, deployment_id=str(deployment.pk),
-        organization_id=str(deployment.organization_id), event_id=event.pk, from_status=from_status,
-        to_status=event.to_status, actor=actor, reason=reason, standard=deployment.standard,
-        network=deployment.network, facts=facts,
-    ))
+    events.publish(job_type.event(job, event, from_status))
     return event
 
 
 @transaction.atomic
-def deployment_transition(
+def job_transition(
     *,
-    deployment_id: Any,
+    job_type: JobType,
+    job_id: Any,
     to: str,
     reason: str,
     actor: str,
@@ -68,47 +68,54 @@ def deployment_transition(
     error: dict[str, Any] | None = None,
     next_action_at: Any = None,
     **facts: Any,
-) -> Deployment:
-    """Move a deployment to `to`, or raise INVALID_STATE_TRANSITION. `results` are merged into the
-    deployment's results; `error` (code, message, retryable, details) is set on `failed` and cleared
-    when the deployment is re-queued. In an active state the deployment gets a deadline
+) -> Any:
+    """Move a chain job (deployment or operation) to `to`, or raise INVALID_STATE_TRANSITION.
+    `results` are merged into the job's results; `error` (code, message, retryable, details) is set
+    on `failed` and cleared when the job is re-queued. In an active state the job gets a deadline
     (`next_action_at`, default now + the sweep grace): if no worker moves it on by then, whatever
     happened to the worker, the sweep re-queues it."""
-    deployment = Deployment.objects.select_for_update().get(pk=deployment_id)
-    previous = deployment.status
+    job = job_type.model.objects.select_for_update().get(pk=job_id)
+    previous = job.status
     check_transition(previous, to)
     now = timezone.now()
-    deployment.status = to
-    deployment.status_changed_at = now
+    job.status = to
+    job.status_changed_at = now
     if next_action_at is None and to in ACTIVE_STATUSES:
         next_action_at = now + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS)
-    deployment.next_action_at = next_action_at
-    deployment.attempts = 0  # progress: chain-unavailable attempts count from here
+    job.next_action_at = next_action_at
+    job.attempts = 0  # progress: chain-unavailable attempts count from here
     fields = ["status", "status_changed_at", "next_action_at", "attempts", "updated_at"]
     if results:
-        deployment.results = {**deployment.results, **results}
+        job.results = {**job.results, **results}
         fields.append("results")
     if to == DeploymentStatus.FAILED:
         error = error or {}
-        deployment.error_code = error.get("code", "INTERNAL_ERROR")
-        deployment.error_message = error.get("message", "")
-        deployment.error_retryable = bool(error.get("retryable", False))
-        deployment.error_details = error.get("details", {}) or {}
+        job.error_code = error.get("code", "INTERNAL_ERROR")
+        job.error_message = error.get("message", "")
+        job.error_retryable = bool(error.get("retryable", False))
+        job.error_details = error.get("details", {}) or {}
         fields += ["error_code", "error_message", "error_retryable", "error_details"]
-        facts = {**facts, "error_code": deployment.error_code}
+        facts = {**facts, "error_code": job.error_code}
     elif to == DeploymentStatus.QUEUED:
-        deployment.error_code, deployment.error_message = "", ""
-        deployment.error_retryable, deployment.error_details = False, {}
+        job.error_code, job.error_message = "", ""
+        job.error_retryable, job.error_details = False, {}
         fields += ["error_code", "error_message", "error_retryable", "error_details"]
     if to == DeploymentStatus.COMPLETED:
-        deployment.completed_at = now
+        job.completed_at = now
         fields.append("completed_at")
-    deployment.save_without_history(fields)  # the transition's record is its history row and audit entry
-    _record_event(deployment, from_status=previous, reason=reason, actor=actor, facts=facts)
+    job.save_without_history(fields)  # the transition's record is its history row and audit entry
+    _record_event(job, from_status=previous, reason=reason, actor=actor, facts=facts)
     fault_point(f"before_commit:{to}")  # the fault suite kills here: nothing of this transition may remain
-    logger.info("deployment transition", extra={"deployment_id": str(deployment.pk), "from_status": previous,
-                                                 "to_status": to, "reason": reason})
-    return deployment
+    logger.info(f"{job_type.name} transition", extra={f"{job_type.name}_id": str(job.pk), "from_status": previous,
+                                                      "to_status": to, "reason": reason})
+    return job
+
+
+def deployment_transition(*, deployment_id: Any, to: str, reason: str, actor: str, **kwargs: Any) -> Deployment:
+    """`job_transition` of a deployment."""
+    moved: Deployment = job_transition(job_type=DEPLOYMENT, job_id=deployment_id, to=to, reason=reason, actor=actor,
+                                       **kwargs)
+    return moved
 
 
 def _organization_for_issuing(user: User) -> Any:
@@ -159,17 +166,22 @@ def deployment_create(
 
 
 def _enqueue_submit_on_commit(deployment_id: Any) -> None:
-    transaction.on_commit(lambda: _enqueue_submit(deployment_id))
+    job_enqueue_on_commit(DEPLOYMENT, deployment_id)
 
 
-def _enqueue_submit(deployment_id: Any) -> None:
-    """Queue the first task of a committed deployment. Never raises: the deployment exists, so the
-    request that created it answers 202 whatever happens here (broker down, or the inline task
-    failing in eager mode); its `next_action_at` deadline makes the sweep queue it again."""
+def job_enqueue_on_commit(job_type: JobType, job_id: Any) -> None:
+    transaction.on_commit(lambda: _enqueue_submit(job_type, job_id))
+
+
+def _enqueue_submit(job_type: JobType, job_id: Any) -> None:
+    """Queue the first task of a committed job. Never raises: the job exists, so the request that
+    created it answers 202 whatever happens here (broker down, or the inline task failing in eager
+    mode); its `next_action_at` deadline makes the sweep queue it again."""
     try:
-        deployment_enqueue(deployment_id, status=DeploymentStatus.QUEUED)
+        job_enqueue(job_type, job_id, status=DeploymentStatus.QUEUED)
     except Exception:
-        logger.exception("could not queue the deployment; the sweep will", extra={"deployment_id": str(deployment_id)})
+        logger.exception(f"could not queue the {job_type.name}; the sweep will",
+                         extra={f"{job_type.name}_id": str(job_id)})
 
 
 def deployment_cancel(*, deployment: Deployment, user: User, reason: str) -> Deployment:
@@ -179,12 +191,17 @@ def deployment_cancel(*, deployment: Deployment, user: User, reason: str) -> Dep
 
 
 @transaction.atomic
-def deployment_retry(*, deployment: Deployment, user: User | None, reason: str = "retry requested") -> Deployment:
+def job_retry(*, job_type: JobType, job: ChainJobRow, user: User | None, reason: str = "retry requested") -> Any:
     """Only from `failed` with a retryable error: back to `queued`, then the worker takes it again."""
-    locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    locked = job_type.model.objects.select_for_update().get(pk=job.pk)
     if locked.status != DeploymentStatus.FAILED or not locked.error_retryable:
         raise NotRetryable(details={"status": locked.status, "retryable": locked.error_retryable})
-    retried = deployment_transition(deployment_id=locked.pk, to=DeploymentStatus.QUEUED, reason=reason,
-                                    actor=actor_of(user), previous_error=locked.error_code)
-    _enqueue_submit_on_commit(locked.pk)
+    retried = job_transition(job_type=job_type, job_id=locked.pk, to=DeploymentStatus.QUEUED, reason=reason,
+                             actor=actor_of(user), previous_error=locked.error_code)
+    job_enqueue_on_commit(job_type, locked.pk)
+    return retried
+
+
+def deployment_retry(*, deployment: Deployment, user: User | None, reason: str = "retry requested") -> Deployment:
+    retried: Deployment = job_retry(job_type=DEPLOYMENT, job=deployment, user=user, reason=reason)
     return retried

@@ -1,4 +1,5 @@
-"""Celery tasks of the pipeline: they take IDs and call `pipeline.deployment_advance`.
+"""Celery tasks of the pipeline: they take IDs and call `pipeline.job_advance` (deployments and
+token operations).
 
 `submit` (queued → submitted → pending) and `confirm` (pending → ... → completed) run the same
 idempotent step function; each re-schedules itself with the delay it returns. Late acks: a worker
@@ -14,29 +15,31 @@ from django.conf import settings
 from tokens.networks import get_network
 
 from .idempotency import idempotency_records_purge
-from .models import Deployment, DeploymentStatus
-from .pipeline import deployment_advance, deployments_sweep
+from .jobs import DEPLOYMENT, OPERATION, JobType
+from .models import DeploymentStatus
+from .pipeline import job_advance, jobs_sweep
 from .polling import batch_polled, deployments_poll_pending
-from .queueing import deployment_enqueue
+from .queueing import job_enqueue
 
 # Inline (eager) mode has no broker to hold a countdown: wait in-process, bounded.
 EAGER_MAX_WAIT_SECONDS = 120.0
 
 
-def _run(deployment_id: str) -> None:
+def _run(job_id: str, job_type: JobType = DEPLOYMENT) -> None:
     deadline = time.monotonic() + EAGER_MAX_WAIT_SECONDS
     while True:
-        delay = deployment_advance(deployment_id=deployment_id)
+        delay = job_advance(job_type, job_id)
         if delay is None:
             return
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             jitter = random.uniform(0, min(1.0, delay * 0.2))  # noqa: S311 - scheduling jitter, not crypto
-            row = Deployment.objects.filter(pk=deployment_id).values_list("status", "network").first()
+            row = job_type.model.objects.filter(pk=job_id).values_list("status", "network").first()
             status, network = row if row else (None, None)
-            if status == DeploymentStatus.PENDING and network and batch_polled(get_network(network)):
+            if (job_type is DEPLOYMENT and status == DeploymentStatus.PENDING and network
+                    and batch_polled(get_network(network))):
                 # The batched poller wakes it as soon as its receipt exists; this is the safety net.
                 delay = max(delay, settings.DEPLOYMENT_PENDING_FALLBACK_SECONDS)
-            deployment_enqueue(deployment_id, status=status, countdown=delay + jitter)
+            job_enqueue(job_type, job_id, status=status, countdown=delay + jitter)
             return
         if time.monotonic() + delay > deadline:
             return  # the sweep (or the demo's polling) takes it from here
@@ -53,9 +56,20 @@ def deployment_confirm_task(deployment_id: str) -> None:
     _run(deployment_id)
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def operation_submit_task(operation_id: str) -> None:
+    _run(operation_id, OPERATION)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def operation_confirm_task(operation_id: str) -> None:
+    _run(operation_id, OPERATION)
+
+
 @shared_task(ignore_result=True)
 def deployments_sweep_task() -> int:
-    return len(deployments_sweep())
+    """Deployments and token operations alike (`pipeline.jobs_sweep`)."""
+    return len(jobs_sweep())
 
 
 @shared_task(ignore_result=True)

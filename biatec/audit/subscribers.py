@@ -17,6 +17,16 @@ def on_deployment_transitioned(event: events.DeploymentTransitioned) -> None:
     )
 
 
+def on_operation_transitioned(event: events.OperationTransitioned) -> None:
+    audit_record(
+        action="operation.transition", actor=event.actor, organization_id=event.organization_id,
+        object_type="operation", object_id=event.operation_id,
+        payload={"event_id": event.event_id, "token_id": event.token_id, "kind": event.kind,
+                 "from_status": event.from_status or None, "to_status": event.to_status, "reason": event.reason,
+                 "standard": event.standard, "network": event.network, "facts": dict(event.facts)},
+    )
+
+
 def on_security_event_recorded(event: events.SecurityEventRecorded) -> None:
     """Filed under the user's first organization, or under none (platform-level) for unknown users."""
     audit_record(
@@ -29,4 +39,5 @@ def on_security_event_recorded(event: events.SecurityEventRecorded) -> None:
 
 def connect() -> None:
     events.subscribe(events.DeploymentTransitioned, on_deployment_transitioned)
+    events.subscribe(events.OperationTransitioned, on_operation_transitioned)
     events.subscribe(events.SecurityEventRecorded, on_security_event_recorded)

@@ -47,6 +47,26 @@ class DeploymentTransitioned(DomainEvent):
 
 
 @dataclass(frozen=True)
+class OperationTransitioned(DomainEvent):
+    """A token operation entered `to_status`; like `DeploymentTransitioned`, with the token (its
+    registry id and the deployment that created it) and the operation's `kind`."""
+
+    operation_id: str
+    token_id: str
+    deployment_id: str
+    organization_id: str
+    event_id: int
+    kind: str
+    from_status: str
+    to_status: str
+    actor: str
+    reason: str
+    standard: str
+    network: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SecurityEventRecorded(DomainEvent):
     """A security event (sign-up, login, lockout, key use ...) was recorded. `organization_id` is the
     user's first organization, None for unknown users (platform-level events)."""

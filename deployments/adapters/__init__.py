@@ -16,9 +16,10 @@ from .base import (
     read_back_compare,
 )
 from .evm import EvmAdapter
+from .evm_operations import EvmOperationAdapter
 
 __all__ = ["BatchPolling", "ChainAdapter", "ChainJob", "ClaimedIds", "SignedTx", "StoredTx", "TxState",
-           "adapter_for_family", "read_back_compare"]
+           "adapter_for_family", "adapter_for_job", "read_back_compare"]
 
 _ADAPTERS: dict[str, type[ChainAdapter]] = {EVM: EvmAdapter, ALGORAND: AlgorandAdapter}
 
@@ -28,3 +29,19 @@ def adapter_for_family(family: str) -> ChainAdapter:
         return _ADAPTERS[family]()
     except KeyError:
         raise ValueError(f"no adapter for family {family}") from None
+
+
+_OPERATION_ADAPTERS: dict[str, type[ChainAdapter]] = {EVM: EvmOperationAdapter}
+
+
+def adapter_for_job(family: str, *, operation: bool) -> ChainAdapter:
+    """The deployment adapter of the family, or its token-operation adapter."""
+    if not operation:
+        return adapter_for_family(family)
+    if family == ALGORAND:
+        from .algorand_operations import AlgorandOperationAdapter  # the chain layer's operations module
+        return AlgorandOperationAdapter()
+    try:
+        return _OPERATION_ADAPTERS[family]()
+    except KeyError:
+        raise ValueError(f"no operation adapter for family {family}") from None

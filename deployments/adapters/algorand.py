@@ -15,9 +15,18 @@ from tokens.standards import STANDARDS
 from .base import ChainJob, ClaimedIds, SignedTx, StoredTx, TxState, read_back_compare
 
 
+def in_flight_cost(job: ChainJob) -> int:
+    """microAlgos the sender's other signed, unconfirmed transactions will still spend."""
+    return sum(cost if cost is not None else algo.step_cost(standard=standard, step=step)
+               for standard, step, cost in job.in_flight)
+
+
 class AlgorandAdapter:
     def steps(self, job: ChainJob) -> list[str]:
         return list(algo.deployment_steps(job.standard))
+
+    def part_count(self, job: ChainJob, step: str) -> int:
+        return 1
 
     def _params(self, job: ChainJob, step: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Chain parameters of the step and facts to keep (ARC-3: the pinned metadata)."""
@@ -31,13 +40,13 @@ class AlgorandAdapter:
                      "metadata_hash": document.metadata_hash_b64}
         return params, facts
 
-    def prepare(self, job: ChainJob, step: str) -> list[SignedTx]:
+    def prepare(self, job: ChainJob, step: str, *, skip_parts: frozenset[int] = frozenset()) -> list[SignedTx]:
         params, facts = self._params(job, step)
         signed = algo.deployment_step_prepare(
             network=job.network, standard=job.standard, step=step, params=params, sender=job.sender,
             signer=job.signer, deployment_id=job.id, app_id=job.results.get("app_id"),
             reason=f"deployment {job.id}",
-            also_spending=sum(algo.step_cost(standard=standard, step=other) for standard, other in job.in_flight),
+            also_spending=in_flight_cost(job),
         )
         return [SignedTx(step=step, tx_id=signed.txid, signed_bytes=signed.raw, sender=job.sender,
                          group_tx_ids=list(signed.txids), first_valid=signed.first_valid,

@@ -18,7 +18,9 @@ from tokens.networks import Network
 
 @dataclass(frozen=True)
 class ChainJob:
-    """One chain job (today a deployment): what to do, where, and with whose key."""
+    """One chain job (a deployment, or an `operation` on a deployed token): what to do, where, and
+    with whose key. For an operation, `target` is the token on chain (contract address / asset id /
+    app id, issuer) and `co_signers` the keys of platform users it must also sign for (opt-ins)."""
 
     id: str
     standard: str
@@ -29,7 +31,11 @@ class ChainJob:
     results: Mapping[str, Any] = field(default_factory=dict)
     # (standard, step) of the sender's other signed, not yet confirmed transactions on this network,
     # given to `prepare`: what they will still spend, so funding covers them too.
-    in_flight: tuple[tuple[str, str], ...] = ()
+    in_flight: tuple[tuple[str, str, int | None], ...] = ()
+    """(standard, step, microAlgos it spends or None: the step's own cost) of unconfirmed transactions."""
+    operation: str = ""
+    target: Mapping[str, Any] = field(default_factory=dict)
+    co_signers: Mapping[str, SignerContext] = field(default_factory=dict)
 
 
 @dataclass
@@ -41,6 +47,7 @@ class SignedTx:
     signed_bytes: bytes
     sender: str
     group_tx_ids: list[str] = field(default_factory=list)
+    part: int = 0
     nonce: int | None = None
     first_valid: int | None = None
     last_valid: int | None = None
@@ -59,6 +66,7 @@ class StoredTx:
     last_valid: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None  # when it was signed and stored
+    part: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,8 +95,12 @@ class ChainAdapter(Protocol):
     def steps(self, job: ChainJob) -> list[str]:
         """Ordered steps, e.g. ["create"] or ["app_create", "bootstrap"]."""
 
-    def prepare(self, job: ChainJob, step: str) -> list[SignedTx]:
-        """Fund (local networks), reserve the nonce or lease, build and sign the transactions of `step`."""
+    def part_count(self, job: ChainJob, step: str) -> int:
+        """How many independent parts `step` has (1, or a batch's transactions / groups)."""
+
+    def prepare(self, job: ChainJob, step: str, *, skip_parts: frozenset[int] = frozenset()) -> list[SignedTx]:
+        """Fund (local networks), reserve the nonce or lease, build and sign the transactions of
+        `step`, one per part not in `skip_parts` (those are stored already, or landed)."""
 
     def broadcast(self, job: ChainJob, tx: StoredTx) -> None:
         """Send the stored signed bytes; sending the same bytes again must be harmless."""

@@ -17,15 +17,20 @@ from .base import ChainJob, ClaimedIds, SignedTx, StoredTx, TxState, read_back_c
 
 
 class EvmAdapter:
+    what = "contract creation"
+
     def steps(self, job: ChainJob) -> list[str]:
         return list(STANDARDS[job.standard].steps)
+
+    def part_count(self, job: ChainJob, step: str) -> int:
+        return 1
 
     def poll_batch(self, *, network: Network, tx_ids: list[str]) -> set[str]:
         """Batched receipt polling: which of `tx_ids` have a receipt, in one JSON-RPC batch."""
         receipts = evm.get_receipts(network=network, tx_hashes=tx_ids)
         return {tx_id for tx_id, receipt in receipts.items() if receipt is not None}
 
-    def prepare(self, job: ChainJob, step: str) -> list[SignedTx]:
+    def prepare(self, job: ChainJob, step: str, *, skip_parts: frozenset[int] = frozenset()) -> list[SignedTx]:
         signed = evm.deploy_transaction_prepare(
             sender=job.sender, signer=job.signer, network=job.network, standard=job.standard,
             params=dict(job.request), reason=f"deployment {job.id}",
@@ -47,7 +52,8 @@ class EvmAdapter:
         if not stuck and (timezone.now() - tx.created_at).total_seconds() < settings.EVM_STUCK_TX_SECONDS:
             return None
         signed = replacement_transaction_prepare(signer=job.signer, network=job.network, raw=tx.signed_bytes,
-                                                 reason=f"deployment {job.id}: replace stuck {tx.tx_id}")
+                                                 reason=f"{job.operation or 'deployment'} {job.id}: "
+                                                        f"replace stuck {tx.tx_id}")
         return SignedTx(step=tx.step, tx_id=signed.tx_hash, signed_bytes=signed.raw, sender=signed.sender,
                         nonce=signed.nonce, details={**tx.details, "replaces": tx.tx_id,
                                                      "max_fee_per_gas": str(signed.max_fee_per_gas),
@@ -60,7 +66,7 @@ class EvmAdapter:
             if receipt["status"] == 1:
                 return TxState("confirmed", confirmed_in=receipt["block_number"], info=receipt)
             return TxState("failed", confirmed_in=receipt["block_number"], info={"tx_hash": tx.tx_id},
-                           message=f"The contract creation reverted on {network.name} "
+                           message=f"The {self.what} reverted on {network.name} "
                                    f"in block {receipt['block_number']}.")
         if evm.transaction_known(network=network, tx_hash=tx.tx_id):
             return TxState("pending")

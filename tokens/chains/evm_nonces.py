@@ -50,15 +50,16 @@ def _locked_sequence(*, chain_id: int, address: str, initial: int = 0) -> EvmNon
 
 
 @transaction.atomic
-def nonce_reserve(*, chain_id: int, address: str) -> int:
-    """Take the next nonce of `address` on `chain_id` and advance the sequence by one.
+def nonce_reserve(*, chain_id: int, address: str, count: int = 1) -> int:
+    """Take the next nonce of `address` on `chain_id` and advance the sequence by `count` (the
+    caller owns nonces first .. first + count - 1, e.g. a batch distribution's transfers).
 
     A missing sequence starts at 0; call `nonce_sequence_ensure` first for an address that may have
     sent transactions already (it seeds the sequence from the chain).
     """
     sequence = _locked_sequence(chain_id=chain_id, address=to_checksum_address(address))
     nonce = sequence.next_nonce
-    sequence.next_nonce = nonce + 1
+    sequence.next_nonce = nonce + max(1, int(count))
     sequence.save(update_fields=["next_nonce", "updated_at"])
     fault_point("after_reserve")  # the fault suite kills here: the caller's rollback must leave no gap
     return nonce

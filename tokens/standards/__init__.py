@@ -3,7 +3,7 @@
 A row holds the slug, the chain family, the request serializer, the contract artifact it deploys
 (None for a plain Algorand asset), the request fields passed to the constructor (EVM) or to
 `bootstrap` (ARC-200/1400) in ABI order, the chain steps, what the read-back must find on chain, the
-unique/fractional/mintable flags, the post-issuance operations it supports (none yet) and an example
+unique/fractional/mintable flags, the post-issuance operations it supports (`operations.py`) and an example
 request. Chain code, the adapters, compliance and the API read these rows; none of them compares a
 slug. Adding a standard means one row here and, if it deploys new code, one contract.
 
@@ -20,6 +20,7 @@ from biatec.core.serializers import StrictSerializer
 from tokens.contracts.avm import ARC200_BOOTSTRAP_MIN_BALANCE, ARC1400_BOOTSTRAP_MIN_BALANCE
 from tokens.networks import ALGORAND, EVM, Network, all_networks
 
+from . import operations as ops
 from . import serializers as s
 from .fields import UINT64_MAX, UINT256_MAX
 
@@ -121,48 +122,57 @@ _ROWS: tuple[Standard, ...] = (
              contract="BiatecTokenMintable", steps=(EVM_STEP_CREATE,),
              chain_args=("name", "symbol", "decimals", "initial_supply", "receiver", "cap", "owner"),
              read_back=(*_ERC20_READ_BACK, ("cap", "int:request.cap")), mintable=True,
+             operations=ops.ERC20_MINTABLE_OPERATIONS,
              example={"name": "Acme", "symbol": "ACME", "decimals": 18, "initial_supply": "1000000",
                       "cap": "5000000"}),
     Standard("erc20-preminted", EVM, "ERC-20, fixed supply minted at deployment", s.Erc20PremintedSerializer,
              contract="BiatecTokenPreminted", steps=(EVM_STEP_CREATE,),
              chain_args=("name", "symbol", "decimals", "initial_supply", "receiver"), read_back=_ERC20_READ_BACK,
+             operations=ops.ERC20_PREMINTED_OPERATIONS,
              example={"name": "Acme Fixed", "symbol": "ACMF", "decimals": 18, "initial_supply": "1000000"}),
     Standard("asa-ft", ALGORAND, "Algorand Standard Asset, fungible", s.AsaFtSerializer, contract=None,
              steps=_ASA_STEPS, chain_args=(), read_back=_ASA_READ_BACK,
+             operations=ops.ASA_OPERATIONS,
              example={"name": "Acme ASA", "unit_name": "AASA", "total": "1000000000", "decimals": 6}),
     Standard("asa-nft", ALGORAND, "Algorand Standard Asset, unique NFT (total 1)", s.AsaNftSerializer,
-             contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ASA_READ_BACK, fungibility=UNIQUE,
+             contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ASA_READ_BACK,
+             operations=ops.ASA_OPERATIONS, fungibility=UNIQUE,
              example={"name": "Acme NFT", "unit_name": "ANFT", "url": "https://example.com/nft.json"}),
     Standard("asa-fnft", ALGORAND, "Algorand Standard Asset, fractional NFT (total 10^k)", s.AsaFnftSerializer,
-             contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ASA_READ_BACK, fungibility=FRACTIONAL,
+             contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ASA_READ_BACK,
+             operations=ops.ASA_OPERATIONS, fungibility=FRACTIONAL,
              example={"name": "Acme Fractions", "unit_name": "AFR", "decimals": 2}),
     Standard("arc3-ft", ALGORAND, "ARC-3 asset with pinned metadata, fungible", s.Arc3FtSerializer, contract=None,
-             steps=_ASA_STEPS, chain_args=(), read_back=_ARC3_READ_BACK, arc3_metadata=True,
+             steps=_ASA_STEPS, chain_args=(), read_back=_ARC3_READ_BACK,
+             operations=ops.ASA_OPERATIONS, arc3_metadata=True,
              example={"name": "Acme ARC3", "unit_name": "AA3", "total": "1000000", "decimals": 2,
                       "metadata": {"description": "An ARC-3 fungible token", "decimals": 2}}),
     Standard("arc3-nft", ALGORAND, "ARC-3 asset with pinned metadata, unique NFT", s.Arc3NftSerializer,
-             contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ARC3_READ_BACK, fungibility=UNIQUE,
+             contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ARC3_READ_BACK,
+             operations=ops.ASA_OPERATIONS, fungibility=UNIQUE,
              arc3_metadata=True,
              example={"name": "Acme ARC3 NFT", "unit_name": "AA3N",
                       "metadata": {"description": "A unique ARC-3 NFT", "image": "ipfs://bafkreigh2akiscaild"}}),
     Standard("arc3-fnft", ALGORAND, "ARC-3 asset with pinned metadata, fractional NFT", s.Arc3FnftSerializer,
-             contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ARC3_READ_BACK, fungibility=FRACTIONAL,
+             contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ARC3_READ_BACK,
+             operations=ops.ASA_OPERATIONS, fungibility=FRACTIONAL,
              arc3_metadata=True,
              example={"name": "Acme ARC3 Fractions", "unit_name": "AA3F", "decimals": 3,
                       "metadata": {"description": "A fractional ARC-3 NFT"}}),
     Standard("arc200-mintable", ALGORAND, "ARC-200 smart-contract token, mintable up to a cap",
              s.Arc200MintableSerializer, contract="Arc200Token", steps=_APP_STEPS, chain_args=_BOOTSTRAP_ARGS,
              read_back=_ARC200_READ_BACK, mintable=True, bootstrap_min_balance=ARC200_BOOTSTRAP_MIN_BALANCE,
+             operations=ops.ARC200_MINTABLE_OPERATIONS,
              example={"name": "Acme ARC200", "symbol": "A200", "decimals": 6, "initial_supply": "1000000",
                       "cap": "5000000"}),
     Standard("arc200-preminted", ALGORAND, "ARC-200 smart-contract token, fixed supply", s.Arc200PremintedSerializer,
              contract="Arc200Token", steps=_APP_STEPS, chain_args=_BOOTSTRAP_ARGS, read_back=_ARC200_READ_BACK,
-             bootstrap_min_balance=ARC200_BOOTSTRAP_MIN_BALANCE,
+             bootstrap_min_balance=ARC200_BOOTSTRAP_MIN_BALANCE, operations=ops.ARC200_PREMINTED_OPERATIONS,
              example={"name": "Acme ARC200 Fixed", "symbol": "A200F", "decimals": 6, "initial_supply": "1000000"}),
     Standard("arc1400-mintable", ALGORAND, "ARC-1400 security token (whitelist, partitions), mintable",
              s.Arc1400MintableSerializer, contract="Arc1400SecurityToken", steps=_APP_STEPS,
              chain_args=_BOOTSTRAP_ARGS, read_back=_ARC200_READ_BACK, mintable=True, whitelist=True,
-             bootstrap_min_balance=ARC1400_BOOTSTRAP_MIN_BALANCE,
+             bootstrap_min_balance=ARC1400_BOOTSTRAP_MIN_BALANCE, operations=ops.ARC1400_OPERATIONS,
              example={"name": "Acme Security", "symbol": "ASEC", "decimals": 0, "initial_supply": "1000",
                       "cap": "10000"}),
 )

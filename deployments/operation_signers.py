@@ -1,0 +1,25 @@
+"""Whose keys an operation signs with: the token issuer's (the account that deployed it), and for
+recipients who are platform users and must opt in to an asset first, theirs (the server holds every
+platform user's key, so "send 100 shares to alice@example.com" needs no wallet anywhere)."""
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import User
+from accounts.signing import ChainKey, chain_key
+from tokens.networks import Network
+
+from .token_models import Operation
+
+
+def operation_chain_context(*, operation: Operation, network: Network) -> tuple[ChainKey, dict[str, Any]]:
+    """(the issuer's key, the operation fields of its `ChainJob`: kind, target, co-signers)."""
+    token = operation.token
+    key = chain_key(user=token.deployment.creator, network=network)
+    opt_ins: dict[str, str] = operation.request.get("opt_in_users") or {}
+    users = {str(u.pk): u for u in User.objects.filter(pk__in=list(opt_ins.values()))} if opt_ins else {}
+    co_signers = {address: chain_key(user=users[user_id], network=network).open
+                  for address, user_id in opt_ins.items() if user_id in users}
+    target = {"contract_address": token.contract_address, "asset_id": token.asset_id, "app_id": token.app_id,
+              "issuer_address": token.issuer_address, "decimals": token.decimals}
+    return key, {"operation": operation.kind, "target": target, "co_signers": co_signers}

@@ -1,0 +1,69 @@
+"""Writes of the token registry: a `Token` when its deployment completes, and what a completed
+operation changes in the row (paused, roles, destroyed). Called by the pipeline inside the
+`completed` transition's database transaction."""
+from __future__ import annotations
+
+from typing import Any
+
+from tokens.standards import STANDARDS
+from tokens.standards import operations as ops
+
+from .models import Deployment
+from .token_models import Operation, Token
+
+ASA_ROLES = ("manager", "reserve", "freeze", "clawback")
+
+
+def token_register(deployment: Deployment) -> Token:
+    """The registry row of a completed deployment (once: a second call answers the same row)."""
+    spec = STANDARDS[deployment.standard]
+    request, results = deployment.request, deployment.results
+    on_chain: dict[str, Any] = results.get("token") or {}
+    if spec.is_asset:
+        issuer = str(results.get("creator", ""))
+        roles = {role: on_chain.get(role, "") for role in ASA_ROLES}
+    elif spec.is_app:
+        issuer = str(results.get("creator", ""))
+        roles = {"owner": issuer}
+    else:
+        issuer = str(results.get("sender", ""))
+        roles = {"owner": on_chain.get("owner") or request.get("owner") or issuer} if spec.mintable else {}
+    token, _ = Token.objects.get_or_create(deployment=deployment, defaults={
+        "organization_id": deployment.organization_id, "standard": deployment.standard,
+        "network": deployment.network, "family": spec.family,
+        "contract_address": results.get("contract_address") or "",
+        "asset_id": results.get("asset_id"), "app_id": results.get("app_id"),
+        "name": request.get("name", ""), "symbol": request.get("symbol") or request.get("unit_name") or "",
+        "decimals": int(request.get("decimals") or 0), "issuer_address": issuer, "roles": roles,
+    })
+    return token
+
+
+def token_apply_operation(operation: Operation) -> Token:
+    """Record what a completed operation changed on chain in the token's row."""
+    token = Token.objects.select_for_update().get(pk=operation.token_id)
+    request, kind = operation.request, operation.kind
+    changed: list[str] = []
+    if kind in (ops.PAUSE, ops.UNPAUSE):
+        token.paused = kind == ops.PAUSE
+        changed.append("paused")
+    elif kind == ops.TRANSFER_OWNERSHIP:
+        token.roles = {**token.roles, "owner": request["new_owner"]}
+        changed.append("roles")
+    elif kind == ops.SET_ROLES:
+        token.roles = {**token.roles, **{r: request[r] for r in ASA_ROLES if r in request}}
+        changed.append("roles")
+    elif kind == ops.DESTROY:
+        token.destroyed = True
+        changed.append("destroyed")
+    if changed:
+        token.save(update_fields=[*changed, "updated_at"])
+    return token
+
+
+def job_completed(job: Any) -> None:
+    """The pipeline's hook on `completed` (same database transaction)."""
+    if isinstance(job, Operation):
+        token_apply_operation(job)
+    elif isinstance(job, Deployment):
+        token_register(job)

@@ -1,0 +1,100 @@
+"""EVM calls on deployed tokens (mint, burn, transfer, pause, ownership ...) and their live state.
+
+`call_transactions_prepare` is to calls what `evm.deploy_transaction_prepare` is to deployments:
+gas estimated first (one JSON-RPC batch for all calls, so a 1,000-recipient distribution costs one
+round trip), the sender funded on local chains for all of them, then consecutive nonces reserved
+and every transaction signed in one database transaction (a failure leaves no gap).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import to_checksum_address
+
+from biatec.core.errors import NotFound
+from tokens.networks import Network
+
+from .evm import (
+    GAS_MARGIN_DENOMINATOR,
+    GAS_MARGIN_NUMERATOR,
+    SignedEvmTransaction,
+    fee_quote,
+    sign_transaction,
+)
+from .evm_artifacts import encode_function_call, selector
+from .evm_nonces import nonce_reserve, nonce_sequence_ensure
+from .evm_reads import ensure_funded
+from .evm_rpc import error_from_response, rpc_batch_responses
+from .signing import SignerContext
+
+Call = tuple[str, list[Any]]  # (function name, arguments)
+
+
+def _estimates(*, network: Network, sender: str, contract: str, datas: Sequence[str]) -> list[int]:
+    """Gas of each call (with the house margin), one batch; a call that would revert raises."""
+    calls = [("eth_estimateGas", [{"from": sender, "to": contract, "data": data}]) for data in datas]
+    out = []
+    for response in rpc_batch_responses(network, calls, action="estimate_gas"):
+        if "error" in response:
+            raise error_from_response(network, "estimate_gas", response)
+        out.append(int(response["result"], 16) * GAS_MARGIN_NUMERATOR // GAS_MARGIN_DENOMINATOR)
+    return out
+
+
+def call_transactions_prepare(*, sender: str, signer: SignerContext, network: Network, standard: str,
+                              contract_address: str, calls: Sequence[Call], reason: str) -> list[SignedEvmTransaction]:
+    """Sign one transaction per call, with consecutive nonces, from `sender` to the token contract."""
+    sender, contract = to_checksum_address(sender), to_checksum_address(contract_address)
+    datas = [encode_function_call(standard=standard, function=fn, args=args) for fn, args in calls]
+    gases = _estimates(network=network, sender=sender, contract=contract, datas=datas)
+    fees = fee_quote(network=network)
+    ensure_funded(network=network, address=sender, needed_wei=sum(gases) * fees.max_fee_per_gas)
+    nonce_sequence_ensure(network=network, address=sender)
+    with transaction.atomic():
+        first = nonce_reserve(chain_id=int(network.chain_id or 0), address=sender, count=len(calls))
+        return [sign_transaction(signer=signer, network=network, reason=reason, tx={
+            "type": 2, "chainId": network.chain_id, "nonce": first + i, "gas": gas, "to": contract, "value": 0,
+            "maxFeePerGas": fees.max_fee_per_gas, "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
+            "data": data,
+        }) for i, (data, gas) in enumerate(zip(datas, gases, strict=True))]
+
+
+_STATE_READS: tuple[tuple[str, str, str], ...] = (
+    ("total_supply", "totalSupply()", "uint256"),
+    ("cap", "cap()", "uint256"),
+    ("owner", "owner()", "address"),
+    ("paused", "paused()", "bool"),
+)
+
+
+def read_token_state(*, network: Network, contract_address: str, holders: Sequence[str] = ()) -> dict[str, Any]:
+    """Live state in one batch: total_supply, cap, owner, paused (None where the contract has no such
+    function, e.g. a preminted token) and `balances` {address: int} of `holders`."""
+    contract = to_checksum_address(contract_address)
+    datas = ["0x" + selector(sig).hex() for _, sig, _ in _STATE_READS]
+    holders = [to_checksum_address(h) for h in holders]
+    datas += ["0x" + (selector("balanceOf(address)") + abi_encode(["address"], [h])).hex() for h in holders]
+    calls: list[tuple[str, Sequence[Any]]] = [("eth_getCode", [contract, "latest"])]
+    calls += [("eth_call", [{"to": contract, "data": d}, "latest"]) for d in datas]
+    code, *results = rpc_batch_responses(network, calls, action="read_token_state")
+    if code.get("result") in (None, "0x", "0x0"):
+        raise NotFound(f"There is no contract at {contract} on {network.name}.",
+                       details={"network": network.slug, "address": contract})
+    state: dict[str, Any] = {}
+    for (key, _, out), response in zip(_STATE_READS, results, strict=False):
+        raw = response.get("result")
+        if "error" in response or raw in (None, "0x"):
+            state[key] = None
+            continue
+        value = abi_decode([out], bytes.fromhex(raw[2:]))[0]
+        state[key] = to_checksum_address(value) if out == "address" else value
+    state["balances"] = {}
+    for holder, response in zip(holders, results[len(_STATE_READS):], strict=True):
+        if "error" in response:
+            raise error_from_response(network, "read_token_state", response)
+        state["balances"][holder] = abi_decode(["uint256"], bytes.fromhex(response["result"][2:]))[0]
+    return state

@@ -1,0 +1,99 @@
+"""Operations on issued tokens: the kinds, which standard supports which (the `operations` column
+of the standards table), and the request body of each kind.
+
+A recipient (`to`, `from`, `address`, `new_owner`, a batch row's `to`) is an address of the token's
+chain family or `{"email": ...}` of a registered user, whose address the server resolves.
+Amounts are base units, as decimal strings or JSON integers, within uint256 (EVM, ARC-200/1400) or
+uint64 (Algorand Standard Assets).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from biatec.core.serializers import StrictSerializer
+from tokens.networks import EVM
+
+from .fields import UINT64_MAX, UINT256_MAX, AlgorandAddressField, BigIntegerStringField, EvmAddressField
+
+MINT, BURN, TRANSFER, BATCH_TRANSFER = "mint", "burn", "transfer", "batch_transfer"
+PAUSE, UNPAUSE, FREEZE, UNFREEZE = "pause", "unpause", "freeze", "unfreeze"
+FORCED_TRANSFER, SET_ROLES, DESTROY = "forced_transfer", "set_roles", "destroy"
+TRANSFER_OWNERSHIP = "transfer_ownership"
+KINDS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FORCED_TRANSFER, SET_ROLES,
+         TRANSFER_OWNERSHIP, DESTROY)
+MAX_BATCH = 1000
+ROLE_NAMES = ("manager", "reserve", "freeze", "clawback")
+
+# Which operations need a role the token may lack on chain (ASA: a cleared freeze / clawback address).
+ASA_ROLE_OF_KIND = {FREEZE: "freeze", UNFREEZE: "freeze", FORCED_TRANSFER: "clawback", SET_ROLES: "manager",
+                    DESTROY: "manager"}
+
+ERC20_MINTABLE_OPERATIONS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, TRANSFER_OWNERSHIP)
+ERC20_PREMINTED_OPERATIONS = (BURN, TRANSFER, BATCH_TRANSFER)
+ASA_OPERATIONS = (TRANSFER, BATCH_TRANSFER, FREEZE, UNFREEZE, FORCED_TRANSFER, SET_ROLES, DESTROY)
+ARC200_MINTABLE_OPERATIONS = (MINT, TRANSFER, BATCH_TRANSFER)
+ARC200_PREMINTED_OPERATIONS = (TRANSFER, BATCH_TRANSFER)
+ARC1400_OPERATIONS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FORCED_TRANSFER, TRANSFER_OWNERSHIP)
+
+
+@extend_schema_field({"oneOf": [
+    {"type": "string", "description": "An address of the token's chain (EVM hex or Algorand base32)."},
+    {"type": "object", "properties": {"email": {"type": "string", "format": "email"}}, "required": ["email"],
+     "additionalProperties": False, "description": "A registered user: the server resolves their address."},
+]})
+class RecipientField(serializers.Field):
+    """An address of the family, or {"email": ...}: answers {"address": ...} or {"email": ...}."""
+
+    def __init__(self, *, family: str, **kwargs: Any) -> None:
+        self.family = family
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        if isinstance(data, dict):
+            if set(data) != {"email"}:
+                raise serializers.ValidationError('Use an address or {"email": "..."}.')
+            return {"email": serializers.EmailField().run_validation(data["email"]).lower()}
+        field = EvmAddressField() if self.family == EVM else AlgorandAddressField()
+        return {"address": field.run_validation(data)}
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+def _amount(family: str, asset: bool) -> BigIntegerStringField:
+    return BigIntegerStringField(min_value=1, max_value=UINT64_MAX if asset else UINT256_MAX)
+
+
+def operation_serializer(kind: str, *, family: str, asset: bool) -> type[StrictSerializer]:
+    """The request body of `kind` for a token of `family` (`asset`: an Algorand Standard Asset)."""
+    def recipient(**kw: Any) -> RecipientField:
+        return RecipientField(family=family, **kw)
+
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=False,
+                                   help_text="Why (recorded in the history and audit trail).")
+    fields: dict[str, Any] = {"reason": reason}
+    if kind in (MINT, TRANSFER):
+        fields |= {"to": recipient(), "amount": _amount(family, asset)}
+    elif kind == BURN:
+        fields |= {"amount": _amount(family, asset)}
+    elif kind == BATCH_TRANSFER:
+        row = type("BatchTransferRow", (StrictSerializer,), {
+            "to": recipient(), "amount": _amount(family, asset), "__module__": __name__})
+        fields |= {"transfers": row(many=True, min_length=1, max_length=MAX_BATCH)}
+    elif kind in (FREEZE, UNFREEZE):
+        fields |= {"address": recipient()}
+    elif kind == FORCED_TRANSFER:
+        fields |= {"from": recipient(), "to": recipient(), "amount": _amount(family, asset),
+                   "reason": serializers.CharField(max_length=500)}
+    elif kind == SET_ROLES:
+        fields |= {name: AlgorandAddressField(required=False, allow_blank=True,
+                                              help_text="New address; empty string clears the role for good.")
+                   for name in ROLE_NAMES}
+    elif kind == TRANSFER_OWNERSHIP:
+        fields |= {"new_owner": recipient()}
+    name = "".join(p.capitalize() for p in f"{family}_{'asset_' if asset else ''}{kind}".split("_")) + "Serializer"
+    serializer: type[StrictSerializer] = type(name, (StrictSerializer,), {"__module__": __name__, **fields})
+    return serializer
