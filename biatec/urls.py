@@ -14,6 +14,7 @@ api_v1 = [
     path("account/", include("accounts.urls_account")),
     path("", include("tokens.urls")),
     path("token/", include("deployments.urls")),
+    path("", include("deployments.urls_tokens")),
     path("support/", include("deployments.urls_support")),
     path("compliance/", include("compliance.urls")),
     path("webhooks/", include("webhooks.urls")),

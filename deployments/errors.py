@@ -2,7 +2,9 @@
 from biatec.core.errors import ApplicationError
 from tokens.standards.validation import UnsupportedStandard
 
-__all__ = ["IdempotencyKeyInProgress", "IdempotencyKeyMismatch", "NotRetryable", "UnsupportedStandard"]
+__all__ = ["CapExceeded", "DuplicateRecipient", "HolderFrozen", "IdempotencyKeyInProgress", "IdempotencyKeyMismatch",
+           "InsufficientBalance", "NotRetryable", "OperationNotSupported", "RecipientNotFound", "RecipientNotOptedIn",
+           "TokenPaused", "UnsupportedStandard"]
 
 
 
@@ -23,3 +25,51 @@ class NotRetryable(ApplicationError):
     code = "INVALID_STATE_TRANSITION"
     http_status = 409
     default_message = "Only failed deployments whose error is retryable can be retried."
+
+
+class OperationNotSupported(ApplicationError):
+    code = "OPERATION_NOT_SUPPORTED"
+    http_status = 409
+    default_message = "This token does not support this operation."
+
+
+class InsufficientBalance(ApplicationError):
+    code = "INSUFFICIENT_BALANCE"
+    http_status = 422
+    default_message = "The sending account does not hold enough of the token."
+
+
+class TokenPaused(ApplicationError):
+    code = "TOKEN_PAUSED"
+    http_status = 422
+    default_message = "The token is paused: transfers, mints and burns are refused until it is unpaused."
+
+
+class RecipientNotOptedIn(ApplicationError):
+    code = "RECIPIENT_NOT_OPTED_IN"
+    http_status = 422
+    default_message = "The recipient has not opted in to this asset, so it cannot receive it."
+
+
+class CapExceeded(ApplicationError):
+    code = "CAP_EXCEEDED"
+    http_status = 422
+    default_message = "Minting this amount would take the total supply above the token's cap."
+
+
+class DuplicateRecipient(ApplicationError):
+    code = "DUPLICATE_RECIPIENT"
+    http_status = 422
+    default_message = "A batch names the same recipient more than once."
+
+
+class RecipientNotFound(ApplicationError):
+    code = "RECIPIENT_NOT_FOUND"
+    http_status = 422
+    default_message = "No registered user has this e-mail address."
+
+
+class HolderFrozen(ApplicationError):
+    code = "HOLDER_FROZEN"
+    http_status = 422
+    default_message = "The holding of the sender or a recipient is frozen."

@@ -36,6 +36,27 @@ def issuance_gates_check(*, organization: Any, standard: str, network: str, requ
     return facts
 
 
+class OperationGate(Protocol):
+    def __call__(self, *, organization: Any, token: Any, kind: str, request: dict[str, Any]) -> dict[str, Any]: ...
+
+
+_operation_gates: list[OperationGate] = []
+
+
+def operation_gate_register(gate: OperationGate) -> None:
+    """A check on token operations (compliance: a policy requiring a `reason`, the MiCA offering cap)."""
+    if gate not in _operation_gates:
+        _operation_gates.append(gate)
+
+
+def operation_gates_check(*, organization: Any, token: Any, kind: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Run every registered operation gate; the merged facts of those that allow."""
+    facts: dict[str, Any] = {}
+    for gate in _operation_gates:
+        facts.update(gate(organization=organization, token=token, kind=kind, request=request))
+    return facts
+
+
 # The serializer field documenting and validating `compliance_metadata` in the create request,
 # registered by the app that owns the profile (compliance: `ComplianceProfileSerializer`); until
 # one registers, any JSON object (or null) is accepted.

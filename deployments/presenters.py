@@ -104,7 +104,8 @@ class DeploymentTransactionSerializer(serializers.Serializer):
     """One chain step's transaction (or Algorand group). Replacements of a stuck EVM transaction
     carry the same nonce and `replaces`; at most one of them is ever `confirmed`."""
 
-    step = serializers.CharField(help_text="create, app_create, bootstrap, ...")
+    step = serializers.CharField(help_text="create, app_create, bootstrap, ... (operations: mint, transfer, ...)")
+    part = serializers.IntegerField(help_text="Independent part of the step (a batch's recipient or group), from 0.")
     tx_id = serializers.CharField()
     group_tx_ids = serializers.ListField(child=serializers.CharField())
     status = serializers.ChoiceField(choices=TransactionStatus.choices)

@@ -25,6 +25,7 @@ TRANSFER_OWNERSHIP = "transfer_ownership"
 KINDS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FORCED_TRANSFER, SET_ROLES,
          TRANSFER_OWNERSHIP, DESTROY)
 MAX_BATCH = 1000
+MAX_CSV_BATCH = 10_000
 ROLE_NAMES = ("manager", "reserve", "freeze", "clawback")
 
 # Which operations need a role the token may lack on chain (ASA: a cleared freeze / clawback address).
@@ -67,8 +68,9 @@ def _amount(family: str, asset: bool) -> BigIntegerStringField:
     return BigIntegerStringField(min_value=1, max_value=UINT64_MAX if asset else UINT256_MAX)
 
 
-def operation_serializer(kind: str, *, family: str, asset: bool) -> type[StrictSerializer]:
-    """The request body of `kind` for a token of `family` (`asset`: an Algorand Standard Asset)."""
+def operation_serializer(kind: str, *, family: str, asset: bool, max_batch: int = MAX_BATCH) -> type[StrictSerializer]:
+    """The request body of `kind` for a token of `family` (`asset`: an Algorand Standard Asset);
+    `max_batch` rows in a batch (10,000 for a CSV upload)."""
     def recipient(**kw: Any) -> RecipientField:
         return RecipientField(family=family, **kw)
 
@@ -82,7 +84,7 @@ def operation_serializer(kind: str, *, family: str, asset: bool) -> type[StrictS
     elif kind == BATCH_TRANSFER:
         row = type("BatchTransferRow", (StrictSerializer,), {
             "to": recipient(), "amount": _amount(family, asset), "__module__": __name__})
-        fields |= {"transfers": row(many=True, min_length=1, max_length=MAX_BATCH)}
+        fields |= {"transfers": row(many=True, min_length=1, max_length=max_batch)}
     elif kind in (FREEZE, UNFREEZE):
         fields |= {"address": recipient()}
     elif kind == FORCED_TRANSFER:

@@ -1,0 +1,205 @@
+"""Writes of token operations: create (everything knowable checked before anything is queued or
+signed), cancel and retry. The worker side is the deployment pipeline (`pipeline.job_advance`).
+
+Order of the checks at `POST`, each refusal creating nothing: the caller's role, the token (another
+organization's answers 404), the kind (409 OPERATION_NOT_SUPPORTED with the supported list), the
+body (400 VALIDATION_ERROR), recipients named by e-mail (422 RECIPIENT_NOT_FOUND), duplicates in a
+batch (422 DUPLICATE_RECIPIENT), the compliance gates, then the chain's live state in one read:
+paused, cap, balances, opt-ins, frozen holdings, whitelist.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.signing import evm_account_ensure
+from biatec.core.correlation import get_correlation_id
+from biatec.core.errors import ApplicationError
+from tokens.networks import EVM, get_available_network
+from tokens.standards import STANDARDS
+from tokens.standards import operations as ops
+
+from . import errors
+from .issuance_gates import operation_gates_check
+from .jobs import OPERATION
+from .models import DeploymentStatus
+from .selectors_tokens import token_get
+from .services import (
+    _organization_for_issuing,
+    _record_event,
+    actor_of,
+    job_enqueue_on_commit,
+    job_retry,
+    job_transition,
+)
+from .token_models import Operation, Token
+from .token_state import supported_operations, token_live_state
+
+RECIPIENT_FIELDS = ("to", "from", "address", "new_owner")
+MOVES_TOKENS = (ops.MINT, ops.BURN, ops.TRANSFER, ops.BATCH_TRANSFER)
+
+
+class TransferNotAllowed(ApplicationError):
+    code = "TRANSFER_NOT_ALLOWED"
+    http_status = 422
+    default_message = "The token's on-chain rules refuse this transfer."
+
+
+def _resolver(token: Token) -> Any:
+    """A function {"address"} | {"email"} -> (address, user or None) for the token's chain."""
+    network = get_available_network(token.network)
+    cache: dict[str, tuple[str, User | None]] = {}
+
+    def resolve(named: dict[str, str]) -> tuple[str, User | None]:
+        if "address" in named:
+            return named["address"], None
+        email = named["email"]
+        if email not in cache:
+            user = User.objects.filter(email__iexact=email, is_active=True).first()
+            if user is None:
+                raise errors.RecipientNotFound(details={"email": email})
+            address = (evm_account_ensure(user=user, chain_id=int(network.chain_id or 0)).address
+                       if network.family == EVM else user.algorand_address)
+            cache[email] = (address, user)
+        return cache[email]
+
+    return resolve
+
+
+def _resolved_request(token: Token, kind: str, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, User]]:
+    """The request with every recipient as an address, plus {address: user} of those named by e-mail."""
+    resolve = _resolver(token)
+    request: dict[str, Any] = {k: v for k, v in data.items() if k not in (*RECIPIENT_FIELDS, "transfers")}
+    users: dict[str, User] = {}
+    named: dict[str, str] = {}
+    for field in RECIPIENT_FIELDS:
+        if field in data:
+            address, user = resolve(data[field])
+            request[field] = address
+            if user is not None:
+                users[address], named[address] = user, data[field]["email"]
+    if kind == ops.BATCH_TRANSFER:
+        rows = []
+        for row in data["transfers"]:
+            address, user = resolve(row["to"])
+            if user is not None:
+                users[address], named[address] = user, row["to"]["email"]
+            rows.append({"to": address, "amount": row["amount"]})
+        seen: dict[str, int] = {}
+        for row in rows:
+            seen[row["to"].lower()] = seen.get(row["to"].lower(), 0) + 1
+        duplicates = sorted(a for a, n in seen.items() if n > 1)
+        if duplicates:
+            raise errors.DuplicateRecipient(details={"recipients": duplicates[:50], "count": len(duplicates)})
+        request["transfers"] = rows
+    if named:
+        request["named"] = named
+    return request, users
+
+
+def _recipients(kind: str, request: dict[str, Any]) -> list[str]:
+    if kind == ops.BATCH_TRANSFER:
+        return [row["to"] for row in request["transfers"]]
+    return [request[f] for f in ("to", "address") if f in request]
+
+
+def _moved(kind: str, request: dict[str, Any]) -> int:
+    if kind == ops.BATCH_TRANSFER:
+        return sum(int(row["amount"]) for row in request["transfers"])
+    return int(request.get("amount") or 0)
+
+
+def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[str, User]) -> dict[str, Any]:
+    """The chain's live state against the request; returns the facts kept on the first history row
+    (and the ASA recipients the platform opts in first)."""
+    spec = STANDARDS[token.standard]
+    recipients = _recipients(kind, request)
+    holders = [*recipients, *([request["from"]] if "from" in request else [])]
+    live = token_live_state(token, holders=holders)
+    held = live["holders"]
+    if live["paused"] and kind in MOVES_TOKENS:
+        raise errors.TokenPaused(details={"token_id": str(token.pk)})
+    amount = _moved(kind, request)
+    if kind == ops.MINT and live["cap"] is not None and live["total_supply"] + amount > int(live["cap"]):
+        raise errors.CapExceeded(details={"cap": str(live["cap"]), "total_supply": str(live["total_supply"]),
+                                          "amount": str(amount)})
+    if kind in (ops.BURN, ops.TRANSFER, ops.BATCH_TRANSFER) and held[token.issuer_address]["balance"] < amount:
+        raise errors.InsufficientBalance(details={"address": token.issuer_address, "amount": str(amount),
+                                                  "balance": str(held[token.issuer_address]["balance"])})
+    if kind == ops.FORCED_TRANSFER and held[request["from"]]["balance"] < amount:
+        raise errors.InsufficientBalance(details={"address": request["from"], "amount": str(amount),
+                                                  "balance": str(held[request["from"]]["balance"])})
+    opt_ins: list[str] = []
+    if spec.is_asset:
+        receiving = [*recipients, *([request["to"]] if kind == ops.FORCED_TRANSFER else [])]
+        missing = [a for a in dict.fromkeys(receiving) if not held[a]["opted_in"]]
+        external = [a for a in missing if a not in users]
+        if external:
+            raise errors.RecipientNotOptedIn(details={"recipients": external[:50], "count": len(external)})
+        opt_ins = [a for a in missing if kind in (ops.TRANSFER, ops.BATCH_TRANSFER)]
+        if kind in (ops.FREEZE, ops.UNFREEZE, ops.FORCED_TRANSFER) and set(missing) - set(opt_ins):
+            raise errors.RecipientNotOptedIn(details={"recipients": sorted(set(missing) - set(opt_ins))})
+        frozen = [a for a in [token.issuer_address, *recipients] if held.get(a, {}).get("frozen")
+                  and kind in (ops.TRANSFER, ops.BATCH_TRANSFER)]
+        if frozen:
+            raise errors.HolderFrozen(details={"addresses": frozen[:50]})
+    if spec.whitelist and kind in (ops.MINT, ops.TRANSFER, ops.BATCH_TRANSFER, ops.FORCED_TRANSFER):
+        refused = [a for a in dict.fromkeys([*recipients, *([request["to"]] if kind == ops.FORCED_TRANSFER else [])])
+                   if not held[a].get("whitelisted", True)]
+        if refused:
+            raise TransferNotAllowed("The recipient is not on the token's on-chain whitelist.",
+                                     details={"rules": ["not_whitelisted"], "recipients": refused[:50]})
+    return {"opt_ins": opt_ins, "total_supply_before": str(live["total_supply"])}
+
+
+@transaction.atomic
+def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
+                     idempotency_key: str | None = None) -> Operation:
+    """Validate, persist as `queued` (with its first history row) and enqueue on commit."""
+    organization = _organization_for_issuing(user)
+    token = token_get(user=user, token_id=token_id)
+    supported = supported_operations(token)
+    if kind not in supported:
+        raise errors.OperationNotSupported(
+            f"{token.standard} token {token.pk} does not support '{kind}'.",
+            details={"kind": kind, "standard": token.standard, "supported": supported})
+    spec = STANDARDS[token.standard]
+    from_csv = isinstance(payload, dict) and payload.pop("_from_csv", False)
+    serializer = ops.operation_serializer(kind, family=token.family, asset=spec.is_asset,
+                                          max_batch=ops.MAX_CSV_BATCH if from_csv else ops.MAX_BATCH)(data=payload)
+    serializer.is_valid(raise_exception=True)
+    request, users = _resolved_request(token, kind, dict(serializer.validated_data))
+    gate_facts = operation_gates_check(organization=organization, token=token, kind=kind, request=request)
+    facts = _check_state(token, kind, request, users)
+    if facts["opt_ins"]:
+        request["opt_ins"] = facts["opt_ins"]
+        request["opt_in_users"] = {a: str(users[a].pk) for a in facts["opt_ins"]}
+    operation = Operation.objects.create(
+        organization=organization, creator=user, token=token, kind=kind, standard=token.standard,
+        network=token.network, request=request, correlation_id=get_correlation_id() or "",
+        idempotency_key=idempotency_key, status=DeploymentStatus.QUEUED, status_changed_at=timezone.now(),
+        next_action_at=timezone.now() + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS),
+    )
+    _record_event(operation, from_status="", reason=request.get("reason") or "requested", actor=actor_of(user),
+                  facts={"kind": kind, "token_id": str(token.pk), **gate_facts,
+                         "total_supply_before": facts["total_supply_before"]})
+    job_enqueue_on_commit(OPERATION, operation.pk)
+    return operation
+
+
+def operation_cancel(*, operation: Operation, user: User, reason: str) -> Operation:
+    """Only from `queued`; anything later answers INVALID_STATE_TRANSITION."""
+    cancelled: Operation = job_transition(job_type=OPERATION, job_id=operation.pk, to=DeploymentStatus.CANCELLED,
+                                          reason=reason, actor=actor_of(user))
+    return cancelled
+
+
+def operation_retry(*, operation: Operation, user: User | None) -> Operation:
+    """Only from `failed` with a retryable error; only the parts that did not land are signed again."""
+    retried: Operation = job_retry(job_type=OPERATION, job=operation, user=user)
+    return retried
