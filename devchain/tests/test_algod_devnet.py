@@ -19,12 +19,12 @@ from algosdk.v2client.algod import AlgodClient
 
 from devchain.algod import GENESIS_HASH_B64, GENESIS_ID, DevnetError, DevnetProcess, start_devnet
 
+from .algod_helpers import CLEAR, Account, compile_teal, rejected, submit
+
 pytestmark = [
     pytest.mark.chain,
     pytest.mark.filterwarnings("ignore:Use sign_transaction_with_signer:DeprecationWarning"),
 ]
-
-Account = tuple[str, str]  # (private key, address)
 
 ASSERT_APP = """#pragma version 10
 txn ApplicationID
@@ -68,38 +68,6 @@ byte "Biatec"
 app_global_put
 int 1
 """
-
-CLEAR = "#pragma version 10\nint 1\n"
-
-
-@pytest.fixture(scope="session")
-def algod(algod_devnet: DevnetProcess) -> AlgodClient:
-    return AlgodClient(algod_devnet.token, algod_devnet.url)
-
-
-@pytest.fixture
-def funded(algod_devnet: DevnetProcess) -> Callable[[int], Account]:
-    def make(amount: int = 10_000_000) -> Account:
-        sk, addr = account.generate_account()
-        algod_devnet.fund(addr, amount)
-        return sk, addr
-    return make
-
-
-def submit(algod: AlgodClient, *signed: transaction.SignedTransaction) -> dict:
-    txid = algod.send_transactions(list(signed))
-    return transaction.wait_for_confirmation(algod, txid, 4)
-
-
-def rejected(algod: AlgodClient, *signed: transaction.SignedTransaction) -> str:
-    with pytest.raises(AlgodHTTPError) as err:
-        algod.send_transactions(list(signed))
-    assert err.value.code == 400
-    return str(err.value)
-
-
-def compile_teal(algod: AlgodClient, source: str) -> bytes:
-    return base64.b64decode(algod.compile(source)["result"])
 
 
 def create_app(algod: AlgodClient, creator: Account, source: str,
