@@ -18,7 +18,6 @@ from biatec.core import events
 from .models import (
     ChainJobEventRow,
     ChainJobRow,
-    ChainTransactionRow,
     Deployment,
     DeploymentTransaction,
     Operation,
@@ -29,8 +28,8 @@ from .models import (
 @dataclass(frozen=True)
 class JobType:
     name: str
-    model: type[ChainJobRow]
-    tx_model: type[ChainTransactionRow]
+    model: type[Deployment] | type[Operation]
+    tx_model: type[DeploymentTransaction] | type[OperationTransaction]
     tx_fk: str
     """The transaction table's foreign key to the job."""
     lock_namespace: int

@@ -1,9 +1,9 @@
 """Writes of token operations: create (everything knowable checked before anything is queued or
 signed), cancel and retry. The worker side is the deployment pipeline (`pipeline.job_advance`).
 
-Order of the checks at `POST`, each refusal creating nothing: the caller's role, the token (another
-organization's answers 404), the kind (409 OPERATION_NOT_SUPPORTED with the supported list), the
-body (400 VALIDATION_ERROR), recipients named by e-mail (422 RECIPIENT_NOT_FOUND), duplicates in a
+Order of the checks at `POST`, each refusal creating nothing: the token (another organization's
+answers 404), the caller's role in its organization (403), the kind (409 OPERATION_NOT_SUPPORTED
+with the supported list), the body (400 VALIDATION_ERROR), recipients named by e-mail (422 RECIPIENT_NOT_FOUND), duplicates in a
 batch (422 DUPLICATE_RECIPIENT), the compliance gates, then the chain's live state in one read:
 paused, cap, balances, opt-ins, frozen holdings, whitelist.
 """
@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import organization_role_require
 from accounts.signing import evm_account_ensure
 from biatec.core.correlation import get_correlation_id
 from biatec.core.errors import ApplicationError
@@ -30,7 +31,7 @@ from .jobs import OPERATION
 from .models import DeploymentStatus
 from .selectors_tokens import token_get
 from .services import (
-    _organization_for_issuing,
+    ISSUING_ROLES,
     _record_event,
     actor_of,
     job_enqueue_on_commit,
@@ -161,8 +162,9 @@ def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[s
 def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
                      idempotency_key: str | None = None) -> Operation:
     """Validate, persist as `queued` (with its first history row) and enqueue on commit."""
-    organization = _organization_for_issuing(user)
-    token = token_get(user=user, token_id=token_id)
+    token = token_get(user=user, token_id=token_id)  # another organization's token: 404 before anything
+    organization_role_require(user=user, organization_id=token.organization_id, roles=frozenset(ISSUING_ROLES))
+    organization = token.organization
     supported = supported_operations(token)
     if kind not in supported:
         raise errors.OperationNotSupported(

@@ -11,7 +11,15 @@ from biatec.core.serializers import IsoDateTimeField, JsonObjectField
 from tokens.networks import NETWORKS
 from tokens.standards import STANDARDS
 
-from .models import Deployment, DeploymentEvent, DeploymentStatus, DeploymentTransaction, TransactionStatus
+from .models import (
+    ChainJobEventRow,
+    ChainTransactionRow,
+    Deployment,
+    DeploymentEvent,
+    DeploymentStatus,
+    DeploymentTransaction,
+    TransactionStatus,
+)
 
 
 class DeploymentErrorSerializer(serializers.Serializer):
@@ -143,9 +151,9 @@ def deployment_detail(deployment: Deployment) -> dict[str, Any]:
     return _rendered(DeploymentDetailSerializer, deployment)
 
 
-def event_row(event: DeploymentEvent) -> dict[str, Any]:
+def event_row(event: ChainJobEventRow) -> dict[str, Any]:
     return _rendered(DeploymentEventSerializer, event)
 
 
-def transaction_row(tx: DeploymentTransaction) -> dict[str, Any]:
+def transaction_row(tx: ChainTransactionRow) -> dict[str, Any]:
     return _rendered(DeploymentTransactionSerializer, tx)

@@ -139,7 +139,7 @@ def _recipients(operation: Operation) -> list[dict[str, Any]] | None:
     step = ops.TRANSFER if operation.kind == ops.BATCH_TRANSFER else operation.kind
     by_part: dict[int, tuple[str, str]] = {}
     for tx in operation.transactions.filter(step=step).order_by("created_at"):
-        state = {TransactionStatus.CONFIRMED: "confirmed", TransactionStatus.FAILED: "failed"}.get(tx.status, "pending")
+        state = {"confirmed": "confirmed", "failed": "failed"}.get(str(tx.status), "pending")
         if tx.status != TransactionStatus.SUPERSEDED and by_part.get(tx.part, ("", ""))[0] != "confirmed":
             by_part[tx.part] = (state, tx.tx_id)
     named = request.get("named") or {}

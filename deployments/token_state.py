@@ -8,7 +8,7 @@ from typing import Any
 
 from tokens.chains import algorand as algo
 from tokens.chains.evm_operations import read_token_state
-from tokens.networks import get_network
+from tokens.networks import get_available_network
 from tokens.standards import STANDARDS
 from tokens.standards import operations as ops
 
@@ -18,7 +18,7 @@ from .token_models import Token
 def token_live_state(token: Token, *, holders: Sequence[str] = ()) -> dict[str, Any]:
     """{total_supply, circulating_supply, issuer_balance, paused, cap, roles, holders: {address:
     {balance, frozen, opted_in}}}. Raises ChainUnavailable when the node does not answer."""
-    network = get_network(token.network)
+    network = get_available_network(token.network)  # NETWORK_UNAVAILABLE when no node is configured
     spec = STANDARDS[token.standard]
     issuer = token.issuer_address
     wanted = list(dict.fromkeys([issuer, *holders]))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokens.standards import STANDARDS
+from tokens.standards import operations as ops
 
 Expected = int | frozenset[int]
 
@@ -82,6 +83,20 @@ def _create(slug: str) -> Call:
     return Call({**writers(CREATE_OUTCOME, other=CREATE_OUTCOME), "staff": 403}, body=lambda _objects: example)
 
 
+# X's token is an erc20-mintable on evm-local: a permitted operation of a kind it supports gets as far
+# as the live-state read (400 NETWORK_UNAVAILABLE, no node in the test settings); any other kind 409.
+DEAD = "0x000000000000000000000000000000000000dEaD"
+OPERATION_BODIES: dict[str, dict[str, Any]] = {
+    ops.MINT: {"to": DEAD, "amount": "1"}, ops.TRANSFER: {"to": DEAD, "amount": "1"}, ops.BURN: {"amount": "1"},
+    ops.BATCH_TRANSFER: {"transfers": [{"to": DEAD, "amount": "1"}]}, ops.TRANSFER_OWNERSHIP: {"new_owner": DEAD},
+}
+
+
+def _operation(kind: str) -> Call:
+    supported = kind in STANDARDS["erc20-mintable"].operations
+    return Call(writers(CREATE_OUTCOME if supported else 409), body=lambda _o: OPERATION_BODIES.get(kind, {}))
+
+
 WEBHOOK_SUBSCRIPTION = {"url": "http://127.0.0.1:9/matrix", "event_types": ["*"]}
 
 MATRIX: dict[str, dict[str, Call]] = {
@@ -133,5 +148,13 @@ MATRIX: dict[str, dict[str, Call]] = {
     "webhook-deliveries": {"get": Call(authenticated(200))},
     "webhook-delivery": {"get": Call(members())},
     "webhook-delivery-redeliver": {"post": Call(managers(202))},
+    "token-list": {"get": Call(authenticated(200))},
+    "token-detail": {"get": Call(members(read=CREATE_OUTCOME))},  # the live read: NETWORK_UNAVAILABLE here
+    "token-holder": {"get": Call(members(read=CREATE_OUTCOME), path={"address": DEAD})},
+    "operation-list": {"get": Call(members())},
+    **{f"operation-create-{kind}": {"post": _operation(kind)} for kind in ops.KINDS},
+    "operation-detail": {"get": Call(members())},
+    "operation-cancel": {"post": Call(writers(200), body=lambda _o: {"reason": "matrix"})},
+    "operation-retry": {"post": Call(writers(409))},  # the operation is queued: a permitted retry is 409
     "api-not-found": {"get": Call(everyone(404))},
 }

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership, Organization, User
 from conftest import auth_client, register
-from deployments.models import Deployment
+from deployments.models import Deployment, Operation, Token
 from deployments.services import _record_event  # the history row a real create writes first
 from deployments.tests.factories import DeploymentFactory
 from webhooks import services as webhook_services
@@ -46,12 +46,25 @@ class World:
         subscription, _secret = webhook_services.webhook_subscription_create(
             organization=organization, actor=owner, url="http://127.0.0.1:9/hooks", event_types=["*"])
         delivery = webhook_services.webhook_subscription_test(subscription=subscription, actor=owner)
+        issued = DeploymentFactory(organization=organization, creator=owner, status="completed",
+                                   correlation_id=f"tenancy-{uuid.uuid4()}")
+        token = Token.objects.create(
+            organization=organization, deployment=issued, standard="erc20-mintable", network="evm-local",
+            family="evm", contract_address=f"0x{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}", name="T", symbol="T",
+            decimals=0, issuer_address=f"0x{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}")
+        operation = Operation.objects.create(
+            organization=organization, creator=owner, token=token, kind="transfer", standard=token.standard,
+            network=token.network, request={"to": token.issuer_address, "amount": "1"},
+            correlation_id=f"tenancy-{uuid.uuid4()}")
+        _record_event(operation, from_status="", reason="requested", actor="test", facts={})
         self.objects = {
             "organization_id": str(organization.pk),
             "deployment_id": str(deployment.pk),
             "subscription_id": str(subscription.pk),
             "delivery_id": str(delivery.pk),
             "correlation_id": deployment.correlation_id,
+            "token_id": str(token.pk),
+            "operation_id": str(operation.pk),
         }
         self.secrets += [*self.objects.values(), str(delivery.event_id)]
         return self.objects
@@ -61,6 +74,8 @@ class World:
         org = self.organization.pk
         return [
             list(Deployment.objects.filter(organization_id=org).order_by("pk").values()),
+            list(Token.objects.filter(organization_id=org).order_by("pk").values()),
+            list(Operation.objects.filter(organization_id=org).order_by("pk").values()),
             list(WebhookSubscription.objects.filter(organization_id=org).order_by("pk").values()),
             list(WebhookDelivery.objects.filter(subscription__organization_id=org).order_by("pk").values()),
             list(Membership.objects.filter(organization_id=org).order_by("pk").values()),
