@@ -3,9 +3,9 @@ signed), cancel and retry. The worker side is the deployment pipeline (`pipeline
 
 Order of the checks at `POST`, each refusal creating nothing: the token (another organization's
 answers 404), the caller's role in its organization (403), the kind (409 OPERATION_NOT_SUPPORTED
-with the supported list), the body (400 VALIDATION_ERROR), recipients named by e-mail (422 RECIPIENT_NOT_FOUND), duplicates in a
-batch (422 DUPLICATE_RECIPIENT), the compliance gates, then the chain's live state in one read:
-paused, cap, balances, opt-ins, frozen holdings, whitelist.
+with the supported list), the body (400 VALIDATION_ERROR), recipients named by e-mail (422
+RECIPIENT_NOT_FOUND), duplicates in a batch (422 DUPLICATE_RECIPIENT), the compliance gates, then
+the chain's live state in one read: paused, cap, balances, opt-ins, frozen holdings, whitelist.
 """
 from __future__ import annotations
 
