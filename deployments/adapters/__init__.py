@@ -5,6 +5,7 @@ from __future__ import annotations
 from tokens.networks import ALGORAND, EVM
 
 from .algorand import AlgorandAdapter
+from .algorand_operations import AlgorandOperationAdapter
 from .base import (
     BatchPolling,
     ChainAdapter,
@@ -31,16 +32,13 @@ def adapter_for_family(family: str) -> ChainAdapter:
         raise ValueError(f"no adapter for family {family}") from None
 
 
-_OPERATION_ADAPTERS: dict[str, type[ChainAdapter]] = {EVM: EvmOperationAdapter}
+_OPERATION_ADAPTERS: dict[str, type[ChainAdapter]] = {EVM: EvmOperationAdapter, ALGORAND: AlgorandOperationAdapter}
 
 
 def adapter_for_job(family: str, *, operation: bool) -> ChainAdapter:
     """The deployment adapter of the family, or its token-operation adapter."""
     if not operation:
         return adapter_for_family(family)
-    if family == ALGORAND:
-        from .algorand_operations import AlgorandOperationAdapter  # the chain layer's operations module
-        return AlgorandOperationAdapter()
     try:
         return _OPERATION_ADAPTERS[family]()
     except KeyError:
