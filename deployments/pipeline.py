@@ -173,7 +173,7 @@ def _prepare(run: _Run, step: str, skip_parts: frozenset[int] = frozenset()) -> 
         .exclude(deployment_id=run.row.pk).values_list("deployment__standard", "step")]
     in_flight += [(standard, step_name, int(spends) if spends is not None else 0)
                   for standard, step_name, spends in OperationTransaction.objects.filter(**unconfirmed)
-                  .exclude(operation_id=run.row.pk).values_list("operation__standard", "step", "details__spends")]
+                  .values_list("operation__standard", "step", "details__spends")]  # this job's other parts too
     return run.adapter.prepare(replace(run.job, in_flight=tuple(in_flight)), step, skip_parts=skip_parts)
 
 
@@ -482,6 +482,13 @@ def _broadcast_step(run: _Run, txs: list[Tx], *, rebuild: bool) -> None:
             if rebuild:
                 raise
             _mark(part_txs[-1], TransactionStatus.SUPERSEDED, last_error=exc.message[:2000])
+        except TransactionFailed as exc:
+            if rebuild:
+                raise
+            # The node refused this part's bytes for good (e.g. a recipient not opted in): that part
+            # failed; the others still go out, and a retry signs only the failed ones.
+            _mark(part_txs[-1], TransactionStatus.FAILED, last_error=exc.message[:2000],
+                  details={**(part_txs[-1].details or {}), "failure": exc.details})
 
 
 def _step_state(run: _Run, txs: list[Tx]) -> tuple[Tx, TxState]:
@@ -584,6 +591,13 @@ def _run_step(run: _Run, step: str, *, first: bool) -> float | None:
 
 
 def _parts_failed(run: _Run, step: str, confirmed: set[int], failed: set[int]) -> TransactionFailed:
+    """The step's failure; retryable for jobs whose retry signs only the parts that did not land."""
+    exc = _parts_failure(run, step, confirmed, failed)
+    exc.retryable = run.job_type.retry_after_landed
+    return exc
+
+
+def _parts_failure(run: _Run, step: str, confirmed: set[int], failed: set[int]) -> TransactionFailed:
     if run.adapter.part_count(run.job, step) == 1:
         tx = [t for t in _step_txs(run.row, step) if t.status == TransactionStatus.FAILED][-1]
         failure = (tx.details or {}).get("failure") or {}

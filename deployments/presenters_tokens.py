@@ -11,12 +11,11 @@ from tokens.networks import NETWORKS
 from tokens.standards import STANDARDS
 from tokens.standards import operations as ops
 
+from .adapters.algorand_operations import transfers_per_part
 from .models import DeploymentStatus, TransactionStatus
 from .presenters import DeploymentErrorSerializer, _rendered
 from .token_models import Operation, Token
 from .token_state import supported_operations
-
-ASA_GROUP = 16
 
 
 def _text(value: Any) -> Any:
@@ -135,7 +134,7 @@ def _recipients(operation: Operation) -> list[dict[str, Any]] | None:
         rows = [{"to": request["to"], "amount": request["amount"]}]
     else:
         return None
-    per_group = ASA_GROUP if operation.token.family == "algorand" else 1
+    per_group = transfers_per_part(operation.standard) if operation.token.family == "algorand" else 1
     step = ops.TRANSFER if operation.kind == ops.BATCH_TRANSFER else operation.kind
     by_part: dict[int, tuple[str, str]] = {}
     for tx in operation.transactions.filter(step=step).order_by("created_at"):

@@ -27,7 +27,14 @@ from tokens.standards.validation import deployment_preflight, deployment_request
 from .errors import NotRetryable
 from .issuance_gates import issuance_gates_check
 from .jobs import DEPLOYMENT, JobType, job_type_of
-from .models import ACTIVE_STATUSES, ChainJobEventRow, ChainJobRow, Deployment, DeploymentStatus
+from .models import (
+    ACTIVE_STATUSES,
+    ChainJobEventRow,
+    ChainJobRow,
+    Deployment,
+    DeploymentStatus,
+    TransactionStatus,
+)
 from .queueing import job_enqueue
 from .state_machine import check_transition
 
@@ -196,6 +203,11 @@ def job_retry(*, job_type: JobType, job: ChainJobRow, user: User | None, reason:
     locked = job_type.model.objects.select_for_update().get(pk=job.pk)
     if locked.status != DeploymentStatus.FAILED or not locked.error_retryable:
         raise NotRetryable(details={"status": locked.status, "retryable": locked.error_retryable})
+    if job_type.retry_after_landed:
+        # What failed for good is replaced: its parts count as missing and are signed anew, in
+        # whichever step they are; what landed stays and is never sent again.
+        failed = locked.transactions.filter(status=TransactionStatus.FAILED)  # type: ignore[attr-defined]
+        failed.update(status=TransactionStatus.SUPERSEDED, updated_at=timezone.now())
     retried = job_transition(job_type=job_type, job_id=locked.pk, to=DeploymentStatus.QUEUED, reason=reason,
                              actor=actor_of(user), previous_error=locked.error_code)
     job_enqueue_on_commit(job_type, locked.pk)

@@ -15,7 +15,8 @@ DEPLOYMENT_EVENT_TYPES = (
     "deployment.queued", "deployment.submitted", "deployment.pending", "deployment.confirmed",
     "deployment.indexed", "deployment.completed", "deployment.failed", "deployment.cancelled",
 )
-SUBSCRIBABLE_EVENT_TYPES = (*DEPLOYMENT_EVENT_TYPES, WILDCARD)
+OPERATION_EVENT_TYPES = tuple(f"operation.{t.split('.', 1)[1]}" for t in DEPLOYMENT_EVENT_TYPES)
+SUBSCRIBABLE_EVENT_TYPES = (*DEPLOYMENT_EVENT_TYPES, *OPERATION_EVENT_TYPES, WILDCARD)
 
 
 class WebhookSubscription(BaseModel):
@@ -67,7 +68,10 @@ class WebhookEvent(AppendOnlyMixin, models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     deployment = models.ForeignKey("deployments.Deployment", null=True, blank=True, on_delete=models.CASCADE,
                                    related_name="+")
-    # The DeploymentEvent id: increases per transition, so it orders the events of one deployment.
+    operation = models.ForeignKey("deployments.Operation", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="+")
+    # The DeploymentEvent (OperationEvent) id: increases per transition, so it orders the events of
+    # one deployment (operation).
     sequence = models.BigIntegerField(null=True, blank=True)
     payload = models.JSONField()
     created_at = models.DateTimeField(db_index=True)
@@ -92,15 +96,17 @@ UNDELIVERED_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
 
 
 class WebhookDelivery(BaseModel):
-    """One event to one subscription. `deployment`/`sequence` are copied from the event so that the
-    ordering rule (no delivery while an earlier one of the same deployment to the same subscription
-    is undelivered) is one indexed query."""
+    """One event to one subscription. `deployment`/`operation`/`sequence` are copied from the event so
+    that the ordering rule (no delivery while an earlier one of the same deployment, or the same token
+    operation, to the same subscription is undelivered) is one indexed query."""
 
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
     event_type = models.CharField(max_length=64)
     deployment = models.ForeignKey("deployments.Deployment", null=True, blank=True, on_delete=models.CASCADE,
                                    related_name="+")
+    operation = models.ForeignKey("deployments.Operation", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="+")
     sequence = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0, help_text="Attempts in the current cycle (reset on redeliver).")
@@ -122,6 +128,7 @@ class WebhookDelivery(BaseModel):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="whdelivery_status_due"),
             models.Index(fields=["subscription", "deployment", "sequence"], name="whdelivery_sub_dep_seq"),
+            models.Index(fields=["subscription", "operation", "sequence"], name="whdelivery_sub_op_seq"),
             models.Index(fields=["subscription", "-created_at"], name="whdelivery_sub_created"),
         ]
 

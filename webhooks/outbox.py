@@ -13,9 +13,10 @@ import uuid
 
 from django.utils import timezone
 
-from biatec.core.events import DeploymentTransitioned
-from deployments.models import Deployment
+from biatec.core.events import DeploymentTransitioned, OperationTransitioned
+from deployments.models import Deployment, Operation
 from deployments.presenters import deployment_detail
+from deployments.presenters_tokens import operation_detail, token_summary
 
 from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from .services import delivery_dispatch_on_commit
@@ -48,6 +49,38 @@ def outbox_record_deployment_event(event: DeploymentTransitioned) -> WebhookEven
     )
     deliveries = WebhookDelivery.objects.bulk_create([
         WebhookDelivery(event=webhook_event, subscription=s, event_type=event_type, deployment=deployment,
+                        sequence=event.event_id, next_attempt_at=created_at)
+        for s in subscriptions
+    ])
+    for delivery in deliveries:
+        delivery_dispatch_on_commit(delivery.pk)
+    return webhook_event
+
+
+def _subscriptions_wanting(organization_id: str, event_type: str, network: str,
+                           standard: str) -> list[WebhookSubscription]:
+    return [s for s in WebhookSubscription.objects.filter(organization_id=organization_id, is_active=True)
+            if s.wants(event_type=event_type, network=network, standard=standard)]
+
+
+def outbox_record_operation_event(event: OperationTransitioned) -> WebhookEvent | None:
+    """`operation.<state>` carrying the operation and its token, like the deployment events: written
+    with the transition, ordered per operation (its history row ids), dispatched on commit."""
+    event_type = f"operation.{event.to_status}"
+    subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
+    if not subscriptions:
+        return None
+    operation = Operation.objects.select_related("token").get(pk=event.operation_id)
+    event_id = uuid.uuid4()
+    created_at = timezone.now()
+    webhook_event = WebhookEvent.objects.create(
+        id=event_id, type=event_type, organization_id=operation.organization_id, operation=operation,
+        sequence=event.event_id, created_at=created_at,
+        payload={"id": str(event_id), "type": event_type, "created_at": created_at.isoformat(),
+                 "data": {"operation": operation_detail(operation), "token": token_summary(operation.token)}},
+    )
+    deliveries = WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(event=webhook_event, subscription=s, event_type=event_type, operation=operation,
                         sequence=event.event_id, next_attempt_at=created_at)
         for s in subscriptions
     ])

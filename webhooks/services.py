@@ -235,11 +235,23 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery, actor: User | None)
     return locked
 
 
+def _stream(delivery: WebhookDelivery) -> dict[str, Any] | None:
+    """The ordered stream a delivery belongs to: its deployment's or its token operation's."""
+    if delivery.sequence is None:
+        return None
+    if delivery.operation_id is not None:
+        return {"operation_id": delivery.operation_id}
+    if delivery.deployment_id is not None:
+        return {"deployment_id": delivery.deployment_id}
+    return None
+
+
 def _blocking_predecessor(delivery: WebhookDelivery) -> bool:
-    if delivery.deployment_id is None or delivery.sequence is None:
+    stream = _stream(delivery)
+    if stream is None:
         return False
     return WebhookDelivery.objects.filter(
-        subscription_id=delivery.subscription_id, deployment_id=delivery.deployment_id,
+        subscription_id=delivery.subscription_id, **stream,
         sequence__lt=delivery.sequence, status__in=UNDELIVERED_STATUSES,
     ).exists()
 
@@ -331,9 +343,9 @@ def _delivery_record(*, delivery_id: Any, claim_token: Any, started_at: datetime
     )
     if delivery.status == DeliveryStatus.RETRYING:
         delivery_dispatch_on_commit(delivery.pk, countdown=countdown)
-    elif delivery.deployment_id is not None and delivery.sequence is not None:
+    elif (stream := _stream(delivery)) is not None:
         following = (WebhookDelivery.objects.filter(
-            subscription_id=delivery.subscription_id, deployment_id=delivery.deployment_id,
+            subscription_id=delivery.subscription_id, **stream,
             sequence__gt=delivery.sequence, status__in=UNDELIVERED_STATUSES,
         ).order_by("sequence").values_list("id", flat=True).first())
         if following is not None:
@@ -367,11 +379,15 @@ def webhooks_sweep(*, now: datetime | None = None) -> list[str]:
         subscription_id=OuterRef("subscription_id"), deployment_id=OuterRef("deployment_id"),
         sequence__lt=OuterRef("sequence"), status__in=UNDELIVERED_STATUSES,
     )
+    earlier_of_operation = WebhookDelivery.objects.filter(
+        subscription_id=OuterRef("subscription_id"), operation_id=OuterRef("operation_id"),
+        sequence__lt=OuterRef("sequence"), status__in=UNDELIVERED_STATUSES,
+    )
     due = list(
         WebhookDelivery.objects.filter(status__in=UNDELIVERED_STATUSES, subscription__is_active=True)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
-        .filter(~Exists(earlier_undelivered))
+        .filter(~Exists(earlier_undelivered), ~Exists(earlier_of_operation))
         .order_by("next_attempt_at", "sequence")
         .values_list("id", flat=True)[: settings.WEBHOOKS_SWEEP_BATCH]
     )

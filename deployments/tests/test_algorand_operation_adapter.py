@@ -303,30 +303,22 @@ def test_asa_batch_retry_sends_only_the_refused_group(algod_devnet_node, node, u
     signed = algo.sign_transactions(signer=late.signer, reason="test", txns=[
         transaction.AssetOptInTxn(late.address, algo.suggested_params(network=net), token.asset_id)])
     algo.broadcast(network=net, raw=signed.raw)
-    retryable_by_pipeline = op.error_retryable
-    if not retryable_by_pipeline:  # stand-in for the pipeline's fix, so the retry itself is still exercised
-        Operation.objects.filter(pk=op.pk).update(error_retryable=True)
+    assert op.error_retryable and op.error_details["partially_failed"] is True
     with db_transaction.atomic():
         job_retry(job_type=OPERATION, job=op, user=None)
     op = _drive(op)
     assert op.status == "completed", (op.error_code, op.error_message)
 
     assert [_holding(node, k.address, token.asset_id)["amount"] for k in keys] == list(range(1, 41))
-    assert [(t.part, t.status) for t in _txs(op)] == [(0, "confirmed"), (1, "failed"), (1, "confirmed"),
+    assert [(t.part, t.status) for t in _txs(op)] == [(0, "confirmed"), (1, "superseded"), (1, "confirmed"),
                                                       (2, "confirmed")]
     issuer = node.account_asset_info(token.issuer_address, token.asset_id)["asset-holding"]["amount"]
     assert issuer == 1_000_000 - sum(range(1, 41))  # every recipient paid exactly once
-    if not retryable_by_pipeline:
-        pytest.xfail("pipeline: a partially failed batch ends failed but NOT retryable (`_parts_failed` "
-                     "raises TransactionFailed with its default retryable=False)")
 
 
 
 @pytest.mark.chain
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason="pipeline: on a retry `_run_step` signs a later step's missing parts with "
-                                       "include_failed=False, so a refused transfer group after the opt-in step "
-                                       "is never signed again and the job fails at once")
 def test_asa_retry_resigns_a_refused_group_after_the_opt_in_step(algod_devnet_node, node, user_factory, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     _, client = user_factory("algo.ops.retry2")
@@ -347,7 +339,7 @@ def test_asa_retry_resigns_a_refused_group_after_the_opt_in_step(algod_devnet_no
     signed = algo.sign_transactions(signer=late.signer, reason="test", txns=[
         transaction.AssetOptInTxn(late.address, algo.suggested_params(network=net), token.asset_id)])
     algo.broadcast(network=net, raw=signed.raw)
-    Operation.objects.filter(pk=op.pk).update(error_retryable=True)  # stand-in, as above
+    assert op.error_retryable
     with db_transaction.atomic():
         job_retry(job_type=OPERATION, job=op, user=None)
     op = _drive(op)

@@ -11,8 +11,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
-from deployments.models import Deployment
-from deployments.tests.factories import DeploymentFactory
+from deployments.models import Deployment, Operation
+from deployments.tests.factories import DeploymentFactory, operation_of, token_of
 from tokens.standards import STANDARDS
 from webhooks.services import webhook_subscription_create, webhook_subscription_test
 
@@ -56,8 +56,22 @@ def objects(user_factory, settings) -> dict[str, str]:
     subscription, _ = webhook_subscription_create(organization=organization, actor=user,
                                                   url="http://127.0.0.1:9/hook", event_types=["*"])
     delivery = webhook_subscription_test(subscription=subscription, actor=user)  # not sent: no commit here
+    # One token per family, so that every operation kind reaches its body's validation.
+    evm_token = token_of(DeploymentFactory(organization=organization, creator=user, status="completed"))
+    asa_token = token_of(DeploymentFactory(organization=organization, creator=user, status="completed",
+                                           standard="asa-ft", network="algorand-localnet"), standard="asa-ft")
+    operation = operation_of(evm_token, creator=user)
     return {"client": client, "deployment_id": str(deployment.pk), "subscription_id": str(subscription.pk),
-            "delivery_id": str(delivery.pk), "organization_id": str(organization.pk)}
+            "delivery_id": str(delivery.pk), "organization_id": str(organization.pk),
+            "token_id": str(evm_token.pk), "asa_token_id": str(asa_token.pk), "operation_id": str(operation.pk)}
+
+
+def _objects_for(route: str, objects: dict[str, Any]) -> dict[str, Any]:
+    """An operation kind the ERC-20 token does not support is sent to the asset."""
+    match = re.fullmatch(r"api/v1/tokens/<uuid:token_id>/operations/([a-z_]+)", route)
+    if match and match.group(1) not in STANDARDS["erc20-mintable"].operations:
+        return {**objects, "token_id": objects["asa_token_id"]}
+    return objects
 
 
 def _url(route: str, objects: dict[str, Any]) -> str:
@@ -83,9 +97,11 @@ def test_the_walk_finds_every_kind_of_write_endpoint() -> None:
 
 @pytest.mark.parametrize(("route", "method"), write_endpoints())
 def test_unknown_fields_are_refused_by_name(objects: dict[str, Any], route: str, method: str) -> None:
-    response = getattr(objects["client"], method)(_url(route, objects), _body(route), format="json")
+    response = getattr(objects["client"], method)(_url(route, _objects_for(route, objects)), _body(route),
+                                                  format="json")
     assert response.status_code == 400, (route, method, response.content)
     body = response.json()
     assert body["code"] == "VALIDATION_ERROR"
     assert set(UNKNOWN) <= set(body["details"]["fields"]), body
-    assert not Deployment.objects.exclude(pk=objects["deployment_id"]).exists()
+    assert not Deployment.objects.exclude(status="completed").exclude(pk=objects["deployment_id"]).exists()
+    assert Operation.objects.count() == 1  # the fixture's
