@@ -39,6 +39,8 @@ COMPLIANCE_VIEW_MODELS = [
     ("compliance", "issuancepolicy"), ("compliance", "historicalissuancepolicy"),
     ("compliance", "compliancedecision"), ("audit", "auditentry"), ("compliance", "attestation"),
     ("compliance", "attestationkey"), ("compliance", "deploymentcompliancerecord"),
+    ("deployments", "token"), ("deployments", "historicaltoken"), ("deployments", "operation"),
+    ("deployments", "operationevent"), ("deployments", "operationtransaction"), ("deployments", "historicaloperation"),
 ]
 
 

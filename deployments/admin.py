@@ -1,6 +1,12 @@
-"""Back office for deployments: filters, search by id / correlation ID / tx id / address, inline
-history and transactions (signed bytes never rendered), simple-history view, retry action."""
+"""Back office for deployments, the token registry and token operations: filters, search by id /
+correlation ID / tx id / address (asset / app id for tokens), inline history and transactions
+(signed bytes never rendered), simple-history view, retry actions; a token's page shows its live
+chain state."""
 from __future__ import annotations
+
+import contextlib
+import json
+import uuid
 
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
@@ -10,9 +16,19 @@ from simple_history.admin import SimpleHistoryAdmin
 from biatec.core.admin_mixins import ReadOnlyAdminMixin
 from biatec.core.errors import ApplicationError
 
-from .models import Deployment, DeploymentEvent, DeploymentTransaction
+from .models import (
+    Deployment,
+    DeploymentEvent,
+    DeploymentTransaction,
+    Operation,
+    OperationEvent,
+    OperationTransaction,
+    Token,
+)
+from .operation_services import operation_retry
 from .selectors import deployment_search_ids
 from .services import deployment_retry
+from .token_state import token_live_state
 
 
 class DeploymentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -76,3 +92,104 @@ class DeploymentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("to_status",)
     search_fields = ("=deployment__id", "correlation_id")
     list_select_related = ("deployment",)
+
+
+class OperationEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OperationEvent
+    fields = ("id", "at", "from_status", "to_status", "actor", "reason", "correlation_id", "facts")
+    readonly_fields = fields
+    extra = 0
+    ordering = ("id",)
+
+
+class OperationTransactionInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OperationTransaction
+    fields = ("step", "part", "tx_id", "status", "sender", "nonce", "last_valid", "broadcast_attempts",
+              "confirmed_in", "last_error")
+    readonly_fields = fields
+    extra = 0
+
+
+class OperationInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Operation
+    fields = ("id", "kind", "status", "creator", "created_at", "correlation_id", "error_code")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    ordering = ("-created_at",)
+
+
+@admin.register(Token)
+class TokenAdmin(SimpleHistoryAdmin):
+    """The registry, with the token's live chain state on its page (read when the page is opened)."""
+
+    list_display = ("name", "symbol", "standard", "network", "chain_id_display", "organization", "paused",
+                    "destroyed", "created_at")
+    list_filter = ("standard", "network", "paused", "destroyed")
+    search_fields = ("=id", "contract_address", "=issuer_address", "name")
+    readonly_fields = [*(f.name for f in Token._meta.fields), "live_state"]
+    inlines = (OperationInline,)
+    list_select_related = ("organization",)
+    date_hierarchy = "created_at"
+
+    @admin.display(description="contract / asset / app")
+    def chain_id_display(self, token: Token) -> str:
+        return token.chain_id
+
+    @admin.display(description="live chain state")
+    def live_state(self, token: Token) -> str:
+        try:
+            live = token_live_state(token)
+        except ApplicationError as exc:
+            return f"unavailable: {exc.code}"
+        return json.dumps({k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+                           for k, v in live.items() if k != "holders"}, sort_keys=True)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """Address (any case), asset or app id, token id, or an operation's id / correlation ID."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        by = Q(contract_address__iexact=term) | Q(issuer_address=term) | Q(name__icontains=term)
+        if term.isdigit():
+            by |= Q(asset_id=int(term)) | Q(app_id=int(term))
+        by |= Q(pk__in=Operation.objects.filter(correlation_id=term).values("token_id"))
+        with contextlib.suppress(ValueError):
+            value = uuid.UUID(term)
+            by |= Q(pk=value) | Q(pk__in=Operation.objects.filter(pk=value).values("token_id"))
+        return queryset.filter(by), False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Operation)
+class OperationAdmin(SimpleHistoryAdmin):
+    list_display = ("id", "kind", "token", "status", "organization", "creator", "created_at", "correlation_id")
+    list_filter = ("status", "kind", "network", "standard")
+    search_fields = ("=id", "=correlation_id", "=token__id", "token__contract_address", "=transactions__tx_id")
+    readonly_fields = [f.name for f in Operation._meta.fields]
+    inlines = (OperationEventInline, OperationTransactionInline)
+    list_select_related = ("organization", "creator", "token")
+    date_hierarchy = "created_at"
+    actions = ["retry_failed"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description="Retry the selected failed (retryable) operations", permissions=["change"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Operation]) -> None:
+        retried = 0
+        for operation in queryset:
+            try:
+                operation_retry(operation=operation, user=request.user)  # type: ignore[arg-type]
+                retried += 1
+            except ApplicationError as exc:
+                messages.warning(request, f"{operation.pk}: {exc.message}")
+        messages.success(request, f"Re-queued {retried} operation(s).")

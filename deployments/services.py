@@ -206,7 +206,7 @@ def job_retry(*, job_type: JobType, job: ChainJobRow, user: User | None, reason:
     if job_type.retry_after_landed:
         # What failed for good is replaced: its parts count as missing and are signed anew, in
         # whichever step they are; what landed stays and is never sent again.
-        failed = locked.transactions.filter(status=TransactionStatus.FAILED)  # type: ignore[attr-defined]
+        failed = locked.transactions.filter(status=TransactionStatus.FAILED)
         failed.update(status=TransactionStatus.SUPERSEDED, updated_at=timezone.now())
     retried = job_transition(job_type=job_type, job_id=locked.pk, to=DeploymentStatus.QUEUED, reason=reason,
                              actor=actor_of(user), previous_error=locked.error_code)

@@ -136,3 +136,13 @@ def test_superuser_edits_a_policy_through_the_service(alice):
         "allowed_networks": [], "allowed_standards": [], "blocked_issuer_countries": "XX"})
     assert invalid.status_code == 200 and b"Not ISO 3166-1 alpha-2" in invalid.content
     assert alice.create(profile=None).status_code == 422  # profile now required
+
+
+def test_compliance_staff_read_tokens_and_operations_only(compliance_staff):
+    user, client = compliance_staff
+    for model in ("token", "operation", "operationevent", "operationtransaction"):
+        assert user.has_perm(f"deployments.view_{model}")
+        for action in ("add", "change", "delete"):
+            assert not user.has_perm(f"deployments.{action}_{model}")
+    assert client.get("/admin/deployments/token/").status_code == 200
+    assert client.get("/admin/deployments/operation/").status_code == 200

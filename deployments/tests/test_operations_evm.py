@@ -165,3 +165,20 @@ def test_idempotent_replay_and_other_organization(anvil_node, user_factory, sett
                           (f"/api/v1/tokens/{token.pk}/operations/{operation_id}/retry", None)):
         assert other.post(path, payload, format="json").status_code == 404, path
     assert other.get("/api/v1/tokens").json()["results"] == []
+
+
+def test_admin_shows_live_state_and_finds_tokens_by_address_operation_and_correlation_id(
+        anvil_node, user_factory, settings, admin_client):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _, client = user_factory("ops.admin")
+    token = _deploy(client)
+    detail = _op(client, token, "mint", {"to": Account.create().address, "amount": "7"})
+    page = admin_client.get(f"/admin/deployments/token/{token.pk}/change/")
+    assert page.status_code == 200 and b"&quot;total_supply&quot;: &quot;1007&quot;" in page.content
+    for term in (token.contract_address.lower(), detail["id"], detail["correlation_id"]):
+        listing = admin_client.get("/admin/deployments/token/", {"q": term})
+        assert listing.status_code == 200 and str(token.pk).encode() in listing.content, term
+    operation_page = admin_client.get(f"/admin/deployments/operation/{detail['id']}/change/")
+    assert operation_page.status_code == 200
+    assert detail["transactions"][0]["tx_id"].encode() in operation_page.content
+    assert b"signed_bytes" not in operation_page.content
