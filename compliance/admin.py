@@ -52,7 +52,8 @@ class IssuancePolicyForm(forms.ModelForm):
     class Meta:
         model = IssuancePolicy
         fields = ("organization", "allowed_networks", "allowed_standards", "require_compliance_profile",
-                  "require_mica_compliant", "allow_out_of_scope", "blocked_issuer_countries")
+                  "require_mica_compliant", "allow_out_of_scope", "blocked_issuer_countries",
+                  "require_operation_reason")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

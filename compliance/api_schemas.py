@@ -57,6 +57,7 @@ class PolicySnapshotSerializer(serializers.Serializer):
     require_mica_compliant = serializers.BooleanField()
     allow_out_of_scope = serializers.BooleanField()
     blocked_issuer_countries = serializers.ListField(child=serializers.CharField())
+    require_operation_reason = serializers.BooleanField(help_text="Mints and forced transfers must say why.")
 
 
 class ViolationSerializer(serializers.Serializer):

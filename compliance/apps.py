@@ -6,12 +6,18 @@ class ComplianceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from deployments.issuance_gates import compliance_metadata_field_register, issuance_gate_register
+        from deployments.issuance_gates import (
+            compliance_metadata_field_register,
+            issuance_gate_register,
+            operation_gate_register,
+        )
 
         from .issuance import compliance_gate_check
+        from .operations_gate import compliance_operation_gate
         from .profiles import ComplianceProfileSerializer
 
         issuance_gate_register(compliance_gate_check)
+        operation_gate_register(compliance_operation_gate)
         compliance_metadata_field_register(lambda: ComplianceProfileSerializer(
             required=False, allow_null=True,
             help_text="Optional compliance profile (MiCA evaluation, issuance policies)."))

@@ -76,6 +76,7 @@ def policy_snapshot(policy: IssuancePolicy) -> dict[str, Any]:
         "require_mica_compliant": policy.require_mica_compliant,
         "allow_out_of_scope": policy.allow_out_of_scope,
         "blocked_issuer_countries": sorted(policy.blocked_issuer_countries or []),
+        "require_operation_reason": policy.require_operation_reason,
     }
 
 

@@ -23,6 +23,8 @@ class IssuancePolicy(BaseModel):
         default=True, help_text="Allow tokens outside MiCA (unique NFTs, security tokens under MiFID II).")
     blocked_issuer_countries = models.JSONField(default=list, blank=True,
                                                 help_text="ISO 3166-1 alpha-2 codes of refused issuer countries.")
+    require_operation_reason = models.BooleanField(
+        default=False, help_text="Mints and forced transfers must say why (`reason`).")
     history = HistoricalRecords()
 
     class Meta:
@@ -40,6 +42,7 @@ class ComplianceDecision(AppendOnlyMixin, BaseModel):
     class Source(models.TextChoices):
         CREATE = "create"
         PREFLIGHT = "preflight"
+        OPERATION = "operation"  # a token operation (mint, forced transfer ...) refused at POST
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT,
                                      related_name="compliance_decisions")

@@ -24,12 +24,12 @@ logger = logging.getLogger(__name__)
 _pending: ContextVar[list[tuple[Any, Any]] | None] = ContextVar("compliance_pending_refusals", default=None)
 
 
-def refusal_defer(*, organization_id: Any, decision: Any) -> None:
+def refusal_defer(*, organization_id: Any, decision: Any, source: str = "create") -> None:
     pending = _pending.get()
     if pending is None:
         pending = []
         _pending.set(pending)
-    pending.append((organization_id, decision))
+    pending.append((organization_id, decision, source))
 
 
 def refusals_flush(*, actor: str) -> int:
@@ -39,8 +39,8 @@ def refusals_flush(*, actor: str) -> int:
         return 0
     recorded = 0
     while pending:
-        organization_id, decision = pending.pop(0)
-        compliance_decision_record(organization_id=organization_id, actor=actor, source="create", decision=decision)
+        organization_id, decision, source = pending.pop(0)
+        compliance_decision_record(organization_id=organization_id, actor=actor, source=source, decision=decision)
         recorded += 1
     return recorded
 

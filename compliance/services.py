@@ -90,7 +90,7 @@ def compliance_preflight(*, user: User, standard: str, payload: dict[str, Any],
 
 # ---- Policies ------------------------------------------------------------------------------------------
 POLICY_FIELDS = ("allowed_networks", "allowed_standards", "require_compliance_profile", "require_mica_compliant",
-                 "allow_out_of_scope", "blocked_issuer_countries")
+                 "allow_out_of_scope", "blocked_issuer_countries", "require_operation_reason")
 
 
 def _policy_values(policy: IssuancePolicy) -> dict[str, Any]:

@@ -115,7 +115,8 @@ def _moved(kind: str, request: dict[str, Any]) -> int:
     return int(request.get("amount") or 0)
 
 
-def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[str, User]) -> dict[str, Any]:
+def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[str, User], *,
+                 limits: dict[str, str]) -> dict[str, Any]:
     """The chain's live state against the request; returns the facts kept on the first history row
     (and the ASA recipients the platform opts in first)."""
     spec = STANDARDS[token.standard]
@@ -129,6 +130,12 @@ def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[s
     if kind == ops.MINT and live["cap"] is not None and live["total_supply"] + amount > int(live["cap"]):
         raise errors.CapExceeded(details={"cap": str(live["cap"]), "total_supply": str(live["total_supply"]),
                                           "amount": str(amount)})
+    offering = limits.get("max_total_supply")
+    if kind == ops.MINT and offering is not None and live["total_supply"] + amount > int(offering):
+        raise errors.CapExceeded("Minting this amount would take the supply past what the token's MiCA "
+                                 "evaluation assessed.", details={"rule": "mica.offering_total", "limit": offering,
+                                                                  "total_supply": str(live["total_supply"]),
+                                                                  "amount": str(amount)})
     if kind in (ops.BURN, ops.TRANSFER, ops.BATCH_TRANSFER) and held[token.issuer_address]["balance"] < amount:
         raise errors.InsufficientBalance(details={"address": token.issuer_address, "amount": str(amount),
                                                   "balance": str(held[token.issuer_address]["balance"])})
@@ -177,7 +184,8 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
     serializer.is_valid(raise_exception=True)
     request, users = _resolved_request(token, kind, dict(serializer.validated_data))
     gate_facts = operation_gates_check(organization=organization, token=token, kind=kind, request=request)
-    facts = _check_state(token, kind, request, users)
+    limits = gate_facts.pop("limits", {})
+    facts = _check_state(token, kind, request, users, limits=limits)
     if facts["opt_ins"]:
         request["opt_ins"] = facts["opt_ins"]
         request["opt_in_users"] = {a: str(users[a].pk) for a in facts["opt_ins"]}

@@ -182,3 +182,28 @@ def test_admin_shows_live_state_and_finds_tokens_by_address_operation_and_correl
     assert operation_page.status_code == 200
     assert detail["transactions"][0]["tx_id"].encode() in operation_page.content
     assert b"signed_bytes" not in operation_page.content
+
+
+def test_policy_requiring_a_reason_refuses_a_mint_without_one_and_records_it(anvil_node, user_factory, settings):
+    from accounts.models import Membership
+    from compliance.models import ComplianceDecision
+    from compliance.services import issuance_policy_set
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    body, client = user_factory("ops.policy")
+    token = _deploy(client)
+    organization = Membership.objects.get(user_id=body["id"]).organization
+    issuance_policy_set(organization=organization, actor="test", require_operation_reason=True)
+    someone = Account.create().address
+    refused = client.post(f"/api/v1/tokens/{token.pk}/operations/mint", {"to": someone, "amount": "1"},
+                          format="json")
+    assert refused.status_code == 422 and refused.json()["code"] == "COMPLIANCE_VIOLATION"
+    assert refused.json()["details"]["failing_rules"] == ["policy.operation_reason_required"]
+    assert Operation.objects.count() == 0
+    decision = ComplianceDecision.objects.get(organization=organization, source="operation")
+    assert decision.allowed is False and decision.failing_rules == ["policy.operation_reason_required"]
+    minted = _op(client, token, "mint", {"to": someone, "amount": "1", "reason": "employee plan"})
+    assert minted["history"][0]["reason"] == "employee plan"
+    transfer = client.post(f"/api/v1/tokens/{token.pk}/operations/transfer", {"to": someone, "amount": "1"},
+                           format="json")
+    assert transfer.status_code == 202  # transfers need no reason
