@@ -207,3 +207,16 @@ def test_policy_requiring_a_reason_refuses_a_mint_without_one_and_records_it(anv
     transfer = client.post(f"/api/v1/tokens/{token.pk}/operations/transfer", {"to": someone, "amount": "1"},
                            format="json")
     assert transfer.status_code == 202  # transfers need no reason
+
+
+def test_erc20_preminted_transfer_and_burn(anvil_node, user_factory, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _, client = user_factory("ops.preminted")
+    token = _deploy(client, "erc20-preminted")
+    chain = _contract(anvil_node.url, token.contract_address, "erc20-preminted")
+    someone = Account.create().address
+    _op(client, token, "transfer", {"to": someone, "amount": "300"})
+    _op(client, token, "burn", {"amount": "200"})
+    assert chain.functions.balanceOf(someone).call() == 300
+    assert chain.functions.totalSupply().call() == 800
+    assert chain.functions.balanceOf(token.issuer_address).call() == 500
