@@ -220,3 +220,23 @@ def test_erc20_preminted_transfer_and_burn(anvil_node, user_factory, settings):
     assert chain.functions.balanceOf(someone).call() == 300
     assert chain.functions.totalSupply().call() == 800
     assert chain.functions.balanceOf(token.issuer_address).call() == 500
+
+
+def test_csv_upload_creates_the_same_batch(anvil_node, user_factory, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _, client = user_factory("ops.csv")
+    user_factory("ops.csv.carol")
+    token = _deploy(client, "erc20-preminted")
+    chain = _contract(anvil_node.url, token.contract_address, "erc20-preminted")
+    a, b = Account.create().address, Account.create().address
+    body = f"address,email,amount\n{a},,5\n{b},,6\n,ops.csv.carol@example.com,7\n"
+    response = client.post(f"/api/v1/tokens/{token.pk}/operations/batch_transfer", body, content_type="text/csv")
+    assert response.status_code == 202, response.content
+    detail = client.get(response["Location"]).json()
+    assert detail["status"] == "completed"
+    carol = detail["recipients"][2]["to"]
+    assert [chain.functions.balanceOf(x).call() for x in (a, b, carol)] == [5, 6, 7]
+    bad = client.post(f"/api/v1/tokens/{token.pk}/operations/batch_transfer", f"address,amount\n{a},x\n,3\n",
+                      content_type="text/csv")
+    assert bad.status_code == 400 and bad.json()["code"] == "VALIDATION_ERROR"
+    assert Operation.objects.count() == 1
