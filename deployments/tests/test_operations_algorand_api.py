@@ -112,3 +112,34 @@ def test_freeze_clawback_roles_and_destroy(algod_devnet_node, node, user_factory
         node.asset_info(token.asset_id)
     assert Token.objects.get(pk=token.pk).destroyed is True
     assert client.get(f"/api/v1/tokens/{token.pk}").json()["operations"] == []
+
+
+def test_batch_of_100_transfers_in_atomic_groups_of_16(algod_devnet_node, node, user_factory, settings):
+    from algosdk import transaction
+
+    from tokens.chains import algorand as algo
+    from tokens.networks import get_network
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _, client = user_factory("algo.api.batch")
+    token = _deploy(client, {"name": "Hundred", "unit_name": "HND", "total": "100000"})
+    network = get_network(ALGO)
+    funder_key, funder = account.generate_account()
+    keys = [account.generate_account() for _ in range(100)]
+    algo.ensure_funded(network=network, address=funder, needed_microalgos=100 * 210_000)
+    for start in range(0, 100, 8):  # outside accounts opting in by themselves, 8 per group
+        sp = algo.suggested_params(network=network)
+        txns = []
+        for _, address in keys[start:start + 8]:
+            txns += [transaction.PaymentTxn(funder, sp, address, 202_000),
+                     transaction.AssetOptInTxn(address, sp, token.asset_id)]
+        grouped = transaction.assign_group_id(txns)
+        secrets = {funder: funder_key, **dict((a, k) for k, a in keys[start:start + 8])}
+        signed = [t.sign(secrets[t.sender]) for t in grouped]
+        txid = node.send_transactions(signed)
+        transaction.wait_for_confirmation(node, txid, 10)
+    detail = _op(client, token, "batch_transfer",
+                 {"transfers": [{"to": a, "amount": str(i + 1)} for i, (_, a) in enumerate(keys)]})
+    assert [_holding(node, a, token.asset_id)["amount"] for _, a in keys] == list(range(1, 101))
+    assert sorted({t["part"] for t in detail["transactions"]}) == list(range(7))  # ceil(100 / 16) groups
+    assert _holding(node, token.issuer_address, token.asset_id)["amount"] == 100000 - 5050
