@@ -21,7 +21,7 @@ from .services import compliance_decision_record
 
 logger = logging.getLogger(__name__)
 
-_pending: ContextVar[list[tuple[Any, Any]] | None] = ContextVar("compliance_pending_refusals", default=None)
+_pending: ContextVar[list[tuple[Any, Any, str]] | None] = ContextVar("compliance_pending_refusals", default=None)
 
 
 def refusal_defer(*, organization_id: Any, decision: Any, source: str = "create") -> None:
