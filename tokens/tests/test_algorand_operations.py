@@ -560,8 +560,8 @@ def test_operation_cost() -> None:
 
 
 def test_builders_refuse_bad_input_before_signing() -> None:
-    sp = transaction.SuggestedParams(1000, 1, 100, "mwEI4/JRLTYf2QF6nAeKYOONUsVE6TxX69g5qbnfd0A=", "localnet-v1",
-                                     flat_fee=True)
+    genesis_hash = base64.b64encode(hashlib.sha256(b"test genesis").digest()).decode()  # any 32 bytes
+    sp = transaction.SuggestedParams(1000, 1, 100, genesis_hash, "localnet-v1", flat_fee=True)
     me = TestKey().address
     with pytest.raises(ValueError, match="no transfers"):
         algo.asset_transfer_groups(sp=sp, sender=me, asset_id=1, transfers=[], lease_seed="s")
