@@ -2,8 +2,8 @@
 signed), cancel and retry. The worker side is the deployment pipeline (`pipeline.job_advance`).
 
 Order of the checks at `POST`, each refusal creating nothing: the token (another organization's
-answers 404), the caller's role in its organization (403), the kind (409 OPERATION_NOT_SUPPORTED
-with the supported list), the body (400 VALIDATION_ERROR), recipients named by e-mail (422
+answers 404), the caller's role in its organization (403), the body (400 VALIDATION_ERROR), the
+kind (409 OPERATION_NOT_SUPPORTED with the supported list), recipients named by e-mail (422
 RECIPIENT_NOT_FOUND), duplicates in a batch (422 DUPLICATE_RECIPIENT), the compliance gates, then
 the chain's live state in one read: paused, cap, balances, opt-ins, frozen holdings, whitelist.
 """
@@ -172,16 +172,16 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
     token = token_get(user=user, token_id=token_id)  # another organization's token: 404 before anything
     organization_role_require(user=user, organization_id=token.organization_id, roles=frozenset(ISSUING_ROLES))
     organization = token.organization
+    spec = STANDARDS[token.standard]
+    from_csv = isinstance(payload, dict) and payload.pop("_from_csv", False)
+    serializer = ops.operation_serializer(kind, family=token.family, asset=spec.is_asset,
+                                          max_batch=ops.MAX_CSV_BATCH if from_csv else ops.MAX_BATCH)(data=payload)
+    serializer.is_valid(raise_exception=True)  # malformed input is 400 before any rule of state
     supported = supported_operations(token)
     if kind not in supported:
         raise errors.OperationNotSupported(
             f"{token.standard} token {token.pk} does not support '{kind}'.",
             details={"kind": kind, "standard": token.standard, "supported": supported})
-    spec = STANDARDS[token.standard]
-    from_csv = isinstance(payload, dict) and payload.pop("_from_csv", False)
-    serializer = ops.operation_serializer(kind, family=token.family, asset=spec.is_asset,
-                                          max_batch=ops.MAX_CSV_BATCH if from_csv else ops.MAX_BATCH)(data=payload)
-    serializer.is_valid(raise_exception=True)
     request, users = _resolved_request(token, kind, dict(serializer.validated_data))
     gate_facts = operation_gates_check(organization=organization, token=token, kind=kind, request=request)
     limits = gate_facts.pop("limits", {})

@@ -38,3 +38,13 @@ def operation_of(token: Token, *, creator: object, kind: str = "transfer", **fie
                                     standard=token.standard, network=token.network,
                                     request={"to": token.issuer_address, "amount": "1"},
                                     correlation_id=f"factory-{uuid.uuid4()}", **fields)
+
+
+def operation_body(kind: str, *, address: str) -> dict[str, object]:
+    """A well-formed body of `kind` naming `address` (what a test sends when the answer must be about
+    the kind or the caller, not the body)."""
+    one = {"to": address, "amount": "1"}
+    return {"mint": one, "transfer": one, "burn": {"amount": "1"},
+            "batch_transfer": {"transfers": [one]}, "freeze": {"address": address},
+            "unfreeze": {"address": address}, "transfer_ownership": {"new_owner": address},
+            "forced_transfer": {"from": address, "to": address, "amount": "1", "reason": "test"}}.get(kind, {})

@@ -6,6 +6,7 @@ from algosdk import account
 from algosdk.v2client.algod import AlgodClient
 
 from deployments.models import Operation, OperationTransaction, Token
+from deployments.tests.factories import operation_body
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db(transaction=True)]
 ALGO = "algorand-localnet"
@@ -74,7 +75,8 @@ def test_external_recipient_not_opted_in_is_refused_before_signing(algod_devnet_
     assert too_much.status_code == 400  # beyond uint64
     # No freeze or clawback address: those operations are not supported by this asset.
     for kind in ("freeze", "forced_transfer", "mint", "burn", "pause"):
-        answer = client.post(f"/api/v1/tokens/{token.pk}/operations/{kind}", {}, format="json")
+        answer = client.post(f"/api/v1/tokens/{token.pk}/operations/{kind}", operation_body(kind, address=outsider),
+                             format="json")
         assert answer.status_code == 409 and answer.json()["code"] == "OPERATION_NOT_SUPPORTED", kind
     assert Operation.objects.count() == 0 and OperationTransaction.objects.count() == 0
 

@@ -12,6 +12,7 @@ from algosdk.v2client.algod import AlgodClient
 from accounts.models import User
 from accounts.signing import chain_key
 from deployments.models import Token
+from deployments.tests.factories import operation_body
 from tokens.chains import algorand as algo
 from tokens.networks import get_network
 
@@ -85,7 +86,8 @@ def test_arc200_preminted_transfer_and_batch(algod_devnet_node, node, user_facto
     assert {r["part"] for r in detail["recipients"]} == {0, 1}  # 15 calls per group, then 5
     assert _balance(node, token.app_id, token.issuer_address) == 1000 - 10 - 40
     for kind in ("mint", "burn", "pause", "freeze"):
-        answer = client.post(f"/api/v1/tokens/{token.pk}/operations/{kind}", {}, format="json")
+        answer = client.post(f"/api/v1/tokens/{token.pk}/operations/{kind}", operation_body(kind, address=one),
+                             format="json")
         assert answer.status_code == 409 and answer.json()["code"] == "OPERATION_NOT_SUPPORTED"
 
 

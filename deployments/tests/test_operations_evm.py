@@ -5,6 +5,7 @@ from eth_account import Account
 from web3 import Web3
 
 from deployments.models import Operation, OperationTransaction, Token
+from deployments.tests.factories import operation_body
 from tokens.chains.evm_artifacts import load_artifact
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db(transaction=True)]
@@ -129,11 +130,11 @@ def test_refusals_queue_and_sign_nothing(anvil_node, user_factory, settings):
                                                                 {"to": someone.lower(), "amount": "2"}]})
     assert duplicate["code"] == "DUPLICATE_RECIPIENT"
     for kind in ("freeze", "unfreeze", "forced_transfer", "set_roles", "destroy"):
-        answer = refused(token, kind, {})
+        answer = refused(token, kind, operation_body(kind, address=someone))
         assert answer["status"] == 409 and answer["code"] == "OPERATION_NOT_SUPPORTED", answer
         assert "mint" in answer["details"]["supported"]
     for kind in ("mint", "pause", "unpause", "transfer_ownership", "freeze", "forced_transfer", "destroy"):
-        answer = refused(preminted, kind, {})
+        answer = refused(preminted, kind, operation_body(kind, address=someone))
         assert answer["status"] == 409 and answer["code"] == "OPERATION_NOT_SUPPORTED", answer
         assert answer["details"]["supported"] == ["burn", "transfer", "batch_transfer"]
     assert Operation.objects.count() == 0 and OperationTransaction.objects.count() == 0

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from deployments.tests.factories import operation_body
 from tokens.standards import STANDARDS
 from tokens.standards import operations as ops
 
@@ -86,15 +87,11 @@ def _create(slug: str) -> Call:
 # X's token is an erc20-mintable on evm-local: a permitted operation of a kind it supports gets as far
 # as the live-state read (400 NETWORK_UNAVAILABLE, no node in the test settings); any other kind 409.
 DEAD = "0x000000000000000000000000000000000000dEaD"
-OPERATION_BODIES: dict[str, dict[str, Any]] = {
-    ops.MINT: {"to": DEAD, "amount": "1"}, ops.TRANSFER: {"to": DEAD, "amount": "1"}, ops.BURN: {"amount": "1"},
-    ops.BATCH_TRANSFER: {"transfers": [{"to": DEAD, "amount": "1"}]}, ops.TRANSFER_OWNERSHIP: {"new_owner": DEAD},
-}
 
 
 def _operation(kind: str) -> Call:
     supported = kind in STANDARDS["erc20-mintable"].operations
-    return Call(writers(CREATE_OUTCOME if supported else 409), body=lambda _o: OPERATION_BODIES.get(kind, {}))
+    return Call(writers(CREATE_OUTCOME if supported else 409), body=lambda _o: operation_body(kind, address=DEAD))
 
 
 WEBHOOK_SUBSCRIPTION = {"url": "http://127.0.0.1:9/matrix", "event_types": ["*"]}
