@@ -14,7 +14,7 @@ from deployments.models import Deployment, DeploymentTransaction, TransactionSta
 from deployments.tasks import deployment_submit_task
 from devchain.faucet import fund
 from tests.celery_worker import publish
-from tests.faults.jobs import EVM_ONLY_POINTS, PIPELINE_POINTS, ChainJobKind, Verdict, register
+from tests.faults.jobs import EVM_ONLY_POINTS, PIPELINE_POINTS, ChainJobKind, Verdict, register, unfinished
 from tokens.chains import evm
 from tokens.chains.evm_reads import pending_nonce
 from tokens.chains.evm_rpc import rpc
@@ -42,7 +42,7 @@ def _completed(ids: list[str]) -> int:
     return Deployment.objects.filter(pk__in=ids, status="completed").count()
 
 
-def _prefund(network: str, address_of: Callable[[User], str], amount: int) -> Callable[[User], None]:
+def sender_prefund(network: str, address_of: Callable[[User], str], amount: int) -> Callable[[User], None]:
     def prefund(user: User) -> None:
         node = settings.CHAIN_NODES[network]
         fund(family=get_network(network).family, node_url=node["url"], node_token=node.get("token"),
@@ -61,33 +61,40 @@ def evm_baseline(user: User) -> int:
     return pending_nonce(network=get_network("evm-local"), address=evm_sender(user))
 
 
+def evm_nonce_problems(sender: str, nonce_before: int, confirmed_nonces: list[int]) -> list[str]:
+    """The sender's nonce gaps since `nonce_before`, one line each (every one counts as a gap): the
+    confirmed transactions of the run hold consecutive nonces from there, the account's nonce moved
+    by exactly their number, the product's sequence and the node's pool agree with the chain."""
+    network = get_network("evm-local")
+    latest = int(rpc(network, "eth_getTransactionCount", [sender, "latest"]), 16)
+    pending = pending_nonce(network=network, address=sender)
+    nonces = sorted(confirmed_nonces)
+    problems = []
+    if nonces != list(range(nonce_before, nonce_before + len(nonces))):
+        problems.append(f"confirmed nonces {nonces} are not {nonce_before}..")
+    if latest - nonce_before != len(nonces):  # the account's nonce counts exactly the confirmed transactions
+        problems.append(f"account nonce moved by {latest - nonce_before}, {len(nonces)} transaction(s) confirmed")
+    sequence = EvmNonceSequence.objects.filter(chain_id=network.chain_id, address=sender).first()
+    if sequence is not None and sequence.next_nonce != pending:
+        problems.append(f"nonce sequence at {sequence.next_nonce}, chain at {pending}")
+    if pending != latest:
+        problems.append(f"{pending - latest} transaction(s) stuck in the pool (latest {latest}, pending {pending})")
+    return problems
+
+
 def evm_verify(user: User, nonce_before: int, ids: list[str]) -> Verdict:
     """Creations = contracts with code at the addresses of every nonce the sender used in the run."""
     network = get_network("evm-local")
     sender = evm_sender(user)
     latest = int(rpc(network, "eth_getTransactionCount", [sender, "latest"]), 16)
-    pending = pending_nonce(network=network, address=sender)
     creations = sum(
         1 for nonce in range(nonce_before, latest)
         if rpc(network, "eth_getCode", [evm.contract_address_for(sender=sender, nonce=nonce), "latest"]) not in
         ("0x", "0x0", None))
-    problems = []
     confirmed = DeploymentTransaction.objects.filter(deployment_id__in=ids, status=TransactionStatus.CONFIRMED)
-    nonces = sorted(confirmed.values_list("nonce", flat=True))
-    gaps = 0
-    if nonces != list(range(nonce_before, nonce_before + len(nonces))):
-        gaps += 1
-        problems.append(f"confirmed nonces {nonces} are not {nonce_before}..")
-    if latest - nonce_before != len(nonces):  # the account's nonce counts exactly the confirmed transactions
-        gaps += 1
-        problems.append(f"account nonce moved by {latest - nonce_before}, {len(nonces)} transaction(s) confirmed")
-    sequence = EvmNonceSequence.objects.filter(chain_id=network.chain_id, address=sender).first()
-    if sequence is not None and sequence.next_nonce != pending:
-        gaps += 1
-        problems.append(f"nonce sequence at {sequence.next_nonce}, chain at {pending}")
-    if pending != latest:
-        gaps += 1
-        problems.append(f"{pending - latest} transaction(s) stuck in the pool (latest {latest}, pending {pending})")
+    problems = evm_nonce_problems(sender, nonce_before,
+                                  [int(n) for n in confirmed.values_list("nonce", flat=True) if n is not None])
+    gaps = len(problems)
     for deployment in Deployment.objects.filter(pk__in=ids, status="completed"):
         address = deployment.results.get("contract_address")
         code = rpc(network, "eth_getCode", [address, "latest"]) if address else None
@@ -101,8 +108,9 @@ register(ChainJobKind(
     fault_points=EVM_ONLY_POINTS + PIPELINE_POINTS,
     create=_create("erc20-preminted", {"network": "evm-local", "name": "Fault", "symbol": "FLT", "decimals": 0,
                                        "initial_supply": "7"}),
-    enqueue=_enqueue, statuses=deployment_statuses, baseline=evm_baseline, verify=evm_verify,
-    prefund=_prefund("evm-local", evm_sender, 10**20),
+    enqueue=_enqueue, statuses=deployment_statuses, outcome=unfinished(Deployment), baseline=evm_baseline,
+    verify=evm_verify,
+    prefund=sender_prefund("evm-local", evm_sender, 10**20),
 ))
 
 
@@ -133,6 +141,7 @@ register(ChainJobKind(
     fault_points=PIPELINE_POINTS,
     create=_create("asa-ft", {"network": "algorand-localnet", "name": "Fault ASA", "unit_name": "FLT",
                               "total": "100", "decimals": 0}),
-    enqueue=_enqueue, statuses=deployment_statuses, baseline=algorand_baseline, verify=algorand_verify,
-    prefund=_prefund("algorand-localnet", lambda user: user.algorand_address, 100_000_000),  # 1,000 assets' worth
+    enqueue=_enqueue, statuses=deployment_statuses, outcome=unfinished(Deployment), baseline=algorand_baseline,
+    verify=algorand_verify,
+    prefund=sender_prefund("algorand-localnet", lambda user: user.algorand_address, 100_000_000),  # 1,000 assets' worth
 ))

@@ -3,8 +3,10 @@ Written once for any job that goes to a chain through the pipeline.
 
 A job kind says which fault points its worker passes (`biatec.core.faults.fault_point`), how to create
 one job without queueing it, how to queue it on a given broker, where it stands, and how to count
-what the chain holds. A future job (token operations: mint, burn, pause ...) joins every fault test
-by calling `register(ChainJobKind(...))` in this module; nothing else in the suite changes.
+what the chain holds. A future job joins every fault test by calling `register(ChainJobKind(...))`;
+nothing else in the suite changes. Registered: deployments (tests/faults/deployment_jobs.py) and
+token operations (tests/faults/operation_jobs.py: batch transfers, whose one job puts `units`
+recipients' payments on chain).
 """
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from typing import Any
 
 from accounts.models import User
 
-# Fault points every deployment passes, in the order it passes them (deployments/pipeline.py,
-# deployments/services.py: deployment_transition, tokens/chains/evm_nonces.py: nonce_reserve).
+# Fault points every chain job (deployment, token operation) passes, in the order it passes them (a
+# step of several parts passes after_receipt once per part; deployments/pipeline.py,
+# deployments/services.py: job_transition, tokens/chains/evm_nonces.py: nonce_reserve).
 EVM_ONLY_POINTS = ("after_reserve",)
 PIPELINE_POINTS = (
     "after_sign",                  # signed, not stored (inside the signing transaction)
@@ -33,22 +36,33 @@ TERMINAL = ("completed", "failed", "cancelled")
 
 @dataclass
 class Verdict:
-    """What the chain and the database say after a fault run of `jobs` jobs."""
+    """What the chain and the database say after a fault run of `jobs` jobs.
+
+    A unit is what one job puts on chain once: a creation (contract, asset, app) for a deployment,
+    a recipient holding exactly its amount for a batch transfer (`units` per job). `over` counts
+    units on chain more than once where `on_chain` cannot show it (a recipient paid twice is not
+    paid exactly, so it is missing from `on_chain`); None: whatever `on_chain` exceeds."""
 
     jobs: int
     completed: int
-    on_chain: int                 # creations (contracts, assets, apps) the chain holds for these jobs
+    on_chain: int
     nonce_gaps: int = 0           # EVM: nonces skipped or left behind a gap; Algorand: always 0
     problems: list[str] = field(default_factory=list)
+    units: int = 1
+    over: int | None = None
+
+    @property
+    def expected(self) -> int:
+        return self.jobs * self.units
 
     @property
     def duplicates(self) -> int:
-        return max(self.on_chain - self.jobs, 0)
+        return self.over if self.over is not None else max(self.on_chain - self.expected, 0)
 
     @property
     def ok(self) -> bool:
-        return (self.completed == self.jobs == self.on_chain and self.nonce_gaps == 0
-                and not self.problems)
+        return (self.completed == self.jobs and self.on_chain == self.expected and self.duplicates == 0
+                and self.nonce_gaps == 0 and not self.problems)
 
 
 @dataclass(frozen=True)
@@ -61,9 +75,18 @@ class ChainJobKind:
     create: Callable[[User], str]                     # user -> id of a committed, unqueued job
     enqueue: Callable[[str, str], None]               # (job id, broker url): publish its first task
     statuses: Callable[[list[str]], dict[str, str]]   # job ids -> status
-    baseline: Callable[[User], Any]                   # on-chain counts before the run
+    outcome: Callable[[list[str]], list[dict[str, Any]]]  # job ids -> the unfinished ones, with their errors
+    baseline: Callable[[User], Any]                   # on-chain counts before the run (after any setup)
     verify: Callable[[User, Any, list[str]], Verdict]
     prefund: Callable[[User], None]                   # give the sender plenty before a run (see below)
+    units: int = 1                                    # units one job puts on chain (Verdict.units)
+    user: str = ""                                    # e-mail name of the sender; default faults.<chain>
+
+    @property
+    def user_name(self) -> str:
+        """The sender's e-mail name. A kind with a setup of its own (an operation's token) has its own
+        sender, so that its setup never moves the nonces another kind's verdict counts."""
+        return self.user or f"faults.{self.chain}"
 
 
 # Why `prefund`: the kill suite measures crash safety, so by default each run starts with a sender
@@ -82,10 +105,19 @@ def kinds() -> list[ChainJobKind]:
     return list(REGISTRY.values())
 
 
+def unfinished(model: Any) -> Callable[[list[str]], list[dict[str, Any]]]:
+    """`ChainJobKind.outcome` of a job table: the jobs of `ids` not completed, with their errors."""
+    def outcome(ids: list[str]) -> list[dict[str, Any]]:
+        return list(model.objects.filter(pk__in=ids).exclude(status="completed").values(
+            "id", "status", "error_code", "error_message", "error_details"))
+
+    return outcome
+
+
 def fault_cases() -> list[tuple[ChainJobKind, str]]:
     """Every (job kind, fault point) pair: the SIGKILL test's parameters."""
     return [(kind, point) for kind in kinds() for point in kind.fault_points]
 
 
-# Deployments register themselves (tests/faults/deployment_jobs.py).
-from tests.faults import deployment_jobs  # noqa: E402, F401
+# Deployments and token operations register themselves.
+from tests.faults import deployment_jobs, operation_jobs  # noqa: E402, F401

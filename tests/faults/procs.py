@@ -1,9 +1,11 @@
 """Processes the fault suite owns and may stop: a private redis-server (own port, own directory), a
-cuttable TCP proxy in front of PostgreSQL, and the product's web server. The shared Redis and
-PostgreSQL of the machine are never stopped (docs/architecture.md, "The exactly-once rule")."""
+cuttable TCP proxy in front of PostgreSQL, the product's web server, and a worker armed to die at
+fault points. The shared Redis and PostgreSQL of the machine are never stopped (docs/architecture.md,
+"The exactly-once rule")."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -21,6 +23,7 @@ from pathlib import Path
 import redis
 
 from devchain.anvil import free_port
+from tests.celery_worker import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -183,3 +186,37 @@ class TcpProxy:
                 sock.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 sock.close()
+
+
+class ArmedWorker:
+    """A real worker (prefork pool of two, embedded beat, as `make worker` + `make beat`) and the
+    control file of its fault points (`biatec.core.faults`, FAULT_INJECTION_FILE), re-armed by
+    `arm()` between trials; short poll, sweep and grace intervals so a killed job is taken over soon."""
+
+    def __init__(self, broker: str) -> None:
+        self.plan = Path(tempfile.mkdtemp(prefix="biatec-faults-")) / "plan.json"
+        self.arm([], budget=0)
+        self.broker = broker
+        self.worker = WorkerProcess(broker, {
+            "FAULT_INJECTION_FILE": str(self.plan),
+            "DEPLOYMENT_POLL_SECONDS": "0.3",
+            "DEPLOYMENT_PENDING_FALLBACK_SECONDS": "0.5",
+            "DEPLOYMENT_SWEEP_INTERVAL_SECONDS": "1",
+            "DEPLOYMENT_SWEEP_GRACE_SECONDS": "5",
+        }, pool="prefork", concurrency=2, beat=True)
+
+    def arm(self, points: list[str], *, budget: int, probability: float = 0.5, kills: int = 0,
+            max_delay: float = 0.2) -> None:
+        plan = json.dumps({"points": points, "probability": probability, "max_delay_seconds": max_delay,
+                           "budget": budget, "kills": kills})
+        with self.plan.open("a+") as handle:  # the worker rewrites the file under this lock (a kill)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(plan)
+
+    def state(self) -> dict:
+        """The plan as the worker left it; read under its lock, never half-rewritten."""
+        with self.plan.open() as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            return json.loads(handle.read())

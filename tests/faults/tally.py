@@ -1,4 +1,5 @@
-"""The fault tally: one row per (fault, chain) with trials, completed, duplicates and nonce gaps.
+"""The fault tally: one row per (job kind, fault, chain) with trials, jobs, units (what the jobs put on
+chain: one creation per deployment, a batch's recipients), completed, duplicates and nonce gaps.
 
 Rows are appended as JSON lines to `FAULT_TALLY_FILE` (default: a file per pytest process under /tmp)
 and printed as a table at the end of the session (tests/faults/conftest.py); `make faults` shows it.
@@ -9,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-COLUMNS = ("fault", "chain", "trials", "jobs", "completed", "duplicates", "nonce_gaps")
+COLUMNS = ("job", "fault", "chain", "trials", "jobs", "units", "completed", "duplicates", "nonce_gaps")
 
 
 def tally_path() -> Path:

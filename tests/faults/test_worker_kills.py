@@ -7,52 +7,27 @@ devnet). For each (job kind, fault point) the worker is armed through its contro
 job with probability 1/2 (1 once a round of jobs went by without a kill), until FAULTS_TRIALS kills
 happened; new jobs are created until then. Celery requeues the job of a killed child (late ack,
 reject on worker lost), another child takes it over. Then, read back from the chain and the
-database: every job `completed`, exactly one creation per job on chain, no EVM nonce gap. The tally
-row of each case is printed at the end of the session (`make faults`).
+database: every job `completed`, each job's units on chain exactly once (a deployment's creation; every
+recipient of a batch transfer paid exactly its amount, never twice), no EVM nonce gap. The tally row
+of each case is printed at the end of the session (`make faults`).
 """
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
-from deployments.models import Deployment
-from tests.celery_worker import WorkerProcess, wait_for
+from tests.celery_worker import wait_for
 from tests.faults.conftest import broker_on, trials
 from tests.faults.jobs import TERMINAL, fault_cases
+from tests.faults.procs import ArmedWorker
 from tests.faults.tally import tally_record
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 BATCH = 3
 JOB_TIMEOUT = 120.0
 CASES = fault_cases()
-
-
-class ArmedWorker:
-    """The module's worker and its control file."""
-
-    def __init__(self, broker: str) -> None:
-        self.plan = Path(tempfile.mkdtemp(prefix="biatec-faults-")) / "plan.json"
-        self.arm([], budget=0)
-        self.broker = broker
-        self.worker = WorkerProcess(broker, {
-            "FAULT_INJECTION_FILE": str(self.plan),
-            "DEPLOYMENT_POLL_SECONDS": "0.3",
-            "DEPLOYMENT_PENDING_FALLBACK_SECONDS": "0.5",
-            "DEPLOYMENT_SWEEP_INTERVAL_SECONDS": "1",
-            "DEPLOYMENT_SWEEP_GRACE_SECONDS": "5",
-        }, pool="prefork", concurrency=2, beat=True)
-
-    def arm(self, points: list[str], *, budget: int, probability: float = 0.5, kills: int = 0) -> None:
-        self.plan.write_text(json.dumps({"points": points, "probability": probability, "max_delay_seconds": 0.2,
-                                         "budget": budget, "kills": kills}))
-
-    def state(self) -> dict:
-        return json.loads(self.plan.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +38,11 @@ def armed_worker(django_db_setup, anvil_node, algod_devnet_node, private_redis):
     armed.worker.stop()
 
 
-@pytest.mark.parametrize(("kind", "point"), CASES, ids=[f"{k.chain}-{p}" for k, p in CASES])
+@pytest.mark.parametrize(("kind", "point"), CASES, ids=[f"{k.name}-{p}" for k, p in CASES])
 def test_sigkill_at_fault_point_completes_exactly_once(kind, point, armed_worker, no_dispatch, chain_user):
     armed = armed_worker
     assert armed.worker.proc.poll() is None, armed.worker.output()[-3000:]
-    user = chain_user(f"faults.{kind.chain}")
+    user = chain_user(kind.user_name)
     if os.environ.get("FAULTS_PREFUND", "1") != "0":
         kind.prefund(user)
     before = kind.baseline(user)
@@ -95,10 +70,10 @@ def test_sigkill_at_fault_point_completes_exactly_once(kind, point, armed_worker
     time.sleep(0.5)  # let the beat's pollers settle on the finished jobs
 
     verdict = kind.verify(user, before, ids)
-    tally_record(fault=point, chain=kind.chain, trials=kills, jobs=verdict.jobs, completed=verdict.completed,
-                 duplicates=verdict.duplicates, nonce_gaps=verdict.nonce_gaps)
-    outcome = list(Deployment.objects.filter(pk__in=ids).exclude(status="completed").values(
-        "id", "status", "error_code", "error_message", "error_details"))
+    tally_record(job=kind.name, fault=point, chain=kind.chain, trials=kills, jobs=verdict.jobs,
+                 units=verdict.expected, completed=verdict.completed, duplicates=verdict.duplicates,
+                 nonce_gaps=verdict.nonce_gaps)
+    outcome = kind.outcome(ids)
     assert kills == wanted, (f"only {kills} of {wanted} kills at {point}", outcome)
     assert verdict.ok, (verdict, outcome)
     assert armed.worker.proc.poll() is None  # the master survived: only the children were killed
