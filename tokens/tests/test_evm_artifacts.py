@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "compile_evm.js"
 CONTRACTS = REPO_ROOT / "tokens" / "contracts" / "evm"
 ARTIFACTS = CONTRACTS / "artifacts"
-EXPECTED = ("BiatecTokenMintable", "BiatecTokenPreminted")
+EXPECTED = ("BiatecTokenMintable", "BiatecTokenPreminted", "BiatecTokenSecurity")
 
 
 def _require_toolchain() -> str:
