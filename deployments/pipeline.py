@@ -203,10 +203,10 @@ def _parts(txs: list[Tx]) -> dict[int, list[Tx]]:
     return by_part
 
 
-def _settled_parts(row: ChainJobRow, step: str) -> tuple[set[int], set[int], set[int]]:
-    """(confirmed, failed, live-but-unconfirmed) parts of a step."""
+def _settled_parts(step_txs: list[Tx]) -> tuple[set[int], set[int], set[int]]:
+    """(confirmed, failed, live-but-unconfirmed) parts of a step, from its rows (`_step_txs`)."""
     confirmed, failed, waiting = set(), set(), set()
-    for part, txs in _parts(_step_txs(row, step)).items():
+    for part, txs in _parts(step_txs).items():
         statuses = {tx.status for tx in txs}
         if TransactionStatus.CONFIRMED in statuses:
             confirmed.add(part)
@@ -340,10 +340,10 @@ def _transition(run: _Run, to: str, reason: str, **kwargs: Any) -> None:
     job_transition(job_type=run.job_type, job_id=run.row.pk, to=to, reason=reason, actor=SYSTEM_ACTOR, **kwargs)
 
 
-def _missing_parts(run: _Run, step: str, *, include_failed: bool) -> frozenset[int] | None:
+def _missing_parts(run: _Run, step: str, step_txs: list[Tx], *, include_failed: bool) -> frozenset[int] | None:
     """The parts of `step` to sign now as `skip_parts` for `prepare` (None: nothing to sign): every
     part without a live transaction, and on a retry (`include_failed`) those that failed too."""
-    confirmed, failed, waiting = _settled_parts(run.row, step)
+    confirmed, failed, waiting = _settled_parts(step_txs)
     skip = confirmed | waiting | (set() if include_failed else failed)
     if len(skip) >= run.adapter.part_count(run.job, step):
         return None
@@ -357,7 +357,7 @@ def _advance_locked(row: ChainJobRow) -> float | None:
         row.refresh_from_db()
         status = row.status
         if status == S.QUEUED:
-            skip = _missing_parts(run, steps[0], include_failed=True)
+            skip = _missing_parts(run, steps[0], _step_txs(row, steps[0]), include_failed=True)
             if skip is None:
                 # A retry while stored transactions may still land (FEE_CAP_EXCEEDED: still in the pool):
                 # resume them; signing anew would take a second nonce and could deploy twice.
@@ -399,7 +399,6 @@ def _advance_locked(row: ChainJobRow) -> float | None:
         elif status == S.INDEXED:
             with transaction.atomic():
                 _transition(run, S.COMPLETED, "all steps done")
-                row.refresh_from_db()
                 job_completed(row)  # the token registry: a new Token, or what an operation changed
             return None
         else:
@@ -553,27 +552,31 @@ def _run_steps(run: _Run, steps: list[str]) -> float | None:
 def _run_step(run: _Run, step: str, *, first: bool) -> float | None:
     row = run.row
     rebuild = first and run.job_type is DEPLOYMENT
+    # The step's rows are read once: every change below (_store, _broadcast, _mark) is made on
+    # these objects, so they stay the truth until this pass returns (a replacement signed by
+    # `_replace_if_stuck` is not in the list, but that path always returns a delay).
+    txs = _step_txs(row, step)
     # A deployment's creation is never re-signed from here (a dead one is rebuilt from `queued`).
     if not rebuild:
-        skip = _missing_parts(run, step, include_failed=False)
+        skip = _missing_parts(run, step, txs, include_failed=False)
         if skip is not None:
             with transaction.atomic():
                 signed = _prepare(run, step, skip)
                 fault_point("after_sign")
-                _store(run, signed)
+                txs += _store(run, signed)
                 row.results = {**row.results, "tx_ids": _tx_ids(row)}
                 row.save_without_history(["results"])
             fault_point("after_store_signed")
-    live = _live_txs(row, step)
-    if not live and (rebuild or not _step_txs(row, step)):
+    live = [tx for tx in txs if tx.status in LIVE]
+    if not live and (rebuild or not txs):
         raise ApplicationError(f"No transaction stored for step '{step}'.")
     unsent = [tx for tx in live if tx.status == TransactionStatus.SIGNED]
     if unsent:
         _broadcast_step(run, unsent, rebuild=rebuild)
         fault_point("after_broadcast")
     delays = []
-    landed, _, _ = _settled_parts(row, step)
-    unconfirmed = [tx for tx in _live_txs(row, step) if tx.status != TransactionStatus.CONFIRMED]
+    landed, _, _ = _settled_parts(txs)
+    unconfirmed = [tx for tx in txs if tx.status in LIVE and tx.status != TransactionStatus.CONFIRMED]
     for part, part_txs in _parts(unconfirmed).items():
         if part in landed:
             continue
@@ -582,7 +585,7 @@ def _run_step(run: _Run, step: str, *, first: bool) -> float | None:
             delays.append(delay)
     if delays:
         return min(delays)
-    confirmed, failed, pending = _settled_parts(row, step)
+    confirmed, failed, pending = _settled_parts(txs)
     if pending or len(confirmed) + len(failed) < run.adapter.part_count(run.job, step):
         return 0.0  # a dead part: signed again on the next pass
     if failed:

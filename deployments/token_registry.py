@@ -15,7 +15,9 @@ ASA_ROLES = ("manager", "reserve", "freeze", "clawback")
 
 
 def token_register(deployment: Deployment) -> Token:
-    """The registry row of a completed deployment (once: a second call answers the same row)."""
+    """The registry row of a completed deployment. Called once, in the `completed` transition's
+    transaction (the state machine never completes a job twice; the row's one-to-one deployment
+    would refuse a second row and roll that transition back)."""
     spec = STANDARDS[deployment.standard]
     request, results = deployment.request, deployment.results
     on_chain: dict[str, Any] = results.get("token") or {}
@@ -28,15 +30,14 @@ def token_register(deployment: Deployment) -> Token:
     else:
         issuer = str(results.get("sender", ""))
         roles = {"owner": on_chain.get("owner") or request.get("owner") or issuer} if spec.mintable else {}
-    token, _ = Token.objects.get_or_create(deployment=deployment, defaults={
-        "organization_id": deployment.organization_id, "standard": deployment.standard,
-        "network": deployment.network, "family": spec.family,
-        "contract_address": results.get("contract_address") or "",
-        "asset_id": results.get("asset_id"), "app_id": results.get("app_id"),
-        "name": request.get("name", ""), "symbol": request.get("symbol") or request.get("unit_name") or "",
-        "decimals": int(request.get("decimals") or 0), "issuer_address": issuer, "roles": roles,
-    })
-    return token
+    return Token.objects.create(
+        deployment=deployment, organization_id=deployment.organization_id, standard=deployment.standard,
+        network=deployment.network, family=spec.family,
+        contract_address=results.get("contract_address") or "",
+        asset_id=results.get("asset_id"), app_id=results.get("app_id"),
+        name=request.get("name", ""), symbol=request.get("symbol") or request.get("unit_name") or "",
+        decimals=int(request.get("decimals") or 0), issuer_address=issuer, roles=roles,
+    )
 
 
 def token_apply_operation(operation: Operation) -> Token:
