@@ -70,7 +70,7 @@ class TokenListApi(APIView):
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer, *cursor_parameters()], tags=["tokens"],
+    @extend_schema(parameters=[FilterSerializer, *cursor_parameters()], tags=["tokens"], operation_id="tokens_list",
                    responses={200: paginated("TokenPage", TokenSummarySerializer(many=True))})
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -174,6 +174,7 @@ class OperationListApi(APIView):
         created_before = serializers.DateTimeField(required=False)
 
     @extend_schema(parameters=[FilterSerializer, *cursor_parameters()], tags=["tokens"],
+                   operation_id="tokens_operations_list",
                    responses={200: paginated("OperationPage", OperationSummarySerializer(many=True))})
     def get(self, request: AuthenticatedRequest, token_id: str) -> Response:
         filters = self.FilterSerializer(data=request.query_params)

@@ -174,6 +174,7 @@ SPECTACULAR_SETTINGS = {
         "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
         "ClassificationEnum": "compliance.mica.CLASSIFICATIONS",
         "StandardEnum": "tokens.standards.STANDARD_CHOICES",
+        "OperationKindEnum": "tokens.standards.operations.KINDS",
     },
 }
 
