@@ -126,7 +126,7 @@ def test_deployment_whose_worker_message_was_dropped_is_picked_up_by_the_sweep(s
                         timeout=90), stack.output()[-3000:]
         detail = client.get(f"/api/v1/token/deployments/{deployment_id}", headers=headers).json()
         assert detail["results"].get("contract_address")
-    assert "sweep re-queued deployments" in stack.output()
+    assert "sweep re-queued chain jobs" in stack.output()
 
 
 def test_locked_database_answers_503_database_busy_and_writes_nothing(stack) -> None:
