@@ -5,7 +5,8 @@ Order of the checks at `POST`, each refusal creating nothing: the token (another
 answers 404), the caller's role in its organization (403), the body (400 VALIDATION_ERROR), the
 kind (409 OPERATION_NOT_SUPPORTED with the supported list), recipients named by e-mail (422
 RECIPIENT_NOT_FOUND), duplicates in a batch (422 DUPLICATE_RECIPIENT), the compliance gates, then
-the chain's live state in one read: paused, cap, balances, opt-ins, frozen holdings, whitelist.
+the chain's live state in one read: paused, cap, balances, opt-ins, frozen holdings, whitelist,
+eligibility (an on-chain holder registry: 422 TRANSFER_NOT_ALLOWED).
 """
 from __future__ import annotations
 
@@ -152,10 +153,12 @@ def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[s
         opt_ins = [a for a in missing if kind in (ops.TRANSFER, ops.BATCH_TRANSFER)]
         if kind in (ops.FREEZE, ops.UNFREEZE, ops.FORCED_TRANSFER) and set(missing) - set(opt_ins):
             raise errors.RecipientNotOptedIn(details={"recipients": sorted(set(missing) - set(opt_ins))})
-        frozen = [a for a in [token.issuer_address, *recipients] if held.get(a, {}).get("frozen")
-                  and kind in (ops.TRANSFER, ops.BATCH_TRANSFER)]
-        if frozen:
-            raise errors.HolderFrozen(details={"addresses": frozen[:50]})
+    frozen = [a for a in dict.fromkeys([token.issuer_address, *recipients]) if held.get(a, {}).get("frozen")
+              and kind in (ops.TRANSFER, ops.BATCH_TRANSFER)]
+    if frozen:  # a frozen holding (asset) or address (an on-chain holder registry) neither sends nor receives
+        raise errors.HolderFrozen(details={"addresses": frozen[:50]})
+    if spec.holder_registry and kind in (ops.MINT, ops.TRANSFER, ops.BATCH_TRANSFER, ops.FORCED_TRANSFER):
+        _check_eligible(token, kind, recipients, held)
     if spec.whitelist and kind in (ops.MINT, ops.TRANSFER, ops.BATCH_TRANSFER, ops.FORCED_TRANSFER):
         refused = [a for a in dict.fromkeys([*recipients, *([request["to"]] if kind == ops.FORCED_TRANSFER else [])])
                    if not held[a].get("whitelisted", True)]
@@ -163,6 +166,18 @@ def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[s
             raise TransferNotAllowed("The recipient is not on the token's on-chain whitelist.",
                                      details={"rules": ["not_whitelisted"], "recipients": refused[:50]})
     return {"opt_ins": opt_ins, "total_supply_before": str(live["total_supply"])}
+
+
+def _check_eligible(token: Token, kind: str, recipients: list[str], held: dict[str, Any]) -> None:
+    """An on-chain holder registry (ERC-3643-style): every recipient (of a forced transfer too) must
+    be eligible, and so must the issuer when it sends a holder transfer; the chain would revert."""
+    not_eligible = [a for a in dict.fromkeys(recipients) if not held[a].get("eligible", True)]
+    sender_refused = kind in (ops.TRANSFER, ops.BATCH_TRANSFER) and not held[token.issuer_address].get("eligible", True)
+    if not_eligible or sender_refused:
+        rules = [*(["not_eligible"] if not_eligible else []), *(["sender_not_eligible"] if sender_refused else [])]
+        raise TransferNotAllowed("The token's on-chain eligibility registry refuses this transfer.",
+                                 details={"rules": rules, "recipients": not_eligible[:50],
+                                          **({"sender": token.issuer_address} if sender_refused else {})})
 
 
 @transaction.atomic

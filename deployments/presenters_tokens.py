@@ -60,6 +60,8 @@ class HolderStateSerializer(serializers.Serializer):
     frozen = serializers.BooleanField()
     opted_in = serializers.BooleanField(help_text="Always true for contract tokens (no opt-in).")
     whitelisted = serializers.BooleanField(required=False, help_text="ARC-1400: on the contract's whitelist.")
+    eligible = serializers.BooleanField(required=False,
+                                        help_text="erc20-security: on the contract's eligibility registry.")
 
 
 class TokenLiveStateSerializer(serializers.Serializer):

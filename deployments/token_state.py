@@ -17,7 +17,8 @@ from .token_models import Token
 
 def token_live_state(token: Token, *, holders: Sequence[str] = ()) -> dict[str, Any]:
     """{total_supply, circulating_supply, issuer_balance, paused, cap, roles, holders: {address:
-    {balance, frozen, opted_in}}}. Raises ChainUnavailable when the node does not answer."""
+    {balance, frozen, opted_in, plus `whitelisted` (ARC-1400) or `eligible` (an on-chain holder
+    registry, `Standard.holder_registry`)}}}. Raises ChainUnavailable when the node does not answer."""
     network = get_available_network(token.network)  # NETWORK_UNAVAILABLE when no node is configured
     spec = STANDARDS[token.standard]
     issuer = token.issuer_address
@@ -43,9 +44,13 @@ def token_live_state(token: Token, *, holders: Sequence[str] = ()) -> dict[str, 
         return {"total_supply": base["total_supply"], "circulating_supply": base["total_supply"] - issuer_balance,
                 "issuer_balance": issuer_balance, "paused": base["paused"], "cap": base["cap"], "deleted": False,
                 "roles": {"owner": base["owner"]}, "holders": found}
-    state = read_token_state(network=network, contract_address=token.contract_address, holders=wanted)
+    state = read_token_state(network=network, contract_address=token.contract_address, holders=wanted,
+                             holder_flags=spec.holder_registry)
     balances = {a.lower(): b for a, b in state["balances"].items()}
-    found = {a: {"balance": balances[a.lower()], "frozen": False, "opted_in": True} for a in wanted}
+    flags = {a.lower(): f for a, f in state.get("flags", {}).items()}
+    found = {a: {"balance": balances[a.lower()], "frozen": flags.get(a.lower(), {}).get("frozen", False),
+                 "opted_in": True, **({"eligible": flags[a.lower()]["eligible"]} if a.lower() in flags else {})}
+             for a in wanted}
     issuer_balance = found[issuer]["balance"]
     return {"total_supply": state["total_supply"], "circulating_supply": state["total_supply"] - issuer_balance,
             "issuer_balance": issuer_balance, "paused": bool(state["paused"]), "cap": state["cap"], "deleted": False,

@@ -5,8 +5,8 @@ and the IPFS test server, the embedded Redis, one Celery worker and beat, exactl
 does, and exports their URLs; the deployments are carried out by that worker. The demo talks to
 the product only through its REST API (in-process WSGI transport: the same views, middleware and
 authentication as over a socket): it registers a demo user, deploys
-one token of each of the 11 standards, waits for each, and prints one line per deployment. It exits
-non-zero unless all 11 are `completed`.
+one token of each of the 12 standards, waits for each, and prints one line per deployment. It exits
+non-zero unless all 12 are `completed`.
 """
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ def token_requests() -> list[tuple[str, dict]]:
                             "initial_supply": "1000000000000000000000", "cap": "5000000000000000000000"}),
         ("erc20-preminted", {"network": EVM, "name": "Demo Preminted", "symbol": "DPT", "decimals": 6,
                              "initial_supply": "21000000000000"}),
+        ("erc20-security", {"network": EVM, "name": "Demo Shares", "symbol": "DSHR", "decimals": 0,
+                            "initial_supply": "1000", "cap": "100000"}),
         ("asa-ft", {"network": ALGO, "name": "Demo ASA", "unit_name": "DASA", "total": "1000000000",
                     "decimals": 6, "url": "https://example.com/demo-asa"}),
         ("asa-nft", {"network": ALGO, "name": "Demo NFT", "unit_name": "DNFT", "url": "https://example.com/nft"}),
@@ -75,7 +77,8 @@ def main() -> int:
     print(f"Demo user {profile['email']}: Algorand {profile['algorand_address']}, EVM {profile['evm_addresses']}")
     print(f"{'standard':<18} {'network':<18} {'status':<10} {'on chain':<52} {'tx id':<68} seconds")
     ok = True
-    for standard, body in token_requests():
+    requests = token_requests()
+    for standard, body in requests:
         started = time.monotonic()
         created = client.post(f"/api/v1/token/{standard}/create", json=body, headers=headers)
         if created.status_code != 202:
@@ -96,7 +99,7 @@ def main() -> int:
             ok = False
             if detail.get("error"):
                 print("    error:", json.dumps(detail["error"]))
-    print("ALL 11 COMPLETED" if ok else "SOME DEPLOYMENTS DID NOT COMPLETE")
+    print(f"ALL {len(requests)} COMPLETED" if ok else "SOME DEPLOYMENTS DID NOT COMPLETE")
     return 0 if ok else 1
 
 

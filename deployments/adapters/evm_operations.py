@@ -7,50 +7,61 @@ from typing import Any
 
 from biatec.core.errors import TransactionFailed
 from tokens.chains.evm_operations import Call, call_transactions_prepare, read_token_state
+from tokens.standards import STANDARDS
 from tokens.standards import operations as ops
 
 from .base import ChainJob, ClaimedIds, SignedTx, StoredTx, TxState
 from .evm import EvmAdapter
 
-_FUNCTIONS = {ops.MINT: "mint", ops.BURN: "burn", ops.TRANSFER: "transfer", ops.BATCH_TRANSFER: "transfer",
-              ops.PAUSE: "pause", ops.UNPAUSE: "unpause", ops.TRANSFER_OWNERSHIP: "transferOwnership"}
 
+def operation_calls(kind: str, request: dict[str, Any], *, standard: str, issuer: str) -> list[Call]:
+    """The contract calls of an operation, one per part, from its resolved request (the standard's
+    `evm_calls` say which function and which arguments)."""
+    function, sources = STANDARDS[standard].evm_call(kind)
 
-def operation_calls(kind: str, request: dict[str, Any]) -> list[Call]:
-    """The contract calls of an operation, one per part, from its resolved request."""
-    function = _FUNCTIONS[kind]
+    def args(values: dict[str, Any]) -> list[Any]:
+        out: list[Any] = []
+        for source in sources:
+            if isinstance(source, bool):
+                out.append(source)
+            elif source == "issuer":
+                out.append(issuer)
+            elif source.startswith("int:"):
+                out.append(int(values[source.removeprefix("int:")]))
+            else:
+                out.append(values[source])
+        return out
+
     if kind == ops.BATCH_TRANSFER:
-        return [(function, [row["to"], int(row["amount"])]) for row in request["transfers"]]
-    if kind in (ops.MINT, ops.TRANSFER):
-        return [(function, [request["to"], int(request["amount"])])]
-    if kind == ops.BURN:
-        return [(function, [int(request["amount"])])]
-    if kind == ops.TRANSFER_OWNERSHIP:
-        return [(function, [request["new_owner"]])]
-    return [(function, [])]
+        return [(function, args(row)) for row in request["transfers"]]
+    return [(function, args(request))]
 
 
 def operation_holders(kind: str, request: dict[str, Any], issuer: str) -> list[str]:
-    """Addresses whose balance the read-back reports."""
+    """Addresses whose balance (and, with an on-chain holder registry, flags) the read-back reports."""
     holders = [issuer]
     if kind == ops.BATCH_TRANSFER:
         holders += [row["to"] for row in request["transfers"]]
-    elif request.get("to"):
-        holders.append(request["to"])
+    else:
+        holders += [request[f] for f in ("from", "to", "address") if request.get(f)]
     return list(dict.fromkeys(holders))
 
 
 class EvmOperationAdapter(EvmAdapter):
     what = "token operation"
 
+    @staticmethod
+    def _calls(job: ChainJob) -> list[Call]:
+        return operation_calls(job.operation, dict(job.request), standard=job.standard, issuer=job.sender)
+
     def steps(self, job: ChainJob) -> list[str]:
         return [ops.TRANSFER if job.operation == ops.BATCH_TRANSFER else job.operation]
 
     def part_count(self, job: ChainJob, step: str) -> int:
-        return len(operation_calls(job.operation, dict(job.request)))
+        return len(self._calls(job))
 
     def prepare(self, job: ChainJob, step: str, *, skip_parts: frozenset[int] = frozenset()) -> list[SignedTx]:
-        calls = operation_calls(job.operation, dict(job.request))
+        calls = self._calls(job)
         parts = [i for i in range(len(calls)) if i not in skip_parts]
         signed = call_transactions_prepare(
             sender=job.sender, signer=job.signer, network=job.network, standard=job.standard,
@@ -70,8 +81,9 @@ class EvmOperationAdapter(EvmAdapter):
         """The token's state after the operation, checked where the operation fixes it."""
         request, kind = dict(job.request), job.operation
         holders = operation_holders(kind, request, job.sender)
+        registry = STANDARDS[job.standard].holder_registry
         state = read_token_state(network=job.network, contract_address=str(job.target["contract_address"]),
-                                 holders=holders)
+                                 holders=holders, holder_flags=registry)
         expected: dict[str, Any] = {}
         if kind in (ops.PAUSE, ops.UNPAUSE):
             expected["paused"] = kind == ops.PAUSE
@@ -79,9 +91,14 @@ class EvmOperationAdapter(EvmAdapter):
             expected["owner"] = request["new_owner"]
         wrong = {k: {"expected": str(v), "on_chain": str(state.get(k))}
                  for k, v in expected.items() if state.get(k) != v}
+        if registry and kind in (ops.FREEZE, ops.UNFREEZE):
+            frozen = {a.lower(): f["frozen"] for a, f in state["flags"].items()}[request["address"].lower()]
+            if frozen != (kind == ops.FREEZE):
+                wrong["frozen"] = {"expected": str(kind == ops.FREEZE), "on_chain": str(frozen)}
         if wrong:
             raise TransactionFailed("The token on chain does not show the operation's effect.",
                                     details={"mismatched": wrong})
         return {"state": {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
-                          for k, v in state.items() if k != "balances"},
-                "balances": {a: str(b) for a, b in state["balances"].items()}}
+                          for k, v in state.items() if k not in ("balances", "flags")},
+                "balances": {a: str(b) for a, b in state["balances"].items()},
+                **({"holders": state["flags"]} if registry else {})}

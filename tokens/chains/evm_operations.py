@@ -71,13 +71,22 @@ _STATE_READS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def read_token_state(*, network: Network, contract_address: str, holders: Sequence[str] = ()) -> dict[str, Any]:
+def _holder_call(signature: str, holder: str) -> str:
+    return "0x" + (selector(signature) + abi_encode(["address"], [holder])).hex()
+
+
+def read_token_state(*, network: Network, contract_address: str, holders: Sequence[str] = (),
+                     holder_flags: bool = False) -> dict[str, Any]:
     """Live state in one batch: total_supply, cap, owner, paused (None where the contract has no such
-    function, e.g. a preminted token) and `balances` {address: int} of `holders`."""
+    function, e.g. a preminted token), `balances` {address: int} of `holders` and, with
+    `holder_flags` (an ERC-3643-style registry on chain), `flags` {address: {frozen, eligible}}
+    from `isFrozen` / `isEligible`."""
     contract = to_checksum_address(contract_address)
     datas = ["0x" + selector(sig).hex() for _, sig, _ in _STATE_READS]
     holders = [to_checksum_address(h) for h in holders]
-    datas += ["0x" + (selector("balanceOf(address)") + abi_encode(["address"], [h])).hex() for h in holders]
+    datas += [_holder_call("balanceOf(address)", h) for h in holders]
+    if holder_flags:
+        datas += [_holder_call(sig, h) for h in holders for sig in ("isFrozen(address)", "isEligible(address)")]
     calls: list[tuple[str, Sequence[Any]]] = [("eth_getCode", [contract, "latest"])]
     calls += [("eth_call", [{"to": contract, "data": d}, "latest"]) for d in datas]
     code, *results = rpc_batch_responses(network, calls, action="read_token_state")
@@ -92,9 +101,16 @@ def read_token_state(*, network: Network, contract_address: str, holders: Sequen
             continue
         value = abi_decode([out], bytes.fromhex(raw[2:]))[0]
         state[key] = to_checksum_address(value) if out == "address" else value
-    state["balances"] = {}
-    for holder, response in zip(holders, results[len(_STATE_READS):], strict=True):
+    per_holder = results[len(_STATE_READS):]
+
+    def decoded(response: dict[str, Any], out: str) -> Any:
         if "error" in response:
             raise error_from_response(network, "read_token_state", response)
-        state["balances"][holder] = abi_decode(["uint256"], bytes.fromhex(response["result"][2:]))[0]
+        return abi_decode([out], bytes.fromhex(response["result"][2:]))[0]
+
+    state["balances"] = {h: decoded(r, "uint256") for h, r in zip(holders, per_holder[:len(holders)], strict=True)}
+    if holder_flags:
+        flags = per_holder[len(holders):]
+        state["flags"] = {h: {"frozen": bool(decoded(flags[2 * i], "bool")),
+                              "eligible": bool(decoded(flags[2 * i + 1], "bool"))} for i, h in enumerate(holders)}
     return state

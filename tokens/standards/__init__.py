@@ -74,6 +74,11 @@ class Standard:
     bootstrap_min_balance: int = 0
     """microAlgos the bootstrap group pays to the app account (its minimum balance afterwards)."""
     operations: tuple[str, ...] = ()
+    evm_calls: tuple[tuple[str, ops.EvmCall], ...] = tuple(ops.EVM_CALLS.items())
+    """EVM: the contract call of each operation kind (`operations.EvmCall`)."""
+    holder_registry: bool = False
+    """EVM, ERC-3643-style: each holder's eligibility and freeze are on chain (`isEligible`,
+    `isFrozen`), read into the live state and checked at POST."""
     description: str = ""
 
     @property
@@ -93,6 +98,10 @@ class Standard:
     def is_asset(self) -> bool:
         """A plain Algorand Standard Asset (one asset-create transaction)."""
         return self.family == ALGORAND and self.contract is None
+
+    def evm_call(self, kind: str) -> ops.EvmCall:
+        """The contract function and argument sources of operation `kind` (EVM)."""
+        return dict(self.evm_calls)[kind]
 
     def networks(self) -> list[Network]:
         return [n for n in all_networks() if n.family == self.family]
@@ -130,6 +139,14 @@ _ROWS: tuple[Standard, ...] = (
              chain_args=("name", "symbol", "decimals", "initial_supply", "receiver"), read_back=_ERC20_READ_BACK,
              operations=ops.ERC20_PREMINTED_OPERATIONS,
              example={"name": "Acme Fixed", "symbol": "ACMF", "decimals": 18, "initial_supply": "1000000"}),
+    Standard("erc20-security", EVM, "ERC-20 security token (ERC-3643-style eligibility, freezes, agents), capped",
+             s.Erc20SecuritySerializer, contract="BiatecTokenSecurity", steps=(EVM_STEP_CREATE,),
+             chain_args=("name", "symbol", "decimals", "initial_supply", "receiver", "cap", "owner"),
+             read_back=(*_ERC20_READ_BACK, ("cap", "int:request.cap")), mintable=True,
+             operations=ops.ERC20_SECURITY_OPERATIONS, evm_calls=tuple(ops.ERC20_SECURITY_CALLS.items()),
+             holder_registry=True,
+             example={"name": "Acme Shares", "symbol": "ASHR", "decimals": 0, "initial_supply": "1000",
+                      "cap": "10000"}),
     Standard("asa-ft", ALGORAND, "Algorand Standard Asset, fungible", s.AsaFtSerializer, contract=None,
              steps=_ASA_STEPS, chain_args=(), read_back=_ASA_READ_BACK,
              operations=ops.ASA_OPERATIONS,

@@ -38,6 +38,26 @@ ASA_OPERATIONS = (TRANSFER, BATCH_TRANSFER, FREEZE, UNFREEZE, FORCED_TRANSFER, S
 ARC200_MINTABLE_OPERATIONS = (MINT, TRANSFER, BATCH_TRANSFER)
 ARC200_PREMINTED_OPERATIONS = (TRANSFER, BATCH_TRANSFER)
 ARC1400_OPERATIONS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FORCED_TRANSFER, TRANSFER_OWNERSHIP)
+ERC20_SECURITY_OPERATIONS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FORCED_TRANSFER,
+                             TRANSFER_OWNERSHIP)
+
+EvmCall = tuple[str, tuple[str | bool, ...]]
+"""How an EVM operation becomes a contract call: (function, arguments), each argument a request
+field (`int:` prefixed for an amount), `issuer` (the token's issuer, who signs) or a bool constant.
+A batch applies it to each of its rows."""
+EVM_CALLS: dict[str, EvmCall] = {
+    MINT: ("mint", ("to", "int:amount")), BURN: ("burn", ("int:amount",)), TRANSFER: ("transfer", ("to", "int:amount")),
+    BATCH_TRANSFER: ("transfer", ("to", "int:amount")), PAUSE: ("pause", ()), UNPAUSE: ("unpause", ()),
+    TRANSFER_OWNERSHIP: ("transferOwnership", ("new_owner",)),
+}
+"""BiatecTokenMintable / BiatecTokenPreminted (OpenZeppelin ERC20Burnable, Pausable, Ownable)."""
+ERC20_SECURITY_CALLS: dict[str, EvmCall] = {
+    **EVM_CALLS, BURN: ("burn", ("issuer", "int:amount")), FREEZE: ("setAddressFrozen", ("address", True)),
+    UNFREEZE: ("setAddressFrozen", ("address", False)),
+    FORCED_TRANSFER: ("forcedTransfer", ("from", "to", "int:amount")),
+}
+"""BiatecTokenSecurity (ERC-3643-style agent functions): burn is the agent's burn(account, amount) of
+the issuer's own balance, freeze/unfreeze setAddressFrozen, forced_transfer forcedTransfer."""
 
 
 @extend_schema_field({"oneOf": [

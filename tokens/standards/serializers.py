@@ -65,6 +65,15 @@ class Erc20MintableSerializer(CapAtLeastSupplyMixin, Erc20BaseSerializer):
     owner = EvmAddressField(required=False, help_text="May mint up to the cap (default: your address).")
 
 
+class Erc20SecuritySerializer(Erc20MintableSerializer):
+    """BiatecTokenSecurity: the receiver and the owner are made eligible at deployment; the owner is
+    its first agent (mint, burn, pause, freeze, forced transfer, eligibility)."""
+
+    receiver = EvmAddressField(required=False, help_text="Receives the initial supply and is made eligible "
+                                                         "(default: your address).")
+    owner = EvmAddressField(required=False, help_text="Owner and first agent, made eligible (default: your address).")
+
+
 class Erc20PremintedSerializer(Erc20BaseSerializer):
     initial_supply = BigIntegerStringField(min_value=1, help_text="The whole, fixed supply, in base units.")
 
