@@ -125,7 +125,8 @@ def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[s
     holders = [*recipients, *([request["from"]] if "from" in request else [])]
     live = token_live_state(token, holders=holders)
     held = live["holders"]
-    if live["paused"] and kind in MOVES_TOKENS:
+    stopped_by_pause = (ops.TRANSFER, ops.BATCH_TRANSFER) if spec.pause_holder_transfers_only else MOVES_TOKENS
+    if live["paused"] and kind in stopped_by_pause:
         raise errors.TokenPaused(details={"token_id": str(token.pk)})
     amount = _moved(kind, request)
     if kind == ops.MINT and live["cap"] is not None and live["total_supply"] + amount > int(live["cap"]):

@@ -144,11 +144,17 @@ def test_every_operation_on_chain(anvil_node, user_factory, settings):
     assert chain.functions.paused().call() is True and Token.objects.get(pk=token.pk).paused is True
     _send(anvil_node.url, alice, token.contract_address, "transfer", bob.address, 1, must_fail=True)
     assert _refused(client, token, "transfer", {"to": bob.address, "amount": "1"})["code"] == "TOKEN_PAUSED"
+    # As in ERC-3643 a pause stops holder transfers only: the issuer's agent operations still run.
+    _op(client, token, "mint", {"to": alice.address, "amount": "1", "reason": "correction during a pause"})
+    _op(client, token, "forced_transfer", {"from": alice.address, "to": bob.address, "amount": "1",
+                                           "reason": "correction during a pause"})
+    assert [chain.functions.balanceOf(a).call() for a in (alice.address, bob.address)] == [75, 106]
+    assert chain.functions.totalSupply().call() == 1051
     _op(client, token, "unpause", {})
     assert chain.functions.paused().call() is False and Token.objects.get(pk=token.pk).paused is False
 
     _op(client, token, "burn", {"amount": "70"})
-    assert chain.functions.totalSupply().call() == 980
+    assert chain.functions.totalSupply().call() == 981
     assert chain.functions.balanceOf(token.issuer_address).call() == 800
 
     new_owner = Account.create().address
@@ -181,3 +187,9 @@ def test_non_eligible_recipients_are_refused_at_post_and_on_chain(anvil_node, us
     # ... and the product's nonce sequence still lines up: the next operation completes.
     _op(client, token, "transfer", {"to": listed, "amount": "2"})
     assert chain.functions.balanceOf(listed).call() == 3
+
+    # An issuer that is no longer eligible cannot send a holder transfer (the chain: SenderNotEligible).
+    _issuer_send(anvil_node.url, token, "setEligible", token.issuer_address, False)
+    answer = _refused(client, token, "transfer", {"to": listed, "amount": "1"})
+    assert answer["code"] == "TRANSFER_NOT_ALLOWED" and answer["details"]["rules"] == ["sender_not_eligible"]
+    assert answer["details"]["sender"] == token.issuer_address

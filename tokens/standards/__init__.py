@@ -79,6 +79,9 @@ class Standard:
     holder_registry: bool = False
     """EVM, ERC-3643-style: each holder's eligibility and freeze are on chain (`isEligible`,
     `isFrozen`), read into the live state and checked at POST."""
+    pause_holder_transfers_only: bool = False
+    """A pause stops holder transfers only; the issuer's agent operations (mint, burn, forced
+    transfer) still run, as in ERC-3643 (ADR 0017)."""
     description: str = ""
 
     @property
@@ -144,7 +147,7 @@ _ROWS: tuple[Standard, ...] = (
              chain_args=("name", "symbol", "decimals", "initial_supply", "receiver", "cap", "owner"),
              read_back=(*_ERC20_READ_BACK, ("cap", "int:request.cap")), mintable=True,
              operations=ops.ERC20_SECURITY_OPERATIONS, evm_calls=tuple(ops.ERC20_SECURITY_CALLS.items()),
-             holder_registry=True,
+             holder_registry=True, pause_holder_transfers_only=True,
              example={"name": "Acme Shares", "symbol": "ASHR", "decimals": 0, "initial_supply": "1000",
                       "cap": "10000"}),
     Standard("asa-ft", ALGORAND, "Algorand Standard Asset, fungible", s.AsaFtSerializer, contract=None,
