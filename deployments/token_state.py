@@ -60,12 +60,16 @@ def token_live_state(token: Token, *, holders: Sequence[str] = ()) -> dict[str, 
 def supported_operations(token: Token, roles: dict[str, str] | None = None) -> list[str]:
     """The standard's operations this token supports now: an asset's freeze, clawback and
     reconfiguration need the issuer to hold that role (`roles`: live, else as last recorded); a
-    destroyed asset supports none."""
+    contract token whose ownership moved away from the issuer keeps only what a holder may do
+    (`ops.owner_only`); a destroyed asset supports none."""
     spec = STANDARDS[token.standard]
     if token.destroyed:
         return []
-    if not spec.is_asset:
-        return list(spec.operations)
     roles = roles if roles is not None else dict(token.roles)
+    if not spec.is_asset:
+        if roles.get("owner", token.issuer_address) == token.issuer_address:
+            return list(spec.operations)
+        calls = dict(spec.evm_calls)
+        return [kind for kind in spec.operations if not ops.owner_only(kind, calls)]
     return [kind for kind in spec.operations
             if kind not in ops.ASA_ROLE_OF_KIND or roles.get(ops.ASA_ROLE_OF_KIND[kind]) == token.issuer_address]

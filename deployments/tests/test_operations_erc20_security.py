@@ -161,6 +161,13 @@ def test_every_operation_on_chain(anvil_node, user_factory, settings):
     _op(client, token, "transfer_ownership", {"new_owner": new_owner})
     assert chain.functions.owner().call() == new_owner
     assert Token.objects.get(pk=token.pk).roles["owner"] == new_owner
+    # The agent role moved with ownership: the old owner can no longer mint, freeze or force.
+    assert chain.functions.isAgent(new_owner).call() is True
+    assert chain.functions.isAgent(token.issuer_address).call() is False
+    refused = client.post(f"/api/v1/tokens/{token.pk}/operations/mint", {"to": alice.address, "amount": "1"},
+                          format="json")
+    assert refused.status_code == 409 and refused.json()["code"] == "OPERATION_NOT_SUPPORTED", refused.content
+    assert client.get(f"/api/v1/tokens/{token.pk}").json()["operations"] == ["transfer", "batch_transfer"]
 
 
 def test_non_eligible_recipients_are_refused_at_post_and_on_chain(anvil_node, user_factory, settings):

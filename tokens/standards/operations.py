@@ -59,6 +59,17 @@ ERC20_SECURITY_CALLS: dict[str, EvmCall] = {
 """BiatecTokenSecurity (ERC-3643-style agent functions): burn is the agent's burn(account, amount) of
 the issuer's own balance, freeze/unfreeze setAddressFrozen, forced_transfer forcedTransfer."""
 
+OWNER_KINDS = frozenset({MINT, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FORCED_TRANSFER, TRANSFER_OWNERSHIP})
+"""Kinds of a contract token (EVM, ARC-200, ARC-1400) that only its owner (on erc20-security: an
+agent, a role that moves with ownership) may send: once `transfer_ownership` moved the token away
+from the issuer's account, the platform can no longer sign them."""
+
+
+def owner_only(kind: str, calls: dict[str, EvmCall]) -> bool:
+    """`kind` needs the owner: an OWNER_KINDS one, or a burn that is the agent's burn(account,
+    amount) (erc20-security) rather than the holder burning its own balance."""
+    return kind in OWNER_KINDS or (kind == BURN and calls.get(BURN, ("", ()))[1][:1] == ("issuer",))
+
 
 @extend_schema_field({"oneOf": [
     {"type": "string", "description": "An address of the token's chain (EVM hex or Algorand base32)."},

@@ -83,7 +83,7 @@ contract BiatecTokenSecurity is ERC20, ERC20Capped, Pausable, Ownable {
     /// @param initialSupply Base units minted to `receiver` at construction (may be 0).
     /// @param receiver Holder of the initial supply; made eligible.
     /// @param cap_ Maximum total supply ever (must be > 0 and >= initialSupply).
-    /// @param owner_ Owner (adds and removes agents); made an agent and eligible.
+    /// @param owner_ Owner (adds and removes agents); an agent while it owns the token, and eligible.
     constructor(
         string memory name_,
         string memory symbol_,
@@ -94,9 +94,7 @@ contract BiatecTokenSecurity is ERC20, ERC20Capped, Pausable, Ownable {
         address owner_
     ) ERC20(name_, symbol_) ERC20Capped(cap_) Ownable(owner_) {
         _decimals = decimals_;
-        _agents[owner_] = true;
-        emit AgentAdded(owner_);
-        _setEligible(owner_, true, owner_);
+        _setEligible(owner_, true, owner_); // the owner is an agent through `_transferOwnership`
         if (receiver != owner_) {
             _setEligible(receiver, true, owner_);
         }
@@ -114,6 +112,22 @@ contract BiatecTokenSecurity is ERC20, ERC20Capped, Pausable, Ownable {
 
     function isAgent(address account) external view returns (bool) {
         return _agents[account];
+    }
+
+    /// @dev Ownership carries the owner's agent role: a new owner becomes an agent, the previous one
+    /// stops being one, so handing a token over leaves the old owner unable to mint, freeze or force
+    /// transfers. Agents the owner added stay. Runs for the constructor's owner too.
+    function _transferOwnership(address newOwner) internal override {
+        address previous = owner();
+        super._transferOwnership(newOwner);
+        if (previous != address(0) && previous != newOwner && _agents[previous]) {
+            _agents[previous] = false;
+            emit AgentRemoved(previous);
+        }
+        if (newOwner != address(0) && !_agents[newOwner]) {
+            _agents[newOwner] = true;
+            emit AgentAdded(newOwner);
+        }
     }
 
     function addAgent(address agent) external onlyOwner {
