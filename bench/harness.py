@@ -113,9 +113,11 @@ def start_server(env: dict[str, str], log_dir: Path, port: int) -> Child:
     raise RuntimeError("gunicorn did not answer within 60 s")
 
 
-def start_worker(env: dict[str, str], log_dir: Path, index: int) -> Child:
+def start_worker(env: dict[str, str], log_dir: Path, index: int, profile: Path | None = None) -> Child:
+    """A solo-pool worker; with `profile`, under cProfile (stats written there on its warm shutdown)."""
+    wrap = ["-m", "cProfile", "-o", str(profile)] if profile else []
     return Child(f"worker-{index}-{time.monotonic_ns()}", [
-        sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker", "--pool=solo", "--concurrency=1",
+        sys.executable, *wrap, "-m", "celery", "-A", "bench.celery_app", "worker", "--pool=solo", "--concurrency=1",
         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO", "-n", f"bench{index}@%h",
     ], env, log_dir)
 

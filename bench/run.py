@@ -13,7 +13,9 @@ Figures (full size = the issue's sizes, median of 3; small = CI size, 1 repetiti
     storage per deployment); (c) asa-ft on the devnet vs a bare py-algorand-sdk script;
 (d) registration vs one bare ARC-76 derivation; (e) POST create -> 202 under 50 clients vs idle;
 (f) (b) with 1, 2 and 4 worker processes: failures, duplicates, nonce gaps;
-(g) status / list with filters / support lookup / admin search p99, empty vs seeded table.
+(g) status / list with filters / support lookup / admin search p99, empty vs seeded table;
+(h) issue 18: one batch_transfer of 1,000 recipients (small: 100) on anvil and on the devnet, POST ->
+    completed, vs a bare web3.py / py-algorand-sdk script sending the same transfers (bench/distribution.py).
 
 Writes bench/results/latest.json and PNG plots (matplotlib; skipped with one line when missing).
 Prints the table; asserts nothing about speed (tests/bench/test_bench_smoke.py runs the small size).
@@ -58,14 +60,16 @@ EVM_BODY = {"network": "evm-local", "name": "Bench", "symbol": "BNCH", "decimals
 ASA_BODY = {"network": "algorand-localnet", "name": "Bench ASA", "unit_name": "BNA", "total": "1000", "decimals": 0}
 TERMINAL = ("completed", "failed", "cancelled")
 
-FIGURES = ("status", "evm", "algo", "create", "growth")
+FIGURES = ("status", "evm", "algo", "distribution", "create", "growth")
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"reps": 3, "evm": 1000, "algo": 1000, "requests": 2000, "clients": 4, "create_per_client": 20,
              "registrations": 5, "seed_steps": [0, 10_000, 100_000, 1_000_000], "organizations": 1000,
-             "probe_requests": 500, "probe_budget": 20, "workers": [1, 2, 4], "deployers": 4},
+             "probe_requests": 500, "probe_budget": 20, "workers": [1, 2, 4], "deployers": 4,
+             "distribution": 1000},
     "small": {"reps": 1, "evm": 20, "algo": 20, "requests": 200, "clients": 4, "create_per_client": 2,
               "registrations": 2, "seed_steps": [0, 10_000], "organizations": 100,
-              "probe_requests": 50, "probe_budget": 10, "workers": [1, 2, 4], "deployers": 2},
+              "probe_requests": 50, "probe_budget": 10, "workers": [1, 2, 4], "deployers": 2,
+              "distribution": 100},
 }
 
 
@@ -84,6 +88,7 @@ class Run:
         self.curves: dict[str, Any] = {}
         self.workers: list[Child] = []
         self.beat: Child | None = None
+        self.profile = False  # --profile: the distribution figure's extra batch under cProfile
 
     # --- resources ---------------------------------------------------------------------------
 
@@ -143,11 +148,11 @@ class Run:
         deleted = self.keys.delete()
         log(f"cleanup: database {self.db.name} dropped, {deleted} redis key(s) under {self.keys.prefix} deleted")
 
-    def start_celery(self, workers: int) -> None:
+    def start_celery(self, workers: int, profile: Path | None = None) -> None:
         if self.beat is None:
             self.beat = start_beat(self.env, self.log_dir)
         for index in range(len(self.workers), workers):
-            self.workers.append(start_worker(self.env, self.log_dir, index))
+            self.workers.append(start_worker(self.env, self.log_dir, index, profile=profile))
 
     def stop_workers(self) -> None:
         for worker in self.workers:
@@ -466,6 +471,14 @@ class Run:
         self.curves["algo_product"], self.curves["algo_bare"] = bursts[-1]["curve"], bare[-1]["curve"]
         self.stop_workers()
 
+    # --- (h) distribution ---------------------------------------------------------------------------
+
+    def distribution(self) -> None:
+        from bench.distribution import Distribution
+
+        Distribution(self).all()
+        self.stop_workers()
+
     # --- (e) create under load -----------------------------------------------------------------------
 
     def create_load(self) -> None:
@@ -621,7 +634,7 @@ class Run:
 def format_value(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
-    if unit in ("deployments", "gaps"):
+    if unit in ("deployments", "gaps", "recipients"):
         return f"{value:.0f}"
     return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
 
@@ -666,22 +679,25 @@ def write_plots(curves: dict[str, Any], out: Path) -> list[Path]:
             xs = list(range(1, len(times) + 1))
             ax.plot(xs, [x / t if t > 0 else 0 for x, t in zip(xs, sorted(times), strict=True)], label=label)
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for key, label in (("evm_product", "EVM product (1 worker)"), ("evm_bare", "EVM bare web3.py"),
-                       ("algo_product", "Algorand product (1 worker)"), ("algo_bare", "Algorand bare algosdk")):
-        throughput_curve(ax, curves.get(key, []), label)
-    ax.set(xlabel="deployments completed", ylabel="deployments / s (cumulative)", yscale="log",
-           title="Deployment throughput against the number of deployments")
-    save(fig, [ax], "throughput.png")
+    throughput_keys = ("evm_product", "evm_bare", "algo_product", "algo_bare")
+    if any(curves.get(key) for key in throughput_keys):  # a partial run draws only the figures it ran
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for key, label in zip(throughput_keys, ("EVM product (1 worker)", "EVM bare web3.py",
+                                                "Algorand product (1 worker)", "Algorand bare algosdk"), strict=True):
+            throughput_curve(ax, curves.get(key, []), label)
+        ax.set(xlabel="deployments completed", ylabel="deployments / s (cumulative)", yscale="log",
+               title="Deployment throughput against the number of deployments")
+        save(fig, [ax], "throughput.png")
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, key, title in ((axes[0], "api_cdf", "GET deployments/{id} vs bare view"),
-                           (axes[1], "create_cdf", "POST create -> 202")):
-        for label, samples in curves.get(key, {}).items():
-            ordered = sorted(samples)
-            ax.plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=label)
-        ax.set(xlabel="latency (ms)", ylabel="fraction of requests", title=title, xscale="log")
-    save(fig, list(axes), "latency_cdf.png")
+    if curves.get("api_cdf") or curves.get("create_cdf"):
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        for ax, key, title in ((axes[0], "api_cdf", "GET deployments/{id} vs bare view"),
+                               (axes[1], "create_cdf", "POST create -> 202")):
+            for label, samples in curves.get(key, {}).items():
+                ordered = sorted(samples)
+                ax.plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=label)
+            ax.set(xlabel="latency (ms)", ylabel="fraction of requests", title=title, xscale="log")
+        save(fig, list(axes), "latency_cdf.png")
 
     points = curves.get("growth", [])
     if points:
@@ -692,6 +708,9 @@ def write_plots(curves: dict[str, Any], out: Path) -> list[Path]:
         ax.set(xlabel="deployments in the table", ylabel="p99 (ms)", xscale="log", yscale="log",
                title="p99 against table size")
         save(fig, [ax], "p99_vs_table_size.png")
+    from bench.distribution import plot
+
+    plot(plt, curves.get("distribution"), save)
     return written
 
 
@@ -705,6 +724,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replot", action="store_true", help="only redraw the plots from OUT/curves.json")
     parser.add_argument("--workers", default=os.environ.get("BENCH_WORKERS", ""),
                         help="worker-process counts of the scale-out figure instead of 1,2,4 (BENCH_WORKERS)")
+    parser.add_argument("--profile", action="store_true", default=bool(os.environ.get("BENCH_PROFILE")),
+                        help="distribution: one more batch per chain with the worker under cProfile (BENCH_PROFILE)")
     args = parser.parse_args(argv)
     if args.replot:
         for path in write_plots(json.loads((args.out / "curves.json").read_text()), args.out):
@@ -728,12 +749,15 @@ def main(argv: list[str] | None = None) -> int:
             run.size = {**run.size, "reps": args.reps}
         if args.workers:
             run.size = {**run.size, "workers": [int(n) for n in args.workers.split(",")]}
+        run.profile = args.profile
         log(f"size {args.size}: {run.size}")
         run.setup()
         steps = [("registration", run.users_setup, None), ("probe deployment", run.probe, None),
                  ("reads at the empty table", run.growth_empty, "growth"),
                  ("status read vs bare view", run.status_read, "status"), ("EVM deployments", run.evm, "evm"),
-                 ("Algorand deployments", run.algo, "algo"), ("create under 50 clients", run.create_load, "create"),
+                 ("Algorand deployments", run.algo, "algo"),
+                 ("distribution (batch_transfer)", run.distribution, "distribution"),
+                 ("create under 50 clients", run.create_load, "create"),
                  ("reads as the table grows", run.table_growth, "growth")]
         for name, step, figure in steps:
             if figure is None or not only or figure in only:

@@ -29,6 +29,10 @@ EXPECTED_ROWS = [
     "EVM scale-out, 2 workers: deployments/s", "EVM scale-out, 4 workers: CPU per deployment",
     "asa-ft deployments on the devnet (1 worker)", "Algorand worker CPU per deployment",
     "Algorand storage rows per deployment", "Algorand storage bytes per deployment",
+    "batch_transfer of 100 recipients on anvil, POST -> completed (1 worker)",
+    "batch_transfer of 100 recipients on the devnet, POST -> completed (1 worker)",
+    *[f"{chain} distribution: {what}" for chain in ("EVM", "Algorand")
+      for what in ("worker + server CPU per transfer", "recipients paid")],
     "POST erc20-mintable/create -> 202 p50, 50 clients", "POST erc20-mintable/create -> 202 p99, 50 clients",
     "status p99 at", "list, every filter p99 at", "support lookup by correlation id p99 at",
     "admin changelist search p99 at",
@@ -72,7 +76,11 @@ def test_small_benchmark_runs_prints_every_row_and_leaves_nothing_behind(tmp_pat
     for expected in EXPECTED_ROWS:
         assert any(expected in name for name in names), expected
         assert expected in output
-    assert ("plots skipped: matplotlib is not installed" in output) or (tmp_path / "throughput.png").exists()
+    for row in data["rows"]:  # every transfer of the distribution figure landed, product and bare alike
+        if row["name"].endswith("distribution: recipients paid"):
+            assert row["value"] == row["baseline"] == 100, row
+    assert ("plots skipped: matplotlib is not installed" in output) or all(
+        (tmp_path / name).exists() for name in ("throughput.png", "distribution.png"))
 
 
 def test_a_run_stopped_midway_still_removes_its_database_and_keys():
