@@ -16,7 +16,7 @@ import logging
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -103,6 +103,8 @@ class _Run:
     adapter: ChainAdapter
     key: ChainKey
     extra: dict[str, Any]
+    states: dict[str, TxState] = field(default_factory=dict)
+    """States fetched for many transactions at once (`_prefetch_states`), each used once."""
 
     @classmethod
     def of(cls, row: ChainJobRow) -> _Run:
@@ -144,7 +146,7 @@ def _claimed_ids(row: ChainJobRow) -> ClaimedIds:
 def _tx_state(run: _Run, tx: Tx) -> TxState:
     """Where the transaction is. An expired one is dead unless the chain shows it created its asset or
     app anyway (a real algod forgets pending info of old transactions)."""
-    state = run.adapter.check(run.job, _stored(tx))
+    state = run.states.pop(tx.tx_id, None) or run.adapter.check(run.job, _stored(tx))
     if state.state == "expired":
         found = (run.adapter.created_anyway(run.job, _stored(tx), claimed=_claimed_ids(run.row))
                  if run.job_type is DEPLOYMENT else None)
@@ -232,17 +234,24 @@ def _mark(tx: Tx, status: str, **fields: Any) -> None:
 def _broadcast(run: _Run, tx: Tx) -> bool:
     """Send the stored bytes (again). False when the node refuses them as under the current base fee:
     the transaction is stuck, and `_replace_if_stuck` replaces it."""
+    # One UPDATE per send, after it (a batch sends hundreds): a crash between the send and the save
+    # leaves the row `signed`, and the next pass sends the same bytes again, which is harmless.
     tx.broadcast_attempts += 1
     tx.last_broadcast_at = timezone.now()
-    tx.save(update_fields=["broadcast_attempts", "last_broadcast_at", "updated_at"])
+    fields = ["broadcast_attempts", "last_broadcast_at", "updated_at"]
     try:
         run.adapter.broadcast(run.job, _stored(tx))
     except FeeBelowBaseFee as exc:
         tx.last_error = exc.message[:2000]
-        tx.save(update_fields=["last_error", "updated_at"])
+        tx.save(update_fields=[*fields, "last_error"])
         return False
+    except Exception:
+        tx.save(update_fields=fields)  # the attempt is counted whatever the node answered
+        raise
     if tx.status == TransactionStatus.SIGNED:
-        _mark(tx, TransactionStatus.BROADCAST)
+        tx.status = TransactionStatus.BROADCAST
+        fields.append("status")
+    tx.save(update_fields=fields)
     return True
 
 
@@ -456,6 +465,14 @@ def _wait_part(run: _Run, step: str, txs: list[Tx], *, rebuild_on_dead: bool) ->
     return float(settings.DEPLOYMENT_POLL_SECONDS)
 
 
+def _prefetch_states(run: _Run, txs: list[Tx]) -> None:
+    """The state of each part's newest transaction in one call, for adapters that can (`check_many`:
+    a batch of 1,000 recipients is one receipt request per pass, not 1,000)."""
+    check_many = getattr(run.adapter, "check_many", None)
+    if check_many is not None and len(txs) > 1:
+        run.states = dict(check_many(run.job, [_stored(tx) for tx in txs]))
+
+
 def _is_replacement(tx: Tx) -> bool:
     return bool((tx.details or {}).get("replaces"))
 
@@ -577,12 +594,13 @@ def _run_step(run: _Run, step: str, *, first: bool) -> float | None:
     delays = []
     landed, _, _ = _settled_parts(txs)
     unconfirmed = [tx for tx in txs if tx.status in LIVE and tx.status != TransactionStatus.CONFIRMED]
-    for part, part_txs in _parts(unconfirmed).items():
-        if part in landed:
-            continue
+    waiting = {part: part_txs for part, part_txs in _parts(unconfirmed).items() if part not in landed}
+    _prefetch_states(run, [part_txs[-1] for part_txs in waiting.values()])
+    for part_txs in waiting.values():
         delay = _wait_part(run, step, part_txs, rebuild_on_dead=rebuild)
         if delay is not None:
             delays.append(delay)
+    run.states.clear()
     if delays:
         return min(delays)
     confirmed, failed, pending = _settled_parts(txs)

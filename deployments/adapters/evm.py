@@ -60,8 +60,16 @@ class EvmAdapter:
                                                      "max_priority_fee_per_gas": str(signed.max_priority_fee_per_gas)})
 
     def check(self, job: ChainJob, tx: StoredTx) -> TxState:
+        return self._state(job, tx, evm.get_receipt(network=job.network, tx_hash=tx.tx_id))
+
+    def check_many(self, job: ChainJob, txs: list[StoredTx]) -> dict[str, TxState]:
+        """Optional capability: `check` of many transactions (a batch's parts), their receipts in
+        one JSON-RPC batch; only those without a receipt cost further calls (pending, dead or lost)."""
+        receipts = evm.get_receipts(network=job.network, tx_hashes=[tx.tx_id for tx in txs])
+        return {tx.tx_id: self._state(job, tx, receipts.get(tx.tx_id)) for tx in txs}
+
+    def _state(self, job: ChainJob, tx: StoredTx, receipt: dict[str, Any] | None) -> TxState:
         network = job.network
-        receipt = evm.get_receipt(network=network, tx_hash=tx.tx_id)
         if receipt is not None:
             if receipt["status"] == 1:
                 return TxState("confirmed", confirmed_in=receipt["block_number"], info=receipt)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -248,11 +249,18 @@ class SignedEvmTransaction:
 def sign_transaction(*, signer: SignerContext, network: Network, tx: dict[str, Any],
                      reason: str) -> SignedEvmTransaction:
     """Sign `tx` with the sender's key for the network's chain; the key stays inside `signer`."""
+    return sign_transactions(signer=signer, network=network, txs=[tx], reason=reason)[0]
+
+
+def sign_transactions(*, signer: SignerContext, network: Network, txs: Sequence[dict[str, Any]],
+                      reason: str) -> list[SignedEvmTransaction]:
+    """Sign several transactions with one opening of the sender's key (one key-use record for a
+    batch distribution's parts, not one per recipient)."""
     _require_evm(network)
     with signer(reason) as key:
-        signed = key.sign_transaction(tx)
+        signed = [key.sign_transaction(tx) for tx in txs]
         sender = key.address
-    return SignedEvmTransaction.from_raw(bytes(signed.raw_transaction), sender=sender)
+    return [SignedEvmTransaction.from_raw(bytes(s.raw_transaction), sender=sender) for s in signed]
 
 
 def deploy_transaction_prepare(

@@ -23,7 +23,7 @@ from .evm import (
     GAS_MARGIN_NUMERATOR,
     SignedEvmTransaction,
     fee_quote,
-    sign_transaction,
+    sign_transactions,
 )
 from .evm_artifacts import encode_function_call, selector
 from .evm_nonces import nonce_reserve, nonce_sequence_ensure
@@ -56,11 +56,11 @@ def call_transactions_prepare(*, sender: str, signer: SignerContext, network: Ne
     nonce_sequence_ensure(network=network, address=sender)
     with transaction.atomic():
         first = nonce_reserve(chain_id=int(network.chain_id or 0), address=sender, count=len(calls))
-        return [sign_transaction(signer=signer, network=network, reason=reason, tx={
+        return sign_transactions(signer=signer, network=network, reason=reason, txs=[{
             "type": 2, "chainId": network.chain_id, "nonce": first + i, "gas": gas, "to": contract, "value": 0,
             "maxFeePerGas": fees.max_fee_per_gas, "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
             "data": data,
-        }) for i, (data, gas) in enumerate(zip(datas, gases, strict=True))]
+        } for i, (data, gas) in enumerate(zip(datas, gases, strict=True))])
 
 
 _STATE_READS: tuple[tuple[str, str, str], ...] = (

@@ -267,9 +267,15 @@ def rpc_batch(network: Network, calls: Sequence[tuple[str, Sequence[Any]]], *, a
 def rpc_batch_responses(
     network: Network, calls: Sequence[tuple[str, Sequence[Any]]], *, action: str
 ) -> list[dict[str, Any]]:
-    """The raw responses of a batch, in the order of `calls` (per-call errors left to the caller)."""
-    with classify_errors(network, action):
-        responses = web3_for(network).provider.make_batch_request([(m, list(p)) for m, p in calls])  # type: ignore[attr-defined]
-    if isinstance(responses, dict):  # the node refused the whole batch with one error
-        raise error_from_response(network, action, responses)
-    return list(responses)
+    """The raw responses of a batch, in the order of `calls` (per-call errors left to the caller);
+    sent in HTTP requests of at most EVM_RPC_BATCH_LIMIT calls (providers cap a batch's size)."""
+    limit = max(int(getattr(settings, "EVM_RPC_BATCH_LIMIT", 500)), 1)
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(calls), limit):
+        chunk = [(m, list(p)) for m, p in calls[start:start + limit]]
+        with classify_errors(network, action):
+            responses = web3_for(network).provider.make_batch_request(chunk)  # type: ignore[attr-defined]
+        if isinstance(responses, dict):  # the node refused the whole batch with one error
+            raise error_from_response(network, action, responses)
+        out += list(responses)
+    return out
