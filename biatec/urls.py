@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("tokens.urls")),
     path("token/", include("deployments.urls")),
     path("", include("deployments.urls_tokens")),
+    path("", include("compliance.urls_holders")),
     path("support/", include("deployments.urls_support")),
     path("compliance/", include("compliance.urls")),
     path("webhooks/", include("webhooks.urls")),

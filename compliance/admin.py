@@ -4,6 +4,7 @@ audit log and attestations (read-only)."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -23,13 +25,16 @@ from deployments.models import DeploymentEvent
 from tokens.networks import NETWORKS
 from tokens.standards import STANDARDS
 
-from . import services
+from . import holder_services, services
 from .models import (
+    AllowListEntry,
     Attestation,
     AttestationKey,
+    BlockListEntry,
     ComplianceDecision,
     DeploymentComplianceRecord,
     IssuancePolicy,
+    JurisdictionRules,
 )
 from .selectors import deployment_compliance
 
@@ -223,3 +228,58 @@ class DeploymentComplianceRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         response = HttpResponse(bundle, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="evidence-{deployment.pk}.zip"'
         return response
+
+
+# ---- Holder registry -------------------------------------------------------------------------------------
+class KycExpiringFilter(admin.SimpleListFilter):
+    title = "KYC expiry"
+    parameter_name = "kyc_expiry"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("30d", "Expiring within 30 days"), ("expired", "Expired")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        if self.value() == "30d":
+            return queryset.filter(kyc_expires_at__gt=now, kyc_expires_at__lte=now + timedelta(days=30))
+        if self.value() == "expired":
+            return queryset.filter(kyc_expires_at__lte=now)
+        return queryset
+
+
+@admin.register(AllowListEntry)
+class AllowListEntryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Entries are changed through the API or the actions here (services: rules, audit, webhooks)."""
+
+    list_display = ("address", "token", "status", "investor_category", "jurisdiction", "kyc_verified",
+                    "kyc_expires_at", "updated_at")
+    list_filter = ("status", "jurisdiction", "investor_category", "kyc_verified", KycExpiringFilter)
+    search_fields = ("address", "token__name", "token__contract_address", "user__email")
+    list_select_related = ("token",)
+    actions = ["suspend_entries"]
+
+    @admin.action(description="Suspend the selected entries")
+    def suspend_entries(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if not request.user.has_perm("compliance.view_allowlistentry"):
+            raise PermissionDenied
+        for entry in queryset.select_related("token"):
+            holder_services.allowlist_entry_update(entry=entry, values={"status": AllowListEntry.Status.SUSPENDED},
+                                                   actor=staff_actor(request.user))
+        self.message_user(request, f"{queryset.count()} entries suspended.")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(BlockListEntry)
+class BlockListEntryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ("address", "organization", "category", "effective_from", "expires_at", "added_by")
+    list_filter = ("category",)
+    search_fields = ("address", "organization__name", "reason")
+
+
+@admin.register(JurisdictionRules)
+class JurisdictionRulesAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ("token", "max_holders", "retail_allowed", "kyc_required", "kyc_max_age_days", "updated_at")
+    list_filter = ("retail_allowed", "kyc_required")
+    search_fields = ("token__name", "token__contract_address")

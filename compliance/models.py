@@ -104,3 +104,100 @@ class DeploymentComplianceRecord(Deployment):
     class Meta:
         proxy = True
         verbose_name = "deployment compliance record"
+
+
+# ---- Holder registry (docs/architecture.md, "Holder registry") -----------------------------------------
+class AllowListEntry(BaseModel):
+    """One investor the issuer has checked, on one token: keyed by (token, address); `user` when the
+    entry was named by the e-mail of a registered member of the organization."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        SUSPENDED = "suspended"
+        REVOKED = "revoked"
+
+    class InvestorCategory(models.TextChoices):
+        RETAIL = "retail"
+        PROFESSIONAL = "professional"
+        ELIGIBLE_COUNTERPARTY = "eligible_counterparty"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    token = models.ForeignKey("deployments.Token", on_delete=models.PROTECT, related_name="allowlist_entries")
+    address = models.CharField(max_length=64, help_text="EIP-55 checksummed (EVM) or an Algorand address.")
+    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    kyc_verified = models.BooleanField(default=False)
+    kyc_provider = models.CharField(max_length=128, blank=True, default="")
+    kyc_verified_at = models.DateTimeField(null=True, blank=True)
+    kyc_expires_at = models.DateTimeField(null=True, blank=True)
+    investor_category = models.CharField(max_length=32, choices=InvestorCategory.choices,
+                                         default=InvestorCategory.RETAIL)
+    jurisdiction = models.CharField(max_length=2, blank=True, default="", help_text="ISO 3166-1 alpha-2.")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    added_by = models.CharField(max_length=128, help_text="Actor (user:<id>, staff:<id>) who added the entry.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "allow-list entry"
+        verbose_name_plural = "allow-list entries"
+        constraints = [models.UniqueConstraint(fields=["token", "address"], name="allowlist_token_address")]
+        indexes = [models.Index(fields=["token", "status", "-created_at"], name="allowlist_token_status"),
+                   models.Index(fields=["token", "jurisdiction", "-created_at"], name="allowlist_token_country")]
+
+    def __str__(self) -> str:
+        return f"{self.address} on {self.token_id} ({self.status})"
+
+
+class BlockListEntry(BaseModel):
+    """An address no token of the organization may have as an active holder (sanctions, fraud, AML),
+    from `effective_from` until `expires_at` (open-ended when empty)."""
+
+    class Category(models.TextChoices):
+        SANCTIONS = "sanctions"
+        FRAUD = "fraud"
+        AML = "aml"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    address = models.CharField(max_length=64, db_index=True)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    effective_from = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    added_by = models.CharField(max_length=128)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "block-list entry"
+        verbose_name_plural = "block-list entries"
+        indexes = [models.Index(fields=["organization", "address"], name="blocklist_org_address")]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.category})"
+
+
+class JurisdictionRules(BaseModel):
+    """The holder rules of one token. Empty `allowed_countries` allows every country not blocked."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    token = models.OneToOneField("deployments.Token", on_delete=models.PROTECT, related_name="jurisdiction_rules")
+    allowed_countries = models.JSONField(default=list, blank=True, help_text="ISO 3166-1 alpha-2; empty: all.")
+    blocked_countries = models.JSONField(default=list, blank=True, help_text="ISO 3166-1 alpha-2.")
+    max_holders = models.PositiveIntegerField(null=True, blank=True, help_text="Active entries at most; empty: no cap.")
+    retail_allowed = models.BooleanField(default=True, help_text="Off: professional investors and eligible "
+                                                                 "counterparties only.")
+    kyc_required = models.BooleanField(default=False)
+    kyc_max_age_days = models.PositiveIntegerField(null=True, blank=True,
+                                                   help_text="A verification older than this has expired.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "jurisdiction rules"
+        verbose_name_plural = "jurisdiction rules"
+
+    def __str__(self) -> str:
+        return f"Jurisdiction rules of {self.token_id}"

@@ -41,6 +41,9 @@ COMPLIANCE_VIEW_MODELS = [
     ("compliance", "attestationkey"), ("compliance", "deploymentcompliancerecord"),
     ("deployments", "token"), ("deployments", "historicaltoken"), ("deployments", "operation"),
     ("deployments", "operationevent"), ("deployments", "operationtransaction"), ("deployments", "historicaloperation"),
+    ("compliance", "allowlistentry"), ("compliance", "historicalallowlistentry"), ("compliance", "blocklistentry"),
+    ("compliance", "historicalblocklistentry"), ("compliance", "jurisdictionrules"),
+    ("compliance", "historicaljurisdictionrules"),
 ]
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis
+from . import apis, apis_holders
 
 urlpatterns = [
     path("evaluate", apis.ComplianceEvaluateApi.as_view(), name="compliance-evaluate"),
@@ -12,4 +12,6 @@ urlpatterns = [
          name="compliance-attestation"),
     path("deployments/<uuid:deployment_id>/evidence-bundle", apis.EvidenceBundleApi.as_view(),
          name="compliance-evidence-bundle"),
+    path("blocklist", apis_holders.BlockListApi.as_view(), name="compliance-blocklist"),
+    path("blocklist/<uuid:block_id>", apis_holders.BlockListEntryApi.as_view(), name="compliance-blocklist-entry"),
 ]

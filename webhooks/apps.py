@@ -9,7 +9,12 @@ class WebhooksConfig(AppConfig):
         from biatec.core import events
 
         from . import tasks  # noqa: F401  (registers the Celery tasks that services queue by name)
-        from .outbox import outbox_record_deployment_event, outbox_record_operation_event
+        from .outbox import (
+            outbox_record_allowlist_event,
+            outbox_record_deployment_event,
+            outbox_record_operation_event,
+        )
 
         events.subscribe(events.DeploymentTransitioned, outbox_record_deployment_event)
         events.subscribe(events.OperationTransitioned, outbox_record_operation_event)
+        events.subscribe(events.AllowListChanged, outbox_record_allowlist_event)

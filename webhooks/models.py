@@ -16,7 +16,8 @@ DEPLOYMENT_EVENT_TYPES = (
     "deployment.indexed", "deployment.completed", "deployment.failed", "deployment.cancelled",
 )
 OPERATION_EVENT_TYPES = tuple(f"operation.{t.split('.', 1)[1]}" for t in DEPLOYMENT_EVENT_TYPES)
-SUBSCRIBABLE_EVENT_TYPES = (*DEPLOYMENT_EVENT_TYPES, *OPERATION_EVENT_TYPES, WILDCARD)
+ALLOWLIST_EVENT_TYPES = ("allowlist.added", "allowlist.updated", "allowlist.removed")
+SUBSCRIBABLE_EVENT_TYPES = (*DEPLOYMENT_EVENT_TYPES, *OPERATION_EVENT_TYPES, *ALLOWLIST_EVENT_TYPES, WILDCARD)
 
 
 class WebhookSubscription(BaseModel):

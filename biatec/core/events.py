@@ -67,6 +67,21 @@ class OperationTransitioned(DomainEvent):
 
 
 @dataclass(frozen=True)
+class AllowListChanged(DomainEvent):
+    """An allow-list entry of a token was added, updated or removed (`change`). `data` is the JSON the
+    webhook carries: the entry as the API shows it (and, for an update, the changed fields)."""
+
+    entry_id: str
+    token_id: str
+    organization_id: str
+    change: str  # added | updated | removed
+    actor: str
+    standard: str
+    network: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SecurityEventRecorded(DomainEvent):
     """A security event (sign-up, login, lockout, key use ...) was recorded. `organization_id` is the
     user's first organization, None for unknown users (platform-level events)."""

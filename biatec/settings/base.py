@@ -175,6 +175,7 @@ SPECTACULAR_SETTINGS = {
         "ClassificationEnum": "compliance.mica.CLASSIFICATIONS",
         "StandardEnum": "tokens.standards.STANDARD_CHOICES",
         "OperationKindEnum": "tokens.standards.operations.KINDS",
+        "AllowListStatusEnum": "compliance.models.AllowListEntry.Status",
     },
 }
 
@@ -288,10 +289,10 @@ DEPLOYMENT_PREFLIGHT_TIMEOUT_SECONDS = env.float("DEPLOYMENT_PREFLIGHT_TIMEOUT_S
 # itself (comma-separated), or a JSON control file re-read at each point. production.py forces both empty.
 FAULT_INJECTION = env("FAULT_INJECTION", default="")
 FAULT_INJECTION_FILE = env("FAULT_INJECTION_FILE", default="")
-# Stuck EVM transactions: a broadcast transaction not mined after EVM_STUCK_TX_SECONDS is replaced
 # JSON-RPC batches (receipts of a batch distribution's parts, gas estimates) go out in HTTP requests
 # of at most this many calls: hosted providers cap a batch's size.
 EVM_RPC_BATCH_LIMIT = env.int("EVM_RPC_BATCH_LIMIT", default=500)
+# Stuck EVM transactions: a broadcast transaction not mined after EVM_STUCK_TX_SECONDS is replaced
 # (same nonce) with both fees raised by EVM_REPLACEMENT_FEE_BUMP_PERCENT (nodes require >= 10);
 # a replacement whose gas x maxFeePerGas would exceed EVM_MAX_TOTAL_FEE_WEI fails the deployment
 # with FEE_CAP_EXCEEDED (retryable).

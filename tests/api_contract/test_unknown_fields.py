@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
+from compliance.models import AllowListEntry, BlockListEntry
 from deployments.models import Deployment, Operation
 from deployments.tests.factories import DeploymentFactory, operation_of, token_of
 from tokens.standards import STANDARDS
@@ -61,9 +62,14 @@ def objects(user_factory, settings) -> dict[str, str]:
     asa_token = token_of(DeploymentFactory(organization=organization, creator=user, status="completed",
                                            standard="asa-ft", network="algorand-localnet"), standard="asa-ft")
     operation = operation_of(evm_token, creator=user)
+    entry = AllowListEntry.objects.create(organization=organization, token=evm_token,
+                                          address=evm_token.issuer_address, added_by="test")
+    block = BlockListEntry.objects.create(organization=organization, address=evm_token.issuer_address,
+                                          category="fraud", effective_from=entry.created_at, added_by="test")
     return {"client": client, "deployment_id": str(deployment.pk), "subscription_id": str(subscription.pk),
             "delivery_id": str(delivery.pk), "organization_id": str(organization.pk),
-            "token_id": str(evm_token.pk), "asa_token_id": str(asa_token.pk), "operation_id": str(operation.pk)}
+            "token_id": str(evm_token.pk), "asa_token_id": str(asa_token.pk), "operation_id": str(operation.pk),
+            "entry_id": str(entry.pk), "block_id": str(block.pk)}
 
 
 def _objects_for(route: str, objects: dict[str, Any]) -> dict[str, Any]:

@@ -23,8 +23,8 @@ from drf_spectacular.generators import SchemaGenerator
 
 from biatec.audit.chain import audit_record
 from biatec.core.csv_export import safe_cell
-from compliance.models import ComplianceDecision
-from deployments.models import Deployment, DeploymentEvent
+from compliance.models import AllowListEntry, ComplianceDecision
+from deployments.models import Deployment, DeploymentEvent, Token
 from deployments.tests.factories import DeploymentFactory
 from tests.tenancy.matrix import MATRIX
 from tests.tenancy.routes import Route, api_routes
@@ -61,7 +61,15 @@ def _seed_compliance_report(world: World) -> None:
                                           allowed=False, failing_rules=[value], correlation_id=value)
 
 
+def _seed_allowlist_export(world: World) -> None:
+    token = Token.objects.get(pk=world.objects["token_id"])
+    for value in FORMULAS:
+        AllowListEntry.objects.create(organization=world.organization, token=token, address=value, status=value,
+                                      kyc_provider=value, investor_category=value, reason=value, added_by=value)
+
+
 SEEDERS: dict[str, Callable[[World], None]] = {
+    "allowlist-export": _seed_allowlist_export,
     "deployment-audit-trail": _seed_deployment_audit_trail,
     "compliance-audit-log": _seed_compliance_audit_log,
     "compliance-report": _seed_compliance_report,

@@ -153,5 +153,30 @@ MATRIX: dict[str, dict[str, Call]] = {
     "operation-detail": {"get": Call(members())},
     "operation-cancel": {"post": Call(writers(200), body=lambda _o: {"reason": "matrix"})},
     "operation-retry": {"post": Call(writers(409))},  # the operation is queued: a permitted retry is 409
+    # The holder registry (compliance/apis_holders.py): every member reads, owner/admin/issuer write. X's
+    # token has no jurisdiction rules and DEAD is on no block list, so a permitted write succeeds.
+    "allowlist-list": {"get": Call(members()), "post": Call(writers(201), body=lambda _o: {"address": DEAD})},
+    "allowlist-entry": {
+        "get": Call(members()),
+        "patch": Call(writers(200), body=lambda _o: {"reason": "matrix", "status": "suspended"}),
+        "delete": Call(writers(204)),
+    },
+    "allowlist-bulk": {"post": Call(writers(200), body=lambda _o: {"entries": [{"address": DEAD,
+                                                                                 "jurisdiction": "DE"}]})},
+    "allowlist-export": {"get": Call(members())},
+    "jurisdiction-rules": {"get": Call(members()),
+                           "put": Call(writers(200), body=lambda _o: {"allowed_countries": ["DE"],
+                                                                      "max_holders": 10})},
+    # The pre-check is a read: every member; no node here, so `chain.checked` is false.
+    "transfer-validate": {"post": Call(members(), body=lambda _o: {"from": DEAD, "to": DEAD, "amount": "1"})},
+    "compliance-blocklist": {
+        "get": Call(members(), query=_x),
+        "post": Call(writers(201), query=_x, body=lambda _o: {"address": DEAD, "category": "sanctions"}),
+    },
+    "compliance-blocklist-entry": {
+        "get": Call(members()),
+        "patch": Call(writers(200), body=lambda _o: {"reason": "matrix"}),
+        "delete": Call(writers(204)),
+    },
     "api-not-found": {"get": Call(everyone(404))},
 }

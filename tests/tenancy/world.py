@@ -18,6 +18,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, Organization, User
+from compliance.models import AllowListEntry, BlockListEntry, JurisdictionRules
 from conftest import auth_client, register
 from deployments.models import Deployment, Operation, Token
 from deployments.services import _record_event  # the history row a real create writes first
@@ -57,6 +58,10 @@ class World:
             network=token.network, request={"to": token.issuer_address, "amount": "1"},
             correlation_id=f"tenancy-{uuid.uuid4()}")
         _record_event(operation, from_status="", reason="requested", actor="test", facts={})
+        entry = AllowListEntry.objects.create(organization=organization, token=token, address=token.issuer_address,
+                                              added_by="test")
+        block = BlockListEntry.objects.create(organization=organization, address=token.contract_address,
+                                              category="sanctions", effective_from=entry.created_at, added_by="test")
         self.objects = {
             "organization_id": str(organization.pk),
             "deployment_id": str(deployment.pk),
@@ -65,6 +70,8 @@ class World:
             "correlation_id": deployment.correlation_id,
             "token_id": str(token.pk),
             "operation_id": str(operation.pk),
+            "entry_id": str(entry.pk),
+            "block_id": str(block.pk),
         }
         self.secrets += [*self.objects.values(), str(delivery.event_id)]
         return self.objects
@@ -76,6 +83,9 @@ class World:
             list(Deployment.objects.filter(organization_id=org).order_by("pk").values()),
             list(Token.objects.filter(organization_id=org).order_by("pk").values()),
             list(Operation.objects.filter(organization_id=org).order_by("pk").values()),
+            list(AllowListEntry.objects.filter(organization_id=org).order_by("pk").values()),
+            list(BlockListEntry.objects.filter(organization_id=org).order_by("pk").values()),
+            list(JurisdictionRules.objects.filter(organization_id=org).order_by("pk").values()),
             list(WebhookSubscription.objects.filter(organization_id=org).order_by("pk").values()),
             list(WebhookDelivery.objects.filter(subscription__organization_id=org).order_by("pk").values()),
             list(Membership.objects.filter(organization_id=org).order_by("pk").values()),
