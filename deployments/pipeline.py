@@ -180,11 +180,14 @@ def _prepare(run: _Run, step: str, skip_parts: frozenset[int] = frozenset()) -> 
 
 
 def _store(run: _Run, signed: list[SignedTx]) -> list[Tx]:
-    return [run.transactions.create(
-        step=tx.step, part=tx.part, family=run.network.family, network=run.network.slug, tx_id=tx.tx_id,
-        group_tx_ids=tx.group_tx_ids, sender=tx.sender, nonce=tx.nonce, first_valid=tx.first_valid,
-        last_valid=tx.last_valid, signed_bytes=tx.signed_bytes, details=tx.details,
+    """The signed bytes as transaction rows of the job, in one INSERT (a batch's parts)."""
+    manager = run.transactions
+    rows = [manager.model(
+        **{manager.field.name: run.row}, step=tx.step, part=tx.part, family=run.network.family,
+        network=run.network.slug, tx_id=tx.tx_id, group_tx_ids=tx.group_tx_ids, sender=tx.sender, nonce=tx.nonce,
+        first_valid=tx.first_valid, last_valid=tx.last_valid, signed_bytes=tx.signed_bytes, details=tx.details,
     ) for tx in signed]
+    return list(manager.model.objects.bulk_create(rows))
 
 
 def _step_txs(row: ChainJobRow, step: str) -> list[Tx]:

@@ -79,11 +79,11 @@ def test_a_10_mb_body_answers_413_before_parsing(world: World, route: Route, met
 @pytest.mark.parametrize(("route", "method"), WRITES, ids=IDS)
 def test_bodies_that_are_not_acceptable_json_answer_400(world: World, route: Route, method: str):
     # A path that names nothing answers 404 whatever the body (token/<unknown>/create), before the body
-    # is read: an empty object finds that out. (A valid body may answer 404 later, for what the chain
-    # lacks, e.g. an operation on a token whose contract is not on the node the suite runs: that comes
-    # after the body's validation, so a malformed body still answers 400.)
-    probe = _send(world.clients["owner"], route, method, world, b"{}")
-    expected = (404, _shape(probe, "empty body")) if probe.status_code == 404 else (400, "VALIDATION_ERROR")
+    # is read: a JSON array, never a valid body (`{}` is one for pause), finds that out. A valid body
+    # may answer 404 later, for what the chain lacks (an operation on a token whose contract is not on
+    # the node the suite runs): that comes after the body's validation, so a malformed one answers 400.
+    probe = _send(world.clients["owner"], route, method, world, b"[]")
+    expected = (404, _shape(probe, "array body")) if probe.status_code == 404 else (400, "VALIDATION_ERROR")
     problems = []
     for label, body in RAW_BODIES.items():
         response = _send(world.clients["owner"], route, method, world, body)
