@@ -12,12 +12,14 @@ class ComplianceConfig(AppConfig):
             operation_gate_register,
         )
 
+        from .holder_operation_gate import holder_operation_gate
         from .issuance import compliance_gate_check
         from .operations_gate import compliance_operation_gate
         from .profiles import ComplianceProfileSerializer
 
         issuance_gate_register(compliance_gate_check)
         operation_gate_register(compliance_operation_gate)
+        operation_gate_register(holder_operation_gate)  # the holder registry's rules (issue 19)
         compliance_metadata_field_register(lambda: ComplianceProfileSerializer(
             required=False, allow_null=True,
             help_text="Optional compliance profile (MiCA evaluation, issuance policies)."))

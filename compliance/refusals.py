@@ -5,6 +5,9 @@ A refusal raises COMPLIANCE_VIOLATION inside `deployment_create`'s transaction, 
 in a context variable, and `RefusalRecorderMiddleware` writes it (a `ComplianceDecision` and an
 audit entry) after the view returned, i.e. after the rollback, in a transaction of its own.
 Non-HTTP callers of `deployment_create` call `refusals_flush()` themselves.
+
+Other refusals that must leave a durable trace queue their own write with `after_rollback_defer`
+(the holder registry's `transfer.denied`: `compliance.holder_operation_gate`); the same flush runs it.
 """
 from __future__ import annotations
 
@@ -21,15 +24,24 @@ from .services import compliance_decision_record
 
 logger = logging.getLogger(__name__)
 
-_pending: ContextVar[list[tuple[Any, Any, str]] | None] = ContextVar("compliance_pending_refusals", default=None)
+Write = Callable[[str], object]  # called with the actor (`user:<id>`, `anonymous`)
+_pending: ContextVar[list[Write] | None] = ContextVar("compliance_pending_refusals", default=None)
 
 
-def refusal_defer(*, organization_id: Any, decision: Any, source: str = "create") -> None:
+def after_rollback_defer(write: Write) -> None:
+    """Queue `write(actor)` to run after the request's transaction was rolled back."""
     pending = _pending.get()
     if pending is None:
         pending = []
         _pending.set(pending)
-    pending.append((organization_id, decision, source))
+    pending.append(write)
+
+
+def refusal_defer(*, organization_id: Any, decision: Any, source: str = "create") -> None:
+    def write(actor: str) -> None:
+        compliance_decision_record(organization_id=organization_id, actor=actor, source=source, decision=decision)
+
+    after_rollback_defer(write)
 
 
 def refusals_flush(*, actor: str) -> int:
@@ -39,8 +51,7 @@ def refusals_flush(*, actor: str) -> int:
         return 0
     recorded = 0
     while pending:
-        organization_id, decision, source = pending.pop(0)
-        compliance_decision_record(organization_id=organization_id, actor=actor, source=source, decision=decision)
+        pending.pop(0)(actor)
         recorded += 1
     return recorded
 

@@ -13,8 +13,10 @@ class WebhooksConfig(AppConfig):
             outbox_record_allowlist_event,
             outbox_record_deployment_event,
             outbox_record_operation_event,
+            outbox_record_transfer_denied,
         )
 
         events.subscribe(events.DeploymentTransitioned, outbox_record_deployment_event)
         events.subscribe(events.OperationTransitioned, outbox_record_operation_event)
         events.subscribe(events.AllowListChanged, outbox_record_allowlist_event)
+        events.subscribe(events.TransferDenied, outbox_record_transfer_denied)

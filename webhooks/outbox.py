@@ -13,7 +13,7 @@ import uuid
 
 from django.utils import timezone
 
-from biatec.core.events import AllowListChanged, DeploymentTransitioned, OperationTransitioned
+from biatec.core.events import AllowListChanged, DeploymentTransitioned, OperationTransitioned, TransferDenied
 from deployments.models import Deployment, Operation
 from deployments.presenters import deployment_detail
 from deployments.presenters_tokens import operation_detail, token_summary
@@ -94,6 +94,30 @@ def outbox_record_allowlist_event(event: AllowListChanged) -> WebhookEvent | Non
     change's transaction (nothing when no subscription wants it). Not ordered per entry: each event
     carries the whole entry as it is after the change."""
     event_type = f"allowlist.{event.change}"
+    subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
+    if not subscriptions:
+        return None
+    event_id = uuid.uuid4()
+    created_at = timezone.now()
+    webhook_event = WebhookEvent.objects.create(
+        id=event_id, type=event_type, organization_id=event.organization_id, created_at=created_at,
+        payload={"id": str(event_id), "type": event_type, "created_at": created_at.isoformat(),
+                 "data": dict(event.data)},
+    )
+    deliveries = WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(event=webhook_event, subscription=s, event_type=event_type, next_attempt_at=created_at)
+        for s in subscriptions
+    ])
+    for delivery in deliveries:
+        delivery_dispatch_on_commit(delivery.pk)
+    return webhook_event
+
+
+def outbox_record_transfer_denied(event: TransferDenied) -> WebhookEvent | None:
+    """`transfer.denied`: an operation the token's holder registry refused at `POST`, carrying the token
+    id, the kind, the failed rules and the refused recipients. Written with the event's own transaction
+    (the refused request's was rolled back; nothing of the operation exists to link to)."""
+    event_type = "transfer.denied"
     subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
     if not subscriptions:
         return None

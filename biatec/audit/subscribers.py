@@ -27,6 +27,18 @@ def on_operation_transitioned(event: events.OperationTransitioned) -> None:
     )
 
 
+def on_transfer_denied(event: events.TransferDenied) -> None:
+    """Filed under the token: what was refused, by which rules, for whom (the first 50 recipients)."""
+    data = dict(event.data)
+    audit_record(
+        action="transfer.denied", actor=event.actor, organization_id=event.organization_id,
+        object_type="token", object_id=event.token_id,
+        payload={"kind": event.kind, "rules": list(event.rules), "standard": event.standard, "network": event.network,
+                 "recipients": data.get("recipients", []), "count": data.get("count"),
+                 "failures": data.get("failures", [])},
+    )
+
+
 def on_security_event_recorded(event: events.SecurityEventRecorded) -> None:
     """Filed under the user's first organization, or under none (platform-level) for unknown users."""
     audit_record(
@@ -41,3 +53,4 @@ def connect() -> None:
     events.subscribe(events.DeploymentTransitioned, on_deployment_transitioned)
     events.subscribe(events.OperationTransitioned, on_operation_transitioned)
     events.subscribe(events.SecurityEventRecorded, on_security_event_recorded)
+    events.subscribe(events.TransferDenied, on_transfer_denied)

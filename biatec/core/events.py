@@ -82,6 +82,23 @@ class AllowListChanged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class TransferDenied(DomainEvent):
+    """A token operation moving tokens (`kind`: mint, transfer, batch_transfer, forced_transfer) was
+    refused at `POST` by the token's holder registry (422 TRANSFER_NOT_ALLOWED). Published after the
+    request's rolled-back transaction, in a transaction of its own (nothing of the operation exists).
+    `rules` names every failed rule; `data` is the JSON the webhook carries."""
+
+    token_id: str
+    organization_id: str
+    kind: str
+    actor: str
+    standard: str
+    network: str
+    rules: tuple[str, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SecurityEventRecorded(DomainEvent):
     """A security event (sign-up, login, lockout, key use ...) was recorded. `organization_id` is the
     user's first organization, None for unknown users (platform-level events)."""
