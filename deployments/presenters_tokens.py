@@ -14,6 +14,7 @@ from tokens.standards import operations as ops
 from .adapters.algorand_operations import transfers_per_part
 from .models import DeploymentStatus, TransactionStatus
 from .presenters import DeploymentErrorSerializer, _rendered
+from .token_enforcement import ENFORCEMENT_CHOICES, token_enforcement
 from .token_models import Operation, Token
 from .token_state import supported_operations
 
@@ -47,11 +48,19 @@ class TokenSummarySerializer(serializers.Serializer):
     destroyed = serializers.BooleanField()
     roles = JsonObjectField(help_text="owner, or an asset's manager/reserve/freeze/clawback, as last recorded.")
     operations = serializers.SerializerMethodField(help_text="Operations this token supports now.")
+    enforcement = serializers.SerializerMethodField(
+        help_text="Where the holder registry (allow list) is enforced: \"on-chain\" when the chain itself refuses an "
+                  "unlisted holder (arc1400-mintable, erc20-security, a regulated asset: default-frozen with the "
+                  "issuer as freeze address), \"off-chain\" when only the API's pre-checks apply.")
     created_at = IsoDateTimeField()
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ops.KINDS)))
     def get_operations(self, token: Token) -> list[str]:
         return supported_operations(token)
+
+    @extend_schema_field(serializers.ChoiceField(choices=ENFORCEMENT_CHOICES))
+    def get_enforcement(self, token: Token) -> str:
+        return token_enforcement(token)
 
 
 class HolderStateSerializer(serializers.Serializer):

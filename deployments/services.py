@@ -22,7 +22,12 @@ from biatec.core.correlation import get_correlation_id
 from biatec.core.errors import PermissionDenied
 from biatec.core.faults import fault_point
 from tokens.networks import EVM, get_available_network
-from tokens.standards.validation import deployment_preflight, deployment_request_validate, standard_require
+from tokens.standards.validation import (
+    deployment_preflight,
+    deployment_request_validate,
+    regulated_issuer_check,
+    standard_require,
+)
 
 from .errors import NotRetryable
 from .issuance_gates import issuance_gates_check
@@ -157,6 +162,7 @@ def deployment_create(
     deployer pay). No key derivation and no signing on the request path."""
     organization = _organization_for_issuing(user)
     request = deployment_request_validate(standard=standard, payload=payload)
+    regulated_issuer_check(spec=standard_require(standard), request=request, issuer=user.algorand_address or None)
     compliance = issuance_gates_check(organization=organization, standard=standard, network=request["network"],
                                       request=request, compliance_metadata=compliance_metadata)
     _preflight(user=user, standard=standard, network_slug=request["network"])

@@ -35,6 +35,9 @@ class Token(BaseModel):
     destroyed = models.BooleanField(default=False)
     roles = models.JSONField(default=dict, blank=True,
                              help_text="owner / manager, reserve, freeze, clawback as last set by the platform.")
+    default_frozen = models.BooleanField(
+        default=False, help_text="An asset created default-frozen (every new holding starts frozen), as read back "
+                                 "at deployment; fixed for the asset's life. Always false for contract tokens.")
 
     history = HistoricalRecords()
 

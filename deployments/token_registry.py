@@ -37,6 +37,7 @@ def token_register(deployment: Deployment) -> Token:
         asset_id=results.get("asset_id"), app_id=results.get("app_id"),
         name=request.get("name", ""), symbol=request.get("symbol") or request.get("unit_name") or "",
         decimals=int(request.get("decimals") or 0), issuer_address=issuer, roles=roles,
+        default_frozen=spec.is_asset and bool(on_chain.get("default_frozen", request.get("default_frozen", False))),
     )
 
 

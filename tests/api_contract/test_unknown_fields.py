@@ -18,7 +18,7 @@ from tokens.standards import STANDARDS
 from webhooks.services import webhook_subscription_create, webhook_subscription_test
 
 pytestmark = pytest.mark.django_db
-UNKNOWN = {"zz_unknown_field": 1, "regulated": True}
+UNKNOWN = {"zz_unknown_field": 1, "vesting_schedule": True}
 WRITE_METHODS = ("post", "put", "patch")
 NOT_WALKED = {
     # The fallback for slugs that are not standards: it answers 404 UNSUPPORTED_STANDARD to every body.

@@ -48,6 +48,7 @@ SCHEMA_UINT_MIN_BALANCE = 28_500  # 25_000 per entry + 3_500 per uint
 SCHEMA_BYTES_MIN_BALANCE = 50_000  # 25_000 per entry + 25_000 per byte slice
 
 ASSET_CREATE, APP_CREATE, BOOTSTRAP = ALGORAND_STEP_ASSET_CREATE, ALGORAND_STEP_APP_CREATE, ALGORAND_STEP_BOOTSTRAP
+REGULATED_FREEZE_IS_ISSUER = "A regulated asset's freeze address is the issuer (your address); leave freeze out."
 
 
 def algorand_standard(standard: str) -> Standard:
@@ -123,7 +124,8 @@ def asset_params_check(*, params: dict[str, Any], standard: str | None = None, s
 
     Roles: a missing `manager`/`reserve` defaults to the creator (so the asset stays manageable);
     a missing `freeze`/`clawback` stays empty (nobody can freeze or claw back). An explicit ""
-    means "no such role".
+    means "no such role". A `regulated` asset is default-frozen with the creator as freeze address
+    (any other is refused) and, unless given, as clawback address.
     """
     errors: dict[str, list[str]] = {}
     name, unit, url = _utf8(params.get("name")), _utf8(params.get("unit_name")), _utf8(params.get("url"))
@@ -144,14 +146,17 @@ def asset_params_check(*, params: dict[str, Any], standard: str | None = None, s
             errors.setdefault("total", []).append("An NFT has total 1 and decimals 0.")
         if spec.fractional and (decimals == 0 or total != 10**decimals):  # type: ignore[operator]
             errors.setdefault("total", []).append("A fractional NFT has total 10^k with decimals k >= 1.")
+    regulated = bool(params.get("regulated", False))
     roles = {}
     for role in ("manager", "reserve", "freeze", "clawback"):
-        default = sender if role in ("manager", "reserve") else ""
+        default = sender if role in ("manager", "reserve") or regulated else ""
         roles[role] = _address(params.get(role, default), role, errors)
+    if regulated and roles["freeze"] != sender:
+        errors.setdefault("freeze", []).append(REGULATED_FREEZE_IS_ISSUER)
     _raise(errors)
     return {"asset_name": name.decode(), "unit_name": unit.decode(), "url": url.decode(),
             "metadata_hash": metadata_hash, "decimals": decimals, "total": total,
-            "default_frozen": bool(params.get("default_frozen", False)), **roles}
+            "default_frozen": regulated or bool(params.get("default_frozen", False)), **roles}
 
 
 def arc200_params_check(*, params: dict[str, Any], standard: str, sender: str) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 A row holds the slug, the chain family, the request serializer, the contract artifact it deploys
 (None for a plain Algorand asset), the request fields passed to the constructor (EVM) or to
 `bootstrap` (ARC-200/1400) in ABI order, the chain steps, what the read-back must find on chain, the
-unique/fractional/mintable flags, the post-issuance operations it supports (`operations.py`) and an example
-request. Chain code, the adapters, compliance and the API read these rows; none of them compares a
-slug. Adding a standard means one row here and, if it deploys new code, one contract.
+unique/fractional/mintable flags, the post-issuance operations it supports (`operations.py`), how the
+chain can enforce a holder registry (`holder_enforcement`) and an example request. Chain code, the
+adapters, compliance and the API read these rows; none of them compares a slug. Adding a standard
+means one row here and, if it deploys new code, one contract.
 
 Read-back sources (`Standard.read_back`): `request.<field>` or `results.<key>` (the deployment's
 results), prefixed `int:` to compare as an integer and suffixed `?` when the expectation applies only
@@ -25,23 +26,31 @@ from . import serializers as s
 from .fields import UINT64_MAX, UINT256_MAX
 
 __all__ = ["ALGORAND_STEP_APP_CREATE", "ALGORAND_STEP_ASSET_CREATE", "ALGORAND_STEP_BOOTSTRAP", "EVM_STEP_CREATE",
-           "FRACTIONAL", "FUNGIBLE", "STANDARDS", "STANDARD_CHOICES", "UINT64_MAX", "UINT256_MAX", "UNIQUE", "Standard",
-           "standard_get", "standards_of_family"]
+           "FRACTIONAL", "FUNGIBLE", "HOLDERS_BY_ASSET_FREEZE", "HOLDERS_BY_CONTRACT", "HOLDERS_OFF_CHAIN", "STANDARDS",
+           "STANDARD_CHOICES", "UINT64_MAX", "UINT256_MAX", "UNIQUE", "Standard", "standard_get", "standards_of_family"]
 
 EVM_STEP_CREATE = "create"
 ALGORAND_STEP_ASSET_CREATE = "asset_create"
 ALGORAND_STEP_APP_CREATE = "app_create"
 ALGORAND_STEP_BOOTSTRAP = "bootstrap"
 UNIQUE, FRACTIONAL, FUNGIBLE = "unique", "fractional", "fungible"
+HOLDERS_BY_CONTRACT = "contract"
+"""The token contract itself refuses transfers from or to a holder it does not list (ARC-1400's
+whitelist, erc20-security's eligibility registry)."""
+HOLDERS_BY_ASSET_FREEZE = "asset_freeze"
+"""An ASA can: when it is default-frozen with the issuer as freeze address (`regulated: true` on
+create), every new holding starts frozen and only the issuer unfreezes it."""
+HOLDERS_OFF_CHAIN = "none"
+"""The chain cannot refuse a holder (plain ERC-20, ARC-200): the registry is checked by the API only."""
 
 _ERC20_READ_BACK = (("name", "request.name"), ("symbol", "request.symbol"), ("decimals", "int:request.decimals"),
                     ("total_supply", "int:request.initial_supply"))
 _ASA_READ_BACK = (("name", "request.name"), ("unit_name", "request.unit_name"), ("total", "int:request.total"),
                   ("decimals", "int:request.decimals"), ("url", "request.url?"),
-                  ("metadata_hash", "request.metadata_hash?"))
+                  ("metadata_hash", "request.metadata_hash?"), ("default_frozen", "request.default_frozen?"))
 _ARC3_READ_BACK = (("name", "request.name"), ("unit_name", "request.unit_name"), ("total", "int:request.total"),
                    ("decimals", "int:request.decimals"), ("url", "results.metadata_url"),
-                   ("metadata_hash", "results.metadata_hash"))
+                   ("metadata_hash", "results.metadata_hash"), ("default_frozen", "request.default_frozen?"))
 _ARC200_READ_BACK = (("name", "request.name"), ("symbol", "request.symbol"), ("decimals", "int:request.decimals"),
                      ("total_supply", "int:request.initial_supply"), ("holder_balance", "int:request.initial_supply"),
                      ("bootstrapped", True))
@@ -79,6 +88,9 @@ class Standard:
     holder_registry: bool = False
     """EVM, ERC-3643-style: each holder's eligibility and freeze are on chain (`isEligible`,
     `isFrozen`), read into the live state and checked at POST."""
+    holder_enforcement: str = HOLDERS_OFF_CHAIN
+    """How the chain can enforce the holder registry: HOLDERS_BY_CONTRACT, HOLDERS_BY_ASSET_FREEZE
+    (only for a regulated asset, `deployments.token_enforcement`) or HOLDERS_OFF_CHAIN."""
     pause_holder_transfers_only: bool = False
     """A pause stops holder transfers only; the issuer's agent operations (mint, burn, forced
     transfer) still run, as in ERC-3643 (ADR 0017)."""
@@ -147,35 +159,35 @@ _ROWS: tuple[Standard, ...] = (
              chain_args=("name", "symbol", "decimals", "initial_supply", "receiver", "cap", "owner"),
              read_back=(*_ERC20_READ_BACK, ("cap", "int:request.cap")), mintable=True,
              operations=ops.ERC20_SECURITY_OPERATIONS, evm_calls=tuple(ops.ERC20_SECURITY_CALLS.items()),
-             holder_registry=True, pause_holder_transfers_only=True,
+             holder_registry=True, holder_enforcement=HOLDERS_BY_CONTRACT, pause_holder_transfers_only=True,
              example={"name": "Acme Shares", "symbol": "ASHR", "decimals": 0, "initial_supply": "1000",
                       "cap": "10000"}),
     Standard("asa-ft", ALGORAND, "Algorand Standard Asset, fungible", s.AsaFtSerializer, contract=None,
              steps=_ASA_STEPS, chain_args=(), read_back=_ASA_READ_BACK,
-             operations=ops.ASA_OPERATIONS,
+             operations=ops.ASA_OPERATIONS, holder_enforcement=HOLDERS_BY_ASSET_FREEZE,
              example={"name": "Acme ASA", "unit_name": "AASA", "total": "1000000000", "decimals": 6}),
     Standard("asa-nft", ALGORAND, "Algorand Standard Asset, unique NFT (total 1)", s.AsaNftSerializer,
              contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ASA_READ_BACK,
-             operations=ops.ASA_OPERATIONS, fungibility=UNIQUE,
+             operations=ops.ASA_OPERATIONS, holder_enforcement=HOLDERS_BY_ASSET_FREEZE, fungibility=UNIQUE,
              example={"name": "Acme NFT", "unit_name": "ANFT", "url": "https://example.com/nft.json"}),
     Standard("asa-fnft", ALGORAND, "Algorand Standard Asset, fractional NFT (total 10^k)", s.AsaFnftSerializer,
              contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ASA_READ_BACK,
-             operations=ops.ASA_OPERATIONS, fungibility=FRACTIONAL,
+             operations=ops.ASA_OPERATIONS, holder_enforcement=HOLDERS_BY_ASSET_FREEZE, fungibility=FRACTIONAL,
              example={"name": "Acme Fractions", "unit_name": "AFR", "decimals": 2}),
     Standard("arc3-ft", ALGORAND, "ARC-3 asset with pinned metadata, fungible", s.Arc3FtSerializer, contract=None,
              steps=_ASA_STEPS, chain_args=(), read_back=_ARC3_READ_BACK,
-             operations=ops.ASA_OPERATIONS, arc3_metadata=True,
+             operations=ops.ASA_OPERATIONS, holder_enforcement=HOLDERS_BY_ASSET_FREEZE, arc3_metadata=True,
              example={"name": "Acme ARC3", "unit_name": "AA3", "total": "1000000", "decimals": 2,
                       "metadata": {"description": "An ARC-3 fungible token", "decimals": 2}}),
     Standard("arc3-nft", ALGORAND, "ARC-3 asset with pinned metadata, unique NFT", s.Arc3NftSerializer,
              contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ARC3_READ_BACK,
-             operations=ops.ASA_OPERATIONS, fungibility=UNIQUE,
+             operations=ops.ASA_OPERATIONS, holder_enforcement=HOLDERS_BY_ASSET_FREEZE, fungibility=UNIQUE,
              arc3_metadata=True,
              example={"name": "Acme ARC3 NFT", "unit_name": "AA3N",
                       "metadata": {"description": "A unique ARC-3 NFT", "image": "ipfs://bafkreigh2akiscaild"}}),
     Standard("arc3-fnft", ALGORAND, "ARC-3 asset with pinned metadata, fractional NFT", s.Arc3FnftSerializer,
              contract=None, steps=_ASA_STEPS, chain_args=(), read_back=_ARC3_READ_BACK,
-             operations=ops.ASA_OPERATIONS, fungibility=FRACTIONAL,
+             operations=ops.ASA_OPERATIONS, holder_enforcement=HOLDERS_BY_ASSET_FREEZE, fungibility=FRACTIONAL,
              arc3_metadata=True,
              example={"name": "Acme ARC3 Fractions", "unit_name": "AA3F", "decimals": 3,
                       "metadata": {"description": "A fractional ARC-3 NFT"}}),
@@ -193,6 +205,7 @@ _ROWS: tuple[Standard, ...] = (
              s.Arc1400MintableSerializer, contract="Arc1400SecurityToken", steps=_APP_STEPS,
              chain_args=_BOOTSTRAP_ARGS, read_back=_ARC200_READ_BACK, mintable=True, whitelist=True,
              bootstrap_min_balance=ARC1400_BOOTSTRAP_MIN_BALANCE, operations=ops.ARC1400_OPERATIONS,
+             holder_enforcement=HOLDERS_BY_CONTRACT,
              example={"name": "Acme Security", "symbol": "ASEC", "decimals": 0, "initial_supply": "1000",
                       "cap": "10000"}),
 )

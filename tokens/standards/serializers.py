@@ -79,6 +79,22 @@ class Erc20PremintedSerializer(Erc20BaseSerializer):
 
 
 # ---- Algorand ASA / ARC-3 -----------------------------------------------------------------------
+REGULATED_NEEDS_DEFAULT_FROZEN = "A regulated asset is created default-frozen (leave default_frozen out or true)."
+REGULATED_NEEDS_FREEZE = "A regulated asset's freeze address is the issuer; it cannot be cleared."
+
+
+def regulated_asset_check(attrs: dict[str, Any], *, given: Any) -> None:
+    """`regulated: true` needs the asset default-frozen and the issuer able to freeze: an explicit
+    `default_frozen: false` or an empty `freeze` contradicts it (VALIDATION_ERROR naming the field)."""
+    errors: dict[str, list[str]] = {}
+    if isinstance(given, dict) and "default_frozen" in given and not attrs.get("default_frozen"):
+        errors["default_frozen"] = [REGULATED_NEEDS_DEFAULT_FROZEN]
+    if "freeze" in attrs and not attrs["freeze"]:
+        errors["freeze"] = [REGULATED_NEEDS_FREEZE]
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
 class AsaBaseSerializer(StrictSerializer):
     network = _network_field(ALGORAND)
     name = Utf8CharField(max_bytes=32)
@@ -90,8 +106,24 @@ class AsaBaseSerializer(StrictSerializer):
                                    help_text="Default: your address; empty string: no manager.")
     reserve = AlgorandAddressField(required=False, allow_blank=True,
                                    help_text="Default: your address; empty string: no reserve.")
-    freeze = AlgorandAddressField(required=False, allow_blank=True, help_text="Default: nobody can freeze.")
-    clawback = AlgorandAddressField(required=False, allow_blank=True, help_text="Default: nobody can claw back.")
+    freeze = AlgorandAddressField(required=False, allow_blank=True,
+                                  help_text="Default: nobody can freeze (regulated: your address, the only one "
+                                            "allowed).")
+    clawback = AlgorandAddressField(required=False, allow_blank=True,
+                                    help_text="Default: nobody can claw back (regulated: your address).")
+    regulated = serializers.BooleanField(
+        default=False,
+        help_text="Holders enforced on chain: the asset is created default-frozen with you (the issuer) as its "
+                  "freeze address (and, unless given, clawback address), so every new holding starts frozen "
+                  "and only an active allow-list entry unfreezes it. `default_frozen: false` or an empty "
+                  "`freeze` with it is a VALIDATION_ERROR; a `freeze` other than your address is refused at POST.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if attrs.get("regulated"):
+            regulated_asset_check(attrs, given=self.initial_data)
+            attrs["default_frozen"] = True
+        return attrs
 
 
 class AsaFtSerializer(AsaBaseSerializer):
@@ -103,6 +135,7 @@ class AsaNftSerializer(AsaBaseSerializer):
     """Pure NFT: total 1, decimals 0 (fixed)."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
         attrs["total"], attrs["decimals"] = "1", 0
         return attrs
 
@@ -116,6 +149,7 @@ class AsaFnftSerializer(AsaBaseSerializer):
                                         help_text="k (same as fractions_exponent).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
         k = attrs.pop("fractions_exponent", None) or attrs.get("decimals")
         if not k:
             raise serializers.ValidationError({"decimals": ["A fractional NFT needs decimals k (total = 10^k)."]})

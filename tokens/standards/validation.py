@@ -2,8 +2,9 @@
 
 `deployment_request_validate` is pure (no network, no database): the standard exists, the network
 exists, belongs to the standard's family and has a node configured, the body passes the standard's
-strict serializer (unknown fields, types, bounds, cap >= initial supply, NFT shapes), and the ARC-3
-metadata document agrees with the asset (name, decimals, unit name, `#arc3` URL, metadata hash).
+strict serializer (unknown fields, types, bounds, cap >= initial supply, NFT shapes, a regulated
+asset's roles), and the ARC-3 metadata document agrees with the asset (name, decimals, unit name,
+`#arc3` URL, metadata hash). `regulated_issuer_check` adds the one rule that needs the issuer.
 The compliance pre-flight uses it too, so both answer the same.
 
 `deployment_preflight` asks the chain, cheaply and with a short timeout
@@ -23,7 +24,7 @@ from django.conf import settings
 
 from biatec.core.errors import ApplicationError, InsufficientFunds, ValidationFailed
 from biatec.core.serializers import unknown_fields, unknown_fields_error
-from tokens.chains.algorand_build import deployment_cost
+from tokens.chains.algorand_build import REGULATED_FREEZE_IS_ISSUER, deployment_cost
 from tokens.chains.arc3 import arc3_request_check
 from tokens.networks import ALGORAND, EVM, InvalidNetwork, Network, get_available_network
 
@@ -80,6 +81,15 @@ def deployment_request_validate(*, standard: str, payload: dict[str, Any]) -> di
     if spec.arc3_metadata:
         arc3_request_check(standard=standard, params=request)
     return request
+
+
+def regulated_issuer_check(*, spec: Standard, request: dict[str, Any], issuer: str | None) -> None:
+    """A regulated asset's freeze address is its issuer: a `freeze` naming anybody else is a
+    VALIDATION_ERROR at POST (the request serializer, which does not know the issuer, refuses an
+    empty one). `issuer` None: not known yet, left to the build (`asset_params_check`)."""
+    freeze = request.get("freeze")
+    if spec.is_asset and request.get("regulated") and issuer and freeze and freeze != issuer:
+        raise ValidationFailed(details={"fields": {"freeze": [REGULATED_FREEZE_IS_ISSUER]}})
 
 
 # ------------------------------------------------------------------------------------ pre-flight
