@@ -168,7 +168,7 @@ class OperationListApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=DeploymentStatus.choices, required=False)
-        kind = serializers.ChoiceField(choices=ops.KINDS, required=False)
+        kind = serializers.ChoiceField(choices=ops.ALL_KINDS, required=False)
         correlation_id = serializers.CharField(required=False)
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)

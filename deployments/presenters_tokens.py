@@ -108,7 +108,7 @@ def holder_row(address: str, holding: dict[str, Any]) -> dict[str, Any]:
 class OperationSummarySerializer(serializers.Serializer):
     id = serializers.UUIDField(source="pk")
     token_id = serializers.UUIDField()
-    kind = serializers.ChoiceField(choices=ops.KINDS)
+    kind = serializers.ChoiceField(choices=ops.ALL_KINDS)
     status = serializers.ChoiceField(choices=DeploymentStatus.choices)
     correlation_id = serializers.CharField()
     created_at = IsoDateTimeField()

@@ -6,10 +6,13 @@ Steps and parts (a part is one atomic group, signed, stored and tracked on its o
 - assets: transfer / batch_transfer -> ["opt_in", "transfer"] when holders must opt in first, else
   ["transfer"]; an opt-in part per holder (the issuer tops it up in the same group), a transfer
   part per 16 transfers. freeze / unfreeze -> ["freeze"], forced_transfer -> ["clawback"],
-  set_roles -> ["reconfigure"], destroy -> ["destroy"]: one part each.
+  set_roles -> ["reconfigure"], destroy -> ["destroy"]: one part each. allowlist_sync (a regulated,
+  default-frozen asset) -> ["opt_in", "freeze"] or ["freeze"]: an opt-in part per platform user
+  activated before holding, a freeze part per 16 holdings (frozen = not active in the registry).
 - app tokens: mint, burn, transfer, pause, unpause, forced_transfer, transfer_ownership -> [kind],
   one group (the call, after a box-MBR payment when it creates boxes); batch_transfer ->
-  ["transfer"], a part per 15 transfers (room for the box-MBR payment in every group).
+  ["transfer"], a part per 15 transfers (room for the box-MBR payment in every group);
+  allowlist_sync (ARC-1400) -> ["whitelist"], a part per 15 `whitelist_set` calls.
 Parts depend on the request only, never on the chain (which boxes exist, who holds enough), so
 part i names the same recipients every time it is signed. Every transaction is leased by
 `operation_lease(f"{job id}|{step}|{part}", index)`: re-signing a part keeps its leases.
@@ -37,16 +40,18 @@ from .base import ChainJob, ClaimedIds, SignedTx, StoredTx, TxState
 __all__ = ["APP_TRANSFERS_PER_GROUP", "ASSET_TRANSFERS_PER_GROUP", "AlgorandOperationAdapter", "operation_holders",
            "operation_transfers", "transfers_per_part"]
 
-OPT_IN, TRANSFER, FREEZE, CLAWBACK, RECONFIGURE, DESTROY = (
-    "opt_in", "transfer", "freeze", "clawback", "reconfigure", "destroy")
+OPT_IN, TRANSFER, FREEZE, CLAWBACK, RECONFIGURE, DESTROY, WHITELIST = (
+    "opt_in", "transfer", "freeze", "clawback", "reconfigure", "destroy", "whitelist")
 ASSET_TRANSFERS_PER_GROUP = algo.MAX_GROUP
 APP_TRANSFERS_PER_GROUP = algo.MAX_GROUP - 1
 """15 calls, so that every group has room for the payment of the balance boxes it creates."""
 
 _ASSET_STEP = {ops.TRANSFER: TRANSFER, ops.BATCH_TRANSFER: TRANSFER, ops.FREEZE: FREEZE, ops.UNFREEZE: FREEZE,
-               ops.FORCED_TRANSFER: CLAWBACK, ops.SET_ROLES: RECONFIGURE, ops.DESTROY: DESTROY}
-_ASSET_MOVES = (ops.TRANSFER, ops.BATCH_TRANSFER, ops.FORCED_TRANSFER)
-"""Kinds after which receivers hold the asset: an opt-in step first when some must opt in."""
+               ops.FORCED_TRANSFER: CLAWBACK, ops.SET_ROLES: RECONFIGURE, ops.DESTROY: DESTROY,
+               ops.ALLOWLIST_SYNC: FREEZE}
+_ASSET_MOVES = (ops.TRANSFER, ops.BATCH_TRANSFER, ops.FORCED_TRANSFER, ops.ALLOWLIST_SYNC)
+"""Kinds after which receivers hold the asset (or may: a sync activates them): an opt-in step
+first when some must opt in."""
 _APP_KINDS = (ops.MINT, ops.BURN, ops.TRANSFER, ops.PAUSE, ops.UNPAUSE, ops.FORCED_TRANSFER, ops.TRANSFER_OWNERSHIP)
 
 
@@ -70,6 +75,8 @@ def operation_holders(kind: str, request: Mapping[str, Any], issuer: str) -> lis
     holders = [issuer, *[to for to, _ in operation_transfers(kind, request)]]
     holders += [str(request[name]) for name in ("from", "address") if request.get(name)]
     holders += [str(a) for a in request.get("opt_ins") or []]
+    if kind == ops.ALLOWLIST_SYNC:
+        holders += [str(c["address"]) for c in request["changes"]]
     return list(dict.fromkeys(holders))
 
 
@@ -101,9 +108,17 @@ class AlgorandOperationAdapter(AlgorandAdapter):
             return [OPT_IN, main] if kind in _ASSET_MOVES and job.request.get("opt_ins") else [main]
         if kind == ops.BATCH_TRANSFER:
             return [TRANSFER]
+        if kind == ops.ALLOWLIST_SYNC:
+            return [WHITELIST]
         if kind not in _APP_KINDS:
             raise ValidationFailed(f"{job.standard} has no {kind} operation on Algorand.")
         return [kind]
+
+    def _sync_chunks(self, job: ChainJob) -> list[list[tuple[str, bool]]]:
+        """(address, eligible) of an allowlist_sync, in parts of 16 freezes or 15 whitelist calls."""
+        changes = [(str(c["address"]), bool(c["eligible"])) for c in job.request["changes"]]
+        size = APP_TRANSFERS_PER_GROUP if STANDARDS[job.standard].is_app else ASSET_TRANSFERS_PER_GROUP
+        return [changes[start:start + size] for start in range(0, len(changes), size)]
 
     def _transfer_chunks(self, job: ChainJob) -> list[list[algo.Transfer]]:
         return _chunks(operation_transfers(job.operation, job.request), transfers_per_part(job.standard))
@@ -111,6 +126,8 @@ class AlgorandOperationAdapter(AlgorandAdapter):
     def part_count(self, job: ChainJob, step: str) -> int:
         if step == OPT_IN:
             return len(job.request.get("opt_ins") or [])
+        if job.operation == ops.ALLOWLIST_SYNC:
+            return len(self._sync_chunks(job))
         if job.operation == ops.BATCH_TRANSFER or (step == TRANSFER and STANDARDS[job.standard].is_asset):
             return len(self._transfer_chunks(job))
         return 1
@@ -150,6 +167,13 @@ class AlgorandOperationAdapter(AlgorandAdapter):
             return self._opt_in(job, str(request["opt_ins"][part]), sp, seed)
         if STANDARDS[job.standard].is_app:
             app_id = int(job.target["app_id"])
+            if kind == ops.ALLOWLIST_SYNC:
+                groups = algo.app_whitelist_groups(network=job.network, sp=sp, sender=issuer, app_id=app_id,
+                                                   standard=job.standard, changes=self._sync_chunks(job)[part],
+                                                   lease_seed=seed)
+                if len(groups) != 1:  # 15 calls and a payment always fit in one group
+                    raise ValueError(f"part {part} did not fit one group")
+                return groups[0], {}
             if kind == ops.BATCH_TRANSFER:
                 chunk = self._transfer_chunks(job)[part]
                 groups = algo.app_transfer_groups(network=job.network, sp=sp, sender=issuer, app_id=app_id,
@@ -167,6 +191,10 @@ class AlgorandOperationAdapter(AlgorandAdapter):
             groups = algo.asset_transfer_groups(sp=sp, sender=issuer, asset_id=asset_id, transfers=chunk,
                                                 lease_seed=seed)
             return groups[0], self._range_facts(job, part, len(chunk))
+        if step == FREEZE and kind == ops.ALLOWLIST_SYNC:
+            freezes = [(address, not eligible) for address, eligible in self._sync_chunks(job)[part]]
+            return algo.asset_freeze_groups(sp=sp, sender=issuer, asset_id=asset_id, changes=freezes,
+                                            lease_seed=seed)[0], {}
         if step == FREEZE:
             txn: transaction.Transaction = algo.asset_freeze_txn(
                 sp=sp, sender=issuer, asset_id=asset_id, target=str(request["address"]),
@@ -276,6 +304,9 @@ class AlgorandOperationAdapter(AlgorandAdapter):
             wrong["deleted"] = _mismatch(True, False)
         elif state["deleted"] and kind != ops.DESTROY:
             wrong["deleted"] = _mismatch(False, True)
+        elif kind == ops.ALLOWLIST_SYNC:
+            wrong |= {f"{c['address']}.frozen": _mismatch(not c["eligible"], holdings[str(c["address"])]["frozen"])
+                      for c in request["changes"] if holdings[str(c["address"])]["frozen"] == c["eligible"]}
         elif kind in (ops.FREEZE, ops.UNFREEZE):
             frozen = holdings[str(request["address"])]["frozen"]
             if frozen != (kind == ops.FREEZE):
@@ -291,13 +322,20 @@ class AlgorandOperationAdapter(AlgorandAdapter):
         request, kind, network = job.request, job.operation, job.network
         app_id = int(job.target["app_id"])
         state = algo.read_app_token_state(network=network, app_id=app_id, standard=job.standard)
+        holders = [job.sender] if kind == ops.ALLOWLIST_SYNC else operation_holders(kind, request, job.sender)
         balances = {address: algo.arc200_balance_of(network=network, app_id=app_id, address=address)
-                    for address in operation_holders(kind, request, job.sender)}
+                    for address in holders}
         wrong: dict[str, dict[str, str]] = {}
         if kind in (ops.PAUSE, ops.UNPAUSE) and state["paused"] != (kind == ops.PAUSE):
             wrong["paused"] = _mismatch(kind == ops.PAUSE, state["paused"])
         if kind == ops.TRANSFER_OWNERSHIP and state["owner"] != request["new_owner"]:
             wrong["owner"] = _mismatch(request["new_owner"], state["owner"])
+        if kind == ops.ALLOWLIST_SYNC:
+            listed = {str(c["address"]): algo.arc1400_is_whitelisted(network=network, app_id=app_id,
+                                                                     address=str(c["address"]))
+                      for c in request["changes"]}
+            wrong |= {f"{a}.whitelisted": _mismatch(c["eligible"], listed[a])
+                      for c in request["changes"] if listed[a := str(c["address"])] != c["eligible"]}
         wrong |= self._short_paid(job, balances)
         self._raise_if(wrong)
         return {"state": _plain(state), "balances": _plain(balances)}

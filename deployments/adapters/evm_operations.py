@@ -16,7 +16,12 @@ from .evm import EvmAdapter
 
 def operation_calls(kind: str, request: dict[str, Any], *, standard: str, issuer: str) -> list[Call]:
     """The contract calls of an operation, one per part, from its resolved request (the standard's
-    `evm_calls` say which function and which arguments)."""
+    `evm_calls` say which function and which arguments). An `allowlist_sync` is one
+    `batchSetEligible(accounts, flags)` per `ops.ELIGIBILITY_PER_EVM_CALL` changes."""
+    if kind == ops.ALLOWLIST_SYNC:
+        changes, size = list(request["changes"]), ops.ELIGIBILITY_PER_EVM_CALL
+        return [("batchSetEligible", [[c["address"] for c in chunk], [bool(c["eligible"]) for c in chunk]])
+                for chunk in (changes[start:start + size] for start in range(0, len(changes), size))]
     function, sources = STANDARDS[standard].evm_call(kind)
 
     def args(values: dict[str, Any]) -> list[Any]:
@@ -42,6 +47,8 @@ def operation_holders(kind: str, request: dict[str, Any], issuer: str) -> list[s
     holders = [issuer]
     if kind == ops.BATCH_TRANSFER:
         holders += [row["to"] for row in request["transfers"]]
+    elif kind == ops.ALLOWLIST_SYNC:
+        holders += [change["address"] for change in request["changes"]]
     else:
         holders += [request[f] for f in ("from", "to", "address") if request.get(f)]
     return list(dict.fromkeys(holders))
@@ -91,6 +98,10 @@ class EvmOperationAdapter(EvmAdapter):
             expected["owner"] = request["new_owner"]
         wrong = {k: {"expected": str(v), "on_chain": str(state.get(k))}
                  for k, v in expected.items() if state.get(k) != v}
+        if registry and kind == ops.ALLOWLIST_SYNC:
+            eligible = {a.lower(): f["eligible"] for a, f in state["flags"].items()}
+            wrong |= {f"{c['address']}.eligible": {"expected": str(c["eligible"]), "on_chain": str(eligible[key])}
+                      for c in request["changes"] if eligible[key := c["address"].lower()] != c["eligible"]}
         if registry and kind in (ops.FREEZE, ops.UNFREEZE):
             frozen = {a.lower(): f["frozen"] for a, f in state["flags"].items()}[request["address"].lower()]
             if frozen != (kind == ops.FREEZE):

@@ -52,8 +52,9 @@ from .signing import SignerContext
 
 __all__ = [
     "MAX_APP_REFERENCES", "MAX_GROUP", "OPERATION_KINDS", "ROLES", "Transfer",
-    "app_operation_group", "app_transfer_groups", "asset_clawback_txn", "asset_destroy_txn",
-    "asset_freeze_txn", "asset_opt_in_group", "asset_reconfigure_txn", "asset_transfer_groups",
+    "app_operation_group", "app_transfer_groups", "app_whitelist_groups", "asset_clawback_txn",
+    "asset_destroy_txn", "asset_freeze_groups", "asset_freeze_txn", "asset_opt_in_group", "asset_reconfigure_txn",
+    "asset_transfer_groups",
     "operation_cost", "operation_lease", "opt_in_top_up", "read_app_token_state", "read_asset_holding",
     "read_asset_state", "sign_group_multi", "spending",
 ]
@@ -151,6 +152,20 @@ def asset_freeze_txn(*, sp: transaction.SuggestedParams, sender: str, asset_id: 
     """Freeze (or unfreeze) `target`'s holding; the sender must be the asset's freeze address."""
     return transaction.AssetFreezeTxn(_address(sender, "sender"), sp, asset_id, _address(target, "target"),
                                       bool(frozen), lease=operation_lease(lease_seed, 0))
+
+
+def asset_freeze_groups(*, sp: transaction.SuggestedParams, sender: str, asset_id: int,
+                        changes: Sequence[tuple[str, bool]], lease_seed: str) -> list[list[transaction.Transaction]]:
+    """Freeze (True) or unfreeze (False) holdings in atomic groups of up to 16, change i with lease
+    `operation_lease(lease_seed, i)`. Every target must be opted in (else its whole group fails)."""
+    sender = _address(sender, "sender")
+    if not changes:
+        raise ValueError("no freeze changes")
+    txns: list[transaction.Transaction] = [
+        transaction.AssetFreezeTxn(sender, sp, asset_id, _address(target, f"changes[{i}] address"), bool(frozen),
+                                   lease=operation_lease(lease_seed, i))
+        for i, (target, frozen) in enumerate(changes)]
+    return [_group(txns[start:start + MAX_GROUP]) for start in range(0, len(txns), MAX_GROUP)]
 
 
 def asset_clawback_txn(*, sp: transaction.SuggestedParams, sender: str, asset_id: int, owner: str, receiver: str,
@@ -353,11 +368,35 @@ def app_transfer_groups(*, network: Network | str, sp: transaction.SuggestedPara
     if not algorand_standard(standard).is_app:
         raise ValueError(f"{standard} is a plain asset: use asset_transfer_groups")
     plans = [_transfer_call(standard, sender, to, amount) for to, amount in _transfers(transfers, bits=256)]
+    return _app_call_groups(net=net, sp=sp, sender=sender, app_id=app_id, standard=standard, plans=plans,
+                            lease_seed=lease_seed)
+
+
+def app_whitelist_groups(*, network: Network | str, sp: transaction.SuggestedParams, sender: str, app_id: int,
+                         standard: str, changes: Sequence[tuple[str, bool]],
+                         lease_seed: str) -> list[list[transaction.Transaction]]:
+    """`whitelist_set(address, eligible)` calls (ARC-1400, owner only) in atomic groups like
+    `app_transfer_groups`: 16 calls, or the MBR payment of the whitelist boxes first created in the
+    group and 15 calls. Change i carries lease i."""
+    net = resolve_network(network)
+    sender = _address(sender, "sender")
+    if not changes:
+        raise ValueError("no whitelist changes")
+    plans = [_app_call_plan(standard=standard, kind="whitelist", sender=sender,
+                            params={"address": address, "eligible": eligible}) for address, eligible in changes]
+    return _app_call_groups(net=net, sp=sp, sender=sender, app_id=app_id, standard=standard, plans=plans,
+                            lease_seed=lease_seed)
+
+
+def _app_call_groups(*, net: Network, sp: transaction.SuggestedParams, sender: str, app_id: int, standard: str,
+                     plans: Sequence[_Call], lease_seed: str) -> list[list[transaction.Transaction]]:
+    """Calls in atomic groups of up to 16, a box-MBR payment first in a group that creates boxes
+    (then 15 calls); call i carries lease i, the payment of group g lease `box-mbr/g`."""
     absent = _absent_boxes(net, app_id, (name for plan in plans for name in plan.writes))
     groups: list[list[transaction.Transaction]] = []
     start = 0
     while start < len(plans):
-        chunk = plans[start:start + MAX_GROUP]
+        chunk = list(plans[start:start + MAX_GROUP])
         if any(absent & set(plan.writes) for plan in chunk):
             chunk = chunk[:MAX_GROUP - 1]  # room for the payment
         created = [name for name in dict.fromkeys(n for plan in chunk for n in plan.writes) if name in absent]

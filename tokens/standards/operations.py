@@ -24,6 +24,13 @@ FORCED_TRANSFER, SET_ROLES, DESTROY = "forced_transfer", "set_roles", "destroy"
 TRANSFER_OWNERSHIP = "transfer_ownership"
 KINDS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FORCED_TRANSFER, SET_ROLES,
          TRANSFER_OWNERSHIP, DESTROY)
+ALLOWLIST_SYNC = "allowlist_sync"
+SYSTEM_KINDS = (ALLOWLIST_SYNC,)
+"""Kinds the platform queues itself (no POST route): `allowlist_sync` carries holder-registry changes to
+the chain (erc20-security `batchSetEligible`, ARC-1400 `whitelist_set`, a regulated asset's freeze)."""
+ALL_KINDS = KINDS + SYSTEM_KINDS
+ELIGIBILITY_PER_EVM_CALL = 500
+"""Addresses per `batchSetEligible` transaction of an `allowlist_sync` (about 15 M gas at most)."""
 MAX_BATCH = 1000
 MAX_CSV_BATCH = 10_000
 ROLE_NAMES = ("manager", "reserve", "freeze", "clawback")
