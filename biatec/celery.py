@@ -41,6 +41,10 @@ app.conf.update(
             "task": "accounts.tasks.evm_accounts_sweep_task",
             "schedule": float(os.environ.get("EVM_ACCOUNTS_SWEEP_INTERVAL_SECONDS", "300")),
         },
+        "allowlist-drift": {  # the holder registry against the chain, one report per token (compliance)
+            "task": "compliance.tasks.allowlist_drift_sweep_task",
+            "schedule": float(os.environ.get("ALLOWLIST_DRIFT_INTERVAL_SECONDS", "3600")),
+        },
         "webhooks-sweep": {
             "task": "webhooks.tasks.webhooks_sweep_task",
             "schedule": float(os.environ.get("WEBHOOKS_SWEEP_INTERVAL_SECONDS", "30")),

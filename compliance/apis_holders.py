@@ -105,6 +105,11 @@ class BulkRequestSerializer(StrictSerializer):
     entries = EntryCreateSerializer(many=True, help_text="1 to 1,000 rows.")
 
 
+class EntrySyncSerializer(serializers.Serializer):
+    operation_id = serializers.UUIDField()
+    status = serializers.CharField(help_text="The operation's status (queued ... completed, failed).")
+
+
 class EntrySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     token_id = serializers.UUIDField()
@@ -121,6 +126,8 @@ class EntrySerializer(serializers.Serializer):
     added_by = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    sync = EntrySyncSerializer(allow_null=True, help_text="The allowlist_sync operation carrying the entry's last "
+                               "change to the chain (tokens that enforce on chain); null when none was needed.")
 
 
 class BulkResultSerializer(serializers.Serializer):

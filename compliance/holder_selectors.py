@@ -22,7 +22,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def allowlist_entries(*, token: Token, filters: dict[str, Any] | None = None) -> QuerySet[AllowListEntry]:
     filters = dict(filters or {})
-    qs = AllowListEntry.objects.filter(token=token)
+    qs = AllowListEntry.objects.filter(token=token).select_related("sync_operation")
     if filters.get("address"):
         qs = qs.filter(address__iexact=filters["address"])
     return filter_given(qs, filters, {"status": "status", "jurisdiction": "jurisdiction",
@@ -30,7 +30,7 @@ def allowlist_entries(*, token: Token, filters: dict[str, Any] | None = None) ->
 
 
 def allowlist_entry_get(*, token: Token, entry_id: Any) -> AllowListEntry:
-    entry = AllowListEntry.objects.filter(pk=entry_id, token=token).first()
+    entry = AllowListEntry.objects.filter(pk=entry_id, token=token).select_related("sync_operation").first()
     if entry is None:
         raise NotFound("No such allow-list entry.")
     return entry
@@ -41,7 +41,8 @@ def allowlist_entries_at(*, token: Token, addresses: list[str]) -> dict[str, All
     wanted = Q()
     for address in addresses:
         wanted |= Q(address__iexact=address)
-    return {e.address.lower(): e for e in AllowListEntry.objects.filter(wanted, token=token)} if addresses else {}
+    found = AllowListEntry.objects.filter(wanted, token=token).select_related("sync_operation", "user")
+    return {e.address.lower(): e for e in found} if addresses else {}
 
 
 def allowlist_active_count(*, token: Token, excluding: Any = None) -> int:
@@ -98,7 +99,15 @@ def entry_row(entry: AllowListEntry) -> dict[str, Any]:
             "kyc_verified_at": _iso(entry.kyc_verified_at), "kyc_expires_at": _iso(entry.kyc_expires_at),
             "investor_category": entry.investor_category, "jurisdiction": entry.jurisdiction or None,
             "reason": entry.reason, "added_by": entry.added_by, "created_at": _iso(entry.created_at),
-            "updated_at": _iso(entry.updated_at)}
+            "updated_at": _iso(entry.updated_at), "sync": sync_row(entry)}
+
+
+def sync_row(entry: AllowListEntry) -> dict[str, Any] | None:
+    """The allowlist_sync operation that carries the entry's last change to the chain, if any."""
+    operation = entry.sync_operation if entry.sync_operation_id else None
+    if operation is None:
+        return None
+    return {"operation_id": str(operation.pk), "status": operation.status}
 
 
 def block_row(block: BlockListEntry, *, now: datetime | None = None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from deployments.errors import RecipientNotFound
 from deployments.token_models import Token
 from tokens.networks import EVM, NETWORKS
 
-from . import holder_rules, holder_selectors
+from . import holder_rules, holder_selectors, holder_sync
 from .holder_selectors import RULE_FIELDS, block_row, entry_row
 from .models import AllowListEntry, BlockListEntry, JurisdictionRules
 
@@ -136,7 +136,13 @@ def _entries_write(token: Token, rows: list[_Row], *, actor: str, single: bool) 
     if refused:
         codes = {r["code"] for r in refused}
         raise BulkRefused(code=codes.pop() if len(codes) == 1 else None, details={"rows": refused})
-    return [_entry_save(token, row, entry, merged, actor) for row, entry, merged in plans]
+    active_before = [entry is not None and entry.status == AllowListEntry.Status.ACTIVE for _, entry, _ in plans]
+    saved = [_entry_save(token, row, entry, merged, actor) for row, entry, merged in plans]
+    now_active = [after.status == AllowListEntry.Status.ACTIVE for after in saved]
+    moved = [(after, active) for before, active, after in zip(active_before, now_active, saved, strict=True)
+             if before != active]
+    holder_sync.allowlist_sync_queue(token=token, changes=moved, actor=actor, reason="allow-list change")
+    return saved
 
 
 def _entry_save(token: Token, row: _Row, entry: AllowListEntry | None, merged: dict[str, Any],
@@ -178,9 +184,13 @@ def allowlist_entry_delete(*, entry: AllowListEntry, actor: str) -> None:
     """Remove the entry (its history keeps every version, the audit log the removal)."""
     token = _token_locked(entry.token)
     row = entry_row(entry)
+    was_active = entry.status == AllowListEntry.Status.ACTIVE
     entry.delete()
     entry.pk = row["id"]
     _publish(entry, token, "removed", actor, {"entry": row})
+    if was_active:
+        holder_sync.allowlist_sync_queue(token=token, changes=[(entry, False)], actor=actor,
+                                         reason="allow-list entry removed", link=False)
 
 
 @transaction.atomic

@@ -135,8 +135,11 @@ class AllowListEntry(BaseModel):
     jurisdiction = models.CharField(max_length=2, blank=True, default="", help_text="ISO 3166-1 alpha-2.")
     reason = models.CharField(max_length=500, blank=True, default="")
     added_by = models.CharField(max_length=128, help_text="Actor (user:<id>, staff:<id>) who added the entry.")
+    sync_operation = models.ForeignKey(
+        "deployments.Operation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The last allowlist_sync operation that carries this entry to the chain (on-chain enforcement).")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["sync_operation"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -201,3 +204,22 @@ class JurisdictionRules(BaseModel):
 
     def __str__(self) -> str:
         return f"Jurisdiction rules of {self.token_id}"
+
+
+class AllowListDriftReport(AppendOnlyMixin, BaseModel):
+    """One comparison of a token's allow list with its chain (the beat job's or a request's): every
+    entry whose on-chain flag differs from what its status requires (`differences`)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    token = models.ForeignKey("deployments.Token", on_delete=models.PROTECT, related_name="allowlist_drift_reports")
+    checked = models.PositiveIntegerField(help_text="Entries compared.")
+    difference_count = models.PositiveIntegerField()
+    differences = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True, default="", help_text="Why the chain could not be read.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["token", "-created_at"], name="allowlist_drift_token")]
+
+    def __str__(self) -> str:
+        return f"drift of {self.token_id}: {self.difference_count} of {self.checked}"
