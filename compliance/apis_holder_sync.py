@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import AuthenticatedRequest, organization_role_require
 from biatec.core.actors import actor_of
-from biatec.core.serializers import JsonObjectField
+from biatec.core.serializers import JsonObjectField, body_empty_check
 from deployments.presenters_tokens import OperationSummarySerializer, operation_summary
 from deployments.selectors_tokens import token_get
 
@@ -65,6 +65,7 @@ class AllowListResyncApi(APIView):
     def post(self, request: AuthenticatedRequest, token_id: str) -> Response:
         token = token_get(user=request.user, token_id=token_id)
         organization_role_require(user=request.user, organization_id=token.organization_id)
+        body_empty_check(request)  # after the lookup and the role: 404 / 403 first
         drift, operation = holder_sync.allowlist_resync(token=token, actor=actor_of(request.user))
         body = {**drift, "operation": operation_summary(operation) if operation else None}
         return Response(body, status=status.HTTP_202_ACCEPTED if operation else status.HTTP_200_OK)
