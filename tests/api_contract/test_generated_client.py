@@ -30,6 +30,7 @@ CONFIG = """\
 post_hooks: []
 content_type_overrides:
   application/zip: application/octet-stream
+  text/csv: application/octet-stream
 """
 
 

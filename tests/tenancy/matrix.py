@@ -34,9 +34,10 @@ Expected = int | frozenset[int]
 @dataclass(frozen=True)
 class Call:
     expect: dict[str, Expected]
-    body: Callable[[dict[str, str]], Any] | None = None  # objects -> JSON body
+    body: Callable[[dict[str, str]], Any] | None = None  # objects -> JSON body (str/bytes: sent as it is)
     query: Callable[[dict[str, str]], dict[str, str]] | None = None  # objects -> query string
     path: dict[str, str] = field(default_factory=dict)  # URL parameters that are not object ids
+    content_type: str = "application/json"
 
     def expected(self, role: str) -> Expected:
         if role == "staff" and "staff" not in self.expect:
@@ -164,6 +165,8 @@ MATRIX: dict[str, dict[str, Call]] = {
     "allowlist-bulk": {"post": Call(writers(200), body=lambda _o: {"entries": [{"address": DEAD,
                                                                                  "jurisdiction": "DE"}]})},
     "allowlist-export": {"get": Call(members())},
+    "allowlist-import": {"post": Call(writers(200), body=lambda _o: f"address,jurisdiction\n{DEAD},DE\n",
+                                      content_type="text/csv")},
     # X's token is an erc20-mintable: its allow list is enforced off chain, so a permitted call is 409
     # ALLOWLIST_SYNC_NOT_POSSIBLE (compliance/apis_holder_sync.py).
     "allowlist-drift": {"get": Call(members(read=409))},

@@ -76,6 +76,8 @@ def _call(client: APIClient, route: Route, method: str, call: Call, objects: dic
     body = call.body(objects) if call.body is not None else None
     if method == "get":
         return client.get(path)
+    if call.content_type != "application/json":
+        return getattr(client, method)(path, data=body, content_type=call.content_type)
     return getattr(client, method)(path, data=json.dumps(body) if body is not None else None,
                                    content_type="application/json")
 
