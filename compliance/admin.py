@@ -27,6 +27,7 @@ from tokens.standards import STANDARDS
 
 from . import holder_services, services
 from .models import (
+    AllowListDriftReport,
     AllowListEntry,
     Attestation,
     AttestationKey,
@@ -232,11 +233,13 @@ class DeploymentComplianceRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 # ---- Holder registry -------------------------------------------------------------------------------------
 class KycExpiringFilter(admin.SimpleListFilter):
-    title = "KYC expiry"
+    """`kyc_expires_at`: within the next 30 days, already past, or none recorded."""
+
+    title = "KYC expiring"
     parameter_name = "kyc_expiry"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("30d", "Expiring within 30 days"), ("expired", "Expired")]
+        return [("30d", "Within 30 days"), ("expired", "Expired"), ("none", "No expiry")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         now = timezone.now()
@@ -244,6 +247,8 @@ class KycExpiringFilter(admin.SimpleListFilter):
             return queryset.filter(kyc_expires_at__gt=now, kyc_expires_at__lte=now + timedelta(days=30))
         if self.value() == "expired":
             return queryset.filter(kyc_expires_at__lte=now)
+        if self.value() == "none":
+            return queryset.filter(kyc_expires_at__isnull=True)
         return queryset
 
 
@@ -276,6 +281,47 @@ class BlockListEntryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("address", "organization", "category", "effective_from", "expires_at", "added_by")
     list_filter = ("category",)
     search_fields = ("address", "organization__name", "reason")
+
+
+class InSyncFilter(admin.SimpleListFilter):
+    """In sync: the chain was read and no entry differs; `unread`: the chain did not answer (`error`)."""
+
+    title = "in sync"
+    parameter_name = "in_sync"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No: entries differ"), ("unread", "Chain not read")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(difference_count=0, error="")
+        if self.value() == "no":
+            return queryset.filter(difference_count__gt=0)
+        if self.value() == "unread":
+            return queryset.exclude(error="")
+        return queryset
+
+
+@admin.register(AllowListDriftReport)
+class AllowListDriftReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The kept comparisons of allow lists with their chains (GET .../allowlist/drift, the beat job)."""
+
+    list_display = ("created_at", "token", "organization", "in_sync", "difference_count", "checked", "error")
+    list_filter = (InSyncFilter,)
+    search_fields = ("token__name", "token__contract_address", "organization__name")
+    list_select_related = ("token", "organization")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "token", "organization", "in_sync", "checked", "difference_count", "error",
+                       "differences_view")
+    fields = readonly_fields
+
+    @admin.display(description="in sync", boolean=True)
+    def in_sync(self, obj: AllowListDriftReport) -> bool | None:
+        return None if obj.error else obj.difference_count == 0
+
+    @admin.display(description="differences")
+    def differences_view(self, obj: AllowListDriftReport) -> str:
+        return _pretty(obj.differences)
 
 
 @admin.register(JurisdictionRules)

@@ -220,6 +220,7 @@ class AllowListDriftReport(AppendOnlyMixin, BaseModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["token", "-created_at"], name="allowlist_drift_token")]
+        verbose_name = "allow-list drift report"
 
     def __str__(self) -> str:
         return f"drift of {self.token_id}: {self.difference_count} of {self.checked}"

@@ -43,7 +43,7 @@ COMPLIANCE_VIEW_MODELS = [
     ("deployments", "operationevent"), ("deployments", "operationtransaction"), ("deployments", "historicaloperation"),
     ("compliance", "allowlistentry"), ("compliance", "historicalallowlistentry"), ("compliance", "blocklistentry"),
     ("compliance", "historicalblocklistentry"), ("compliance", "jurisdictionrules"),
-    ("compliance", "historicaljurisdictionrules"),
+    ("compliance", "historicaljurisdictionrules"), ("compliance", "allowlistdriftreport"),
 ]
 
 
