@@ -6,6 +6,7 @@ class ComplianceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from biatec.core import events
         from deployments.issuance_gates import (
             compliance_metadata_field_register,
             issuance_gate_register,
@@ -13,6 +14,7 @@ class ComplianceConfig(AppConfig):
         )
 
         from .holder_operation_gate import holder_operation_gate
+        from .holder_recovery import on_operation_transitioned
         from .issuance import compliance_gate_check
         from .operations_gate import compliance_operation_gate
         from .profiles import ComplianceProfileSerializer
@@ -20,6 +22,7 @@ class ComplianceConfig(AppConfig):
         issuance_gate_register(compliance_gate_check)
         operation_gate_register(compliance_operation_gate)
         operation_gate_register(holder_operation_gate)  # the holder registry's rules (issue 19)
+        events.subscribe(events.OperationTransitioned, on_operation_transitioned)  # a recovery moves the entry
         compliance_metadata_field_register(lambda: ComplianceProfileSerializer(
             required=False, allow_null=True,
             help_text="Optional compliance profile (MiCA evaluation, issuance policies)."))

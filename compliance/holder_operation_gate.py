@@ -1,9 +1,10 @@
 """The holder registry's gate of token operations (issue 19 item 4), registered with
-`deployments.issuance_gates` by `ComplianceConfig.ready`: a `mint`, `transfer`, `batch_transfer` or
-`forced_transfer` whose recipient (every row's, in a batch; the receiver of a forced transfer) the
-token's off-chain holder registry refuses answers 422 TRANSFER_NOT_ALLOWED before anything is queued
-or signed, naming every failed rule (`details.rules`), the refused recipients (`details.recipients`,
-the first 50, and `details.count`) and each recipient's failures (`details.failures`, of those 50).
+`deployments.issuance_gates` by `ComplianceConfig.ready`: a `mint`, `transfer`, `batch_transfer`,
+`forced_transfer` or `recovery` whose recipient (every row's, in a batch; the receiver of a forced
+transfer; a recovery's new wallet) the token's off-chain holder registry refuses answers 422
+TRANSFER_NOT_ALLOWED before anything is queued or signed, naming every failed rule
+(`details.rules`), the refused recipients (`details.recipients`, the first 50, and `details.count`)
+and each recipient's failures (`details.failures`, of those 50).
 
 The rules are the transfer pre-check's (`transfer_check.registry_failures`): `not_listed`,
 `suspended`, `revoked`, `kyc_required`, `kyc_expired`, `blocked`, `country_not_allowed`,
@@ -33,7 +34,7 @@ from tokens.standards import operations as ops
 from .refusals import after_rollback_defer
 from .transfer_check import registry_failures, registry_in_use
 
-GATED_KINDS = (ops.MINT, ops.TRANSFER, ops.BATCH_TRANSFER, ops.FORCED_TRANSFER)
+GATED_KINDS = (ops.MINT, ops.TRANSFER, ops.BATCH_TRANSFER, ops.FORCED_TRANSFER, ops.RECOVERY)
 NAMED = 50  # recipients named in the answer, the event and the audit entry
 
 
@@ -41,7 +42,8 @@ def _recipients(kind: str, request: dict[str, Any]) -> list[tuple[int | None, st
     """(row in a batch, address) of every recipient the operation pays."""
     if kind == ops.BATCH_TRANSFER:
         return [(index, row["to"]) for index, row in enumerate(request.get("transfers") or [])]
-    return [(None, request["to"])] if request.get("to") else []
+    receiver = request.get("to") or request.get("new_address")  # a recovery's new wallet receives everything
+    return [(None, receiver)] if receiver else []
 
 
 def _denial_details(recipients: list[tuple[int | None, str]], failures: list[dict[str, Any]]) -> dict[str, Any]:

@@ -104,9 +104,11 @@ def allowlist_entry_create(*, token: Token, address: str | None, email: str | No
     return _entries_write(token, [_Row(0, address, user, values)], actor=actor, single=True)[0]
 
 
-def _entries_write(token: Token, rows: list[_Row], *, actor: str, single: bool) -> list[AllowListEntry]:
+def _entries_write(token: Token, rows: list[_Row], *, actor: str, single: bool,
+                   sync: bool = True) -> list[AllowListEntry]:
     """Create or update every row (the token is locked), after checking every row; any refusal writes
-    nothing. `single`: the one-entry endpoints' refusals (422 of the rule or ADDRESS_BLOCKED)."""
+    nothing. `single`: the one-entry endpoints' refusals (422 of the rule or ADDRESS_BLOCKED).
+    `sync`: queue the chain change (not when the chain already made it, e.g. a recovery)."""
     rules = holder_rules.Rules.of(holder_selectors.jurisdiction_rules_of(token=token))
     existing = holder_selectors.allowlist_entries_at(token=token, addresses=[r.address for r in rows])
     blocks = holder_selectors.blocks_in_force(organization_id=token.organization_id,
@@ -141,7 +143,8 @@ def _entries_write(token: Token, rows: list[_Row], *, actor: str, single: bool) 
     now_active = [after.status == AllowListEntry.Status.ACTIVE for after in saved]
     moved = [(after, active) for before, active, after in zip(active_before, now_active, saved, strict=True)
              if before != active]
-    holder_sync.allowlist_sync_queue(token=token, changes=moved, actor=actor, reason="allow-list change")
+    if sync:
+        holder_sync.allowlist_sync_queue(token=token, changes=moved, actor=actor, reason="allow-list change")
     return saved
 
 
@@ -177,6 +180,19 @@ def allowlist_entry_update(*, entry: AllowListEntry, values: dict[str, Any], act
     token = _token_locked(entry.token)
     entry = AllowListEntry.objects.get(pk=entry.pk)
     return _entries_write(token, [_Row(0, entry.address, None, values)], actor=actor, single=True)[0]
+
+
+@transaction.atomic
+def allowlist_recovered(*, token: Token, lost_address: str, new_address: str, actor: str) -> AllowListEntry | None:
+    """After an on-chain `recovery` completed: the lost wallet's entry is revoked (the contract already
+    made it ineligible, so nothing is queued). The new wallet's entry passed the registry at the
+    recovery's POST."""
+    token = _token_locked(token)
+    entry = holder_selectors.allowlist_entries_at(token=token, addresses=[lost_address]).get(lost_address.lower())
+    if entry is None or entry.status == AllowListEntry.Status.REVOKED:
+        return entry
+    values = {"status": AllowListEntry.Status.REVOKED, "reason": f"Recovered to {new_address}."}
+    return _entries_write(token, [_Row(0, entry.address, None, values)], actor=actor, single=True, sync=False)[0]
 
 
 @transaction.atomic

@@ -57,6 +57,24 @@ class CapExceeded(ApplicationError):
     default_message = "Minting this amount would take the total supply above the token's cap."
 
 
+class FreezeExceedsBalance(ApplicationError):
+    code = "FREEZE_EXCEEDS_BALANCE"
+    http_status = 422
+    default_message = "Freezing this amount would freeze more than the holder's balance."
+
+
+class UnfreezeExceedsFrozen(ApplicationError):
+    code = "UNFREEZE_EXCEEDS_FROZEN"
+    http_status = 422
+    default_message = "The holder has fewer frozen tokens than this amount."
+
+
+class NothingToRecover(ApplicationError):
+    code = "NOTHING_TO_RECOVER"
+    http_status = 422
+    default_message = "The lost wallet holds no tokens of this token."
+
+
 class DuplicateRecipient(ApplicationError):
     code = "DUPLICATE_RECIPIENT"
     http_status = 422

@@ -42,7 +42,7 @@ from .services import (
 from .token_models import Operation, Token
 from .token_state import supported_operations, token_live_state
 
-RECIPIENT_FIELDS = ("to", "from", "address", "new_owner")
+RECIPIENT_FIELDS = ("to", "from", "address", "new_owner", "lost_address", "new_address")
 MOVES_TOKENS = (ops.MINT, ops.BURN, ops.TRANSFER, ops.BATCH_TRANSFER)
 
 
@@ -107,7 +107,7 @@ def _resolved_request(token: Token, kind: str, data: dict[str, Any]) -> tuple[di
 def _recipients(kind: str, request: dict[str, Any]) -> list[str]:
     if kind == ops.BATCH_TRANSFER:
         return [row["to"] for row in request["transfers"]]
-    return [request[f] for f in ("to", "address") if f in request]
+    return [request[f] for f in ("to", "address", "new_address") if f in request]
 
 
 def _moved(kind: str, request: dict[str, Any]) -> int:
@@ -122,7 +122,7 @@ def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[s
     (and the ASA recipients the platform opts in first)."""
     spec = STANDARDS[token.standard]
     recipients = _recipients(kind, request)
-    holders = [*recipients, *([request["from"]] if "from" in request else [])]
+    holders = [*recipients, *(request[f] for f in ("from", "lost_address") if f in request)]
     live = token_live_state(token, holders=holders)
     held = live["holders"]
     stopped_by_pause = (ops.TRANSFER, ops.BATCH_TRANSFER) if spec.pause_holder_transfers_only else MOVES_TOKENS
@@ -144,6 +144,7 @@ def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[s
     if kind == ops.FORCED_TRANSFER and held[request["from"]]["balance"] < amount:
         raise errors.InsufficientBalance(details={"address": request["from"], "amount": str(amount),
                                                   "balance": str(held[request["from"]]["balance"])})
+    _check_holding(kind, request, held)
     opt_ins: list[str] = []
     if spec.is_asset:
         receiving = [*recipients, *([request["to"]] if kind == ops.FORCED_TRANSFER else [])]
@@ -167,6 +168,31 @@ def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[s
             raise TransferNotAllowed("The recipient is not on the token's on-chain whitelist.",
                                      details={"rules": ["not_whitelisted"], "recipients": refused[:50]})
     return {"opt_ins": opt_ins, "total_supply_before": str(live["total_supply"])}
+
+
+def _check_holding(kind: str, request: dict[str, Any], held: dict[str, Any]) -> None:
+    """erc20-security's partial freeze and recovery, against the holder's position on chain (the
+    contract would revert with FreezeExceedsBalance, UnfreezeExceedsFrozen, SameWallet,
+    NothingToRecover)."""
+    if kind in (ops.FREEZE_PARTIAL, ops.UNFREEZE_PARTIAL):
+        holding, amount = held[request["address"]], int(request["amount"])
+        frozen_tokens = int(holding.get("frozen_tokens", 0))
+        if kind == ops.FREEZE_PARTIAL and frozen_tokens + amount > holding["balance"]:
+            raise errors.FreezeExceedsBalance(details={"address": request["address"], "amount": str(amount),
+                                                       "balance": str(holding["balance"]),
+                                                       "frozen_tokens": str(frozen_tokens)})
+        if kind == ops.UNFREEZE_PARTIAL and amount > frozen_tokens:
+            raise errors.UnfreezeExceedsFrozen(details={"address": request["address"], "amount": str(amount),
+                                                        "frozen_tokens": str(frozen_tokens)})
+    if kind == ops.RECOVERY:
+        lost, new = request["lost_address"], request["new_address"]
+        if lost.lower() == new.lower():
+            raise errors.NothingToRecover("The new wallet is the lost wallet.", details={"address": lost})
+        if held[lost]["balance"] == 0:
+            raise errors.NothingToRecover(details={"address": lost})
+        if not held[lost].get("eligible", True) and not held[new].get("eligible", True):
+            raise TransferNotAllowed("Neither wallet is eligible on the token's on-chain registry.",
+                                     details={"rules": ["not_eligible"], "recipients": [new]})
 
 
 def _check_eligible(token: Token, kind: str, recipients: list[str], held: dict[str, Any]) -> None:

@@ -71,6 +71,8 @@ class HolderStateSerializer(serializers.Serializer):
     whitelisted = serializers.BooleanField(required=False, help_text="ARC-1400: on the contract's whitelist.")
     eligible = serializers.BooleanField(required=False,
                                         help_text="erc20-security: on the contract's eligibility registry.")
+    frozen_tokens = serializers.CharField(required=False, help_text="erc20-security: the part of the balance frozen "
+                                                                     "by freeze_partial (base units).")
 
 
 class TokenLiveStateSerializer(serializers.Serializer):

@@ -18,7 +18,8 @@ from .token_models import Token
 def token_live_state(token: Token, *, holders: Sequence[str] = ()) -> dict[str, Any]:
     """{total_supply, circulating_supply, issuer_balance, paused, cap, roles, holders: {address:
     {balance, frozen, opted_in, plus `whitelisted` (ARC-1400) or `eligible` (an on-chain holder
-    registry, `Standard.holder_registry`)}}}. Raises ChainUnavailable when the node does not answer."""
+    registry, `Standard.holder_registry`, with its `frozen_tokens`)}}}. Raises ChainUnavailable when
+    the node does not answer."""
     network = get_available_network(token.network)  # NETWORK_UNAVAILABLE when no node is configured
     spec = STANDARDS[token.standard]
     issuer = token.issuer_address
@@ -48,9 +49,12 @@ def token_live_state(token: Token, *, holders: Sequence[str] = ()) -> dict[str, 
                              holder_flags=spec.holder_registry)
     balances = {a.lower(): b for a, b in state["balances"].items()}
     flags = {a.lower(): f for a, f in state.get("flags", {}).items()}
+    def registry_flags(address: str) -> dict[str, Any]:
+        own = flags.get(address.lower())
+        return {"eligible": own["eligible"], "frozen_tokens": own["frozen_tokens"]} if own else {}
+
     found = {a: {"balance": balances[a.lower()], "frozen": flags.get(a.lower(), {}).get("frozen", False),
-                 "opted_in": True, **({"eligible": flags[a.lower()]["eligible"]} if a.lower() in flags else {})}
-             for a in wanted}
+                 "opted_in": True, **registry_flags(a)} for a in wanted}
     issuer_balance = found[issuer]["balance"]
     return {"total_supply": state["total_supply"], "circulating_supply": state["total_supply"] - issuer_balance,
             "issuer_balance": issuer_balance, "paused": bool(state["paused"]), "cap": state["cap"], "deleted": False,

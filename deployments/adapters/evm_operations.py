@@ -50,8 +50,28 @@ def operation_holders(kind: str, request: dict[str, Any], issuer: str) -> list[s
     elif kind == ops.ALLOWLIST_SYNC:
         holders += [change["address"] for change in request["changes"]]
     else:
-        holders += [request[f] for f in ("from", "to", "address") if request.get(f)]
+        holders += [request[f] for f in ("from", "to", "address", "lost_address", "new_address") if request.get(f)]
     return list(dict.fromkeys(holders))
+
+
+def _position_mismatches(kind: str, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """erc20-security: what a partial freeze or a recovery must show on chain. A partial freeze
+    leaves at least its amount frozen (another freeze of the same holder may add to it); a recovery
+    leaves the lost wallet empty and not eligible, the new one eligible."""
+    flags = {a.lower(): f for a, f in state["flags"].items()}
+    balances = {a.lower(): b for a, b in state["balances"].items()}
+    wrong: dict[str, Any] = {}
+    if kind == ops.FREEZE_PARTIAL:
+        frozen_tokens = flags[request["address"].lower()]["frozen_tokens"]
+        if frozen_tokens < int(request["amount"]):
+            wrong["frozen_tokens"] = {"expected": f">= {request['amount']}", "on_chain": str(frozen_tokens)}
+    if kind == ops.RECOVERY:
+        lost, new = request["lost_address"].lower(), request["new_address"].lower()
+        expected = {"lost.balance": (balances[lost], 0), "lost.eligible": (flags[lost]["eligible"], False),
+                    "new.eligible": (flags[new]["eligible"], True)}
+        wrong |= {k: {"expected": str(want), "on_chain": str(got)} for k, (got, want) in expected.items()
+                  if got != want}
+    return wrong
 
 
 class EvmOperationAdapter(EvmAdapter):
@@ -106,10 +126,13 @@ class EvmOperationAdapter(EvmAdapter):
             frozen = {a.lower(): f["frozen"] for a, f in state["flags"].items()}[request["address"].lower()]
             if frozen != (kind == ops.FREEZE):
                 wrong["frozen"] = {"expected": str(kind == ops.FREEZE), "on_chain": str(frozen)}
+        if registry:
+            wrong |= _position_mismatches(kind, request, state)
         if wrong:
             raise TransactionFailed("The token on chain does not show the operation's effect.",
                                     details={"mismatched": wrong})
         return {"state": {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
                           for k, v in state.items() if k not in ("balances", "flags")},
                 "balances": {a: str(b) for a, b in state["balances"].items()},
-                **({"holders": state["flags"]} if registry else {})}
+                **({"holders": {a: {**f, "frozen_tokens": str(f["frozen_tokens"])} for a, f in state["flags"].items()}}
+                   if registry else {})}

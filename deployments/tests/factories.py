@@ -47,4 +47,7 @@ def operation_body(kind: str, *, address: str) -> dict[str, object]:
     return {"mint": one, "transfer": one, "burn": {"amount": "1"},
             "batch_transfer": {"transfers": [one]}, "freeze": {"address": address},
             "unfreeze": {"address": address}, "transfer_ownership": {"new_owner": address},
-            "forced_transfer": {"from": address, "to": address, "amount": "1", "reason": "test"}}.get(kind, {})
+            "forced_transfer": {"from": address, "to": address, "amount": "1", "reason": "test"},
+            "freeze_partial": {"address": address, "amount": "1"},
+            "unfreeze_partial": {"address": address, "amount": "1"},
+            "recovery": {"lost_address": address, "new_address": address, "reason": "test"}}.get(kind, {})

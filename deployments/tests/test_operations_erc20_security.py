@@ -2,10 +2,10 @@
 and the one pipeline, on a real anvil node. Every effect is read back with plain web3.py, independently
 of the product's own read-back.
 
-Until the holder registry (allow list, issue 19) exists there is no API that makes an address
-eligible, so the test does what the registry's sync will do: it calls `batchAddEligible` directly with
-the issuer's own key (the owner and first agent), then tells the product's nonce sequence about that
-transaction (`nonce_reconcile`, the documented repair for "sent by someone else")."""
+Holders are made eligible through the allow list (its `allowlist_sync` operation). Where a test
+changes the contract behind the product's back it sends from the issuer's own key (the owner and
+first agent) with plain web3, then tells the product's nonce sequence about that transaction
+(`nonce_reconcile`, the documented repair for "sent by someone else")."""
 from typing import Any
 
 import pytest
@@ -80,6 +80,15 @@ def _issuer_send(node_url: str, token: Token, function: str, *args: Any, must_fa
     nonce_reconcile(network=get_available_network("evm-local"), address=token.issuer_address, allow_lower=False)
 
 
+def _allow(client: Any, token: Token, *addresses: str) -> None:
+    """Addresses put on the token's allow list; the sync it queues has completed (eager worker)."""
+    answer = client.post(f"/api/v1/tokens/{token.pk}/allowlist/bulk",
+                         {"entries": [{"address": a, "jurisdiction": "DE"} for a in addresses]}, format="json")
+    assert answer.status_code == 200, answer.content
+    sync = Operation.objects.filter(token=token, kind="allowlist_sync").latest("created_at")
+    assert sync.status == "completed", sync.status
+
+
 def test_registry_row_live_state_and_eligibility(anvil_node, user_factory, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     _, client = user_factory("sec.registry")
@@ -87,13 +96,14 @@ def test_registry_row_live_state_and_eligibility(anvil_node, user_factory, setti
     detail = client.get(f"/api/v1/tokens/{token.pk}").json()
     assert detail["standard"] == STANDARD and detail["roles"] == {"owner": token.issuer_address}
     assert detail["operations"] == ["mint", "burn", "transfer", "batch_transfer", "pause", "unpause", "freeze",
-                                    "unfreeze", "forced_transfer", "transfer_ownership"]
+                                    "unfreeze", "freeze_partial", "unfreeze_partial", "forced_transfer", "recovery",
+                                    "transfer_ownership"]
     assert detail["chain_state"] == {"total_supply": "1000", "circulating_supply": "0", "issuer_balance": "1000",
                                      "paused": False, "cap": "5000", "deleted": False,
                                      "roles": {"owner": token.issuer_address}}
     issuer = client.get(f"/api/v1/tokens/{token.pk}/holders/{token.issuer_address}").json()
     assert issuer == {"address": token.issuer_address, "balance": "1000", "frozen": False, "opted_in": True,
-                      "eligible": True}
+                      "eligible": True, "frozen_tokens": "0"}
     someone = Account.create().address
     assert client.get(f"/api/v1/tokens/{token.pk}/holders/{someone}").json()["eligible"] is False
     _issuer_send(anvil_node.url, token, "batchAddEligible", [someone])
@@ -110,8 +120,11 @@ def test_every_operation_on_chain(anvil_node, user_factory, settings):
     token = _deploy(client)
     chain = _contract(anvil_node.url, token.contract_address)
     alice, bob = Account.create(), Account.create()
-    _issuer_send(anvil_node.url, token, "batchAddEligible", [alice.address, bob.address])
+    # Two holders put on the allow list: its allowlist_sync makes them eligible in the contract.
+    _allow(client, token, alice.address, bob.address)
+    assert all(chain.functions.isEligible(a).call() for a in (alice.address, bob.address))
     fund(anvil_node.url, alice.address, 10**17)
+    fund(anvil_node.url, bob.address, 10**17)
 
     _op(client, token, "transfer", {"to": alice.address, "amount": "100"})
     assert chain.functions.balanceOf(alice.address).call() == 100
@@ -140,15 +153,46 @@ def test_every_operation_on_chain(anvil_node, user_factory, settings):
                                            "reason": "court order 2026/17"})
     assert [chain.functions.balanceOf(a).call() for a in (alice.address, bob.address)] == [75, 105]
 
+    # Partial freeze: only the unfrozen part of a balance moves.
+    _op(client, token, "freeze_partial", {"address": alice.address, "amount": "70"})
+    assert chain.functions.getFrozenTokens(alice.address).call() == 70
+    assert client.get(f"/api/v1/tokens/{token.pk}/holders/{alice.address}").json()["frozen_tokens"] == "70"
+    _send(anvil_node.url, alice, token.contract_address, "transfer", bob.address, 6, must_fail=True)
+    _send(anvil_node.url, alice, token.contract_address, "transfer", bob.address, 5)
+    assert [chain.functions.balanceOf(a).call() for a in (alice.address, bob.address)] == [70, 110]
+    refused = _refused(client, token, "freeze_partial", {"address": alice.address, "amount": "1"})
+    assert refused["code"] == "FREEZE_EXCEEDS_BALANCE" and refused["details"]["frozen_tokens"] == "70"
+    _op(client, token, "unfreeze_partial", {"address": alice.address, "amount": "20"})
+    assert chain.functions.getFrozenTokens(alice.address).call() == 50
+    assert _refused(client, token, "unfreeze_partial", {"address": alice.address,
+                                                        "amount": "51"})["code"] == "UNFREEZE_EXCEEDS_FROZEN"
+
+    # Recovery: alice lost her wallet; her whole position (and its freeze) moves to a new one, which
+    # must be on the allow list first.
+    carol = Account.create()
+    recovery = {"lost_address": alice.address, "new_address": carol.address, "reason": "lost key, ticket 4711"}
+    refused = _refused(client, token, "recovery", recovery)
+    assert refused["code"] == "TRANSFER_NOT_ALLOWED" and refused["details"]["rules"] == ["not_listed"]
+    _allow(client, token, carol.address)
+    _op(client, token, "recovery", recovery)
+    assert [chain.functions.balanceOf(a).call() for a in (alice.address, carol.address)] == [0, 70]
+    assert chain.functions.getFrozenTokens(carol.address).call() == 50
+    assert chain.functions.isEligible(alice.address).call() is False
+    assert chain.functions.isEligible(carol.address).call() is True
+    lost = client.get(f"/api/v1/tokens/{token.pk}/allowlist", {"address": alice.address}).json()["results"][0]
+    assert lost["status"] == "revoked" and carol.address in lost["reason"]
+    assert client.get(f"/api/v1/tokens/{token.pk}/allowlist/drift").json()["in_sync"] is True
+    assert _refused(client, token, "recovery", recovery)["code"] == "NOTHING_TO_RECOVER"
+
     _op(client, token, "pause", {})
     assert chain.functions.paused().call() is True and Token.objects.get(pk=token.pk).paused is True
-    _send(anvil_node.url, alice, token.contract_address, "transfer", bob.address, 1, must_fail=True)
+    _send(anvil_node.url, bob, token.contract_address, "transfer", carol.address, 1, must_fail=True)
     assert _refused(client, token, "transfer", {"to": bob.address, "amount": "1"})["code"] == "TOKEN_PAUSED"
     # As in ERC-3643 a pause stops holder transfers only: the issuer's agent operations still run.
-    _op(client, token, "mint", {"to": alice.address, "amount": "1", "reason": "correction during a pause"})
-    _op(client, token, "forced_transfer", {"from": alice.address, "to": bob.address, "amount": "1",
+    _op(client, token, "mint", {"to": carol.address, "amount": "1", "reason": "correction during a pause"})
+    _op(client, token, "forced_transfer", {"from": carol.address, "to": bob.address, "amount": "1",
                                            "reason": "correction during a pause"})
-    assert [chain.functions.balanceOf(a).call() for a in (alice.address, bob.address)] == [75, 106]
+    assert [chain.functions.balanceOf(a).call() for a in (carol.address, bob.address)] == [70, 111]
     assert chain.functions.totalSupply().call() == 1051
     _op(client, token, "unpause", {})
     assert chain.functions.paused().call() is False and Token.objects.get(pk=token.pk).paused is False
@@ -164,7 +208,7 @@ def test_every_operation_on_chain(anvil_node, user_factory, settings):
     # The agent role moved with ownership: the old owner can no longer mint, freeze or force.
     assert chain.functions.isAgent(new_owner).call() is True
     assert chain.functions.isAgent(token.issuer_address).call() is False
-    refused = client.post(f"/api/v1/tokens/{token.pk}/operations/mint", {"to": alice.address, "amount": "1"},
+    refused = client.post(f"/api/v1/tokens/{token.pk}/operations/mint", {"to": carol.address, "amount": "1"},
                           format="json")
     assert refused.status_code == 409 and refused.json()["code"] == "OPERATION_NOT_SUPPORTED", refused.content
     assert client.get(f"/api/v1/tokens/{token.pk}").json()["operations"] == ["transfer", "batch_transfer"]

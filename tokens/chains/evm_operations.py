@@ -75,18 +75,21 @@ def _holder_call(signature: str, holder: str) -> str:
     return "0x" + (selector(signature) + abi_encode(["address"], [holder])).hex()
 
 
+_FLAG_READS = ("isFrozen(address)", "isEligible(address)", "getFrozenTokens(address)")
+
+
 def read_token_state(*, network: Network, contract_address: str, holders: Sequence[str] = (),
                      holder_flags: bool = False) -> dict[str, Any]:
     """Live state in one batch: total_supply, cap, owner, paused (None where the contract has no such
     function, e.g. a preminted token), `balances` {address: int} of `holders` and, with
-    `holder_flags` (an ERC-3643-style registry on chain), `flags` {address: {frozen, eligible}}
-    from `isFrozen` / `isEligible`."""
+    `holder_flags` (an ERC-3643-style registry on chain), `flags` {address: {frozen, eligible,
+    frozen_tokens}} from `isFrozen` / `isEligible` / `getFrozenTokens`."""
     contract = to_checksum_address(contract_address)
     datas = ["0x" + selector(sig).hex() for _, sig, _ in _STATE_READS]
     holders = [to_checksum_address(h) for h in holders]
     datas += [_holder_call("balanceOf(address)", h) for h in holders]
     if holder_flags:
-        datas += [_holder_call(sig, h) for h in holders for sig in ("isFrozen(address)", "isEligible(address)")]
+        datas += [_holder_call(sig, h) for h in holders for sig in _FLAG_READS]
     calls: list[tuple[str, Sequence[Any]]] = [("eth_getCode", [contract, "latest"])]
     calls += [("eth_call", [{"to": contract, "data": d}, "latest"]) for d in datas]
     code, *results = rpc_batch_responses(network, calls, action="read_token_state")
@@ -111,6 +114,9 @@ def read_token_state(*, network: Network, contract_address: str, holders: Sequen
     state["balances"] = {h: decoded(r, "uint256") for h, r in zip(holders, per_holder[:len(holders)], strict=True)}
     if holder_flags:
         flags = per_holder[len(holders):]
-        state["flags"] = {h: {"frozen": bool(decoded(flags[2 * i], "bool")),
-                              "eligible": bool(decoded(flags[2 * i + 1], "bool"))} for i, h in enumerate(holders)}
+        width = len(_FLAG_READS)
+        state["flags"] = {h: {"frozen": bool(decoded(flags[width * i], "bool")),
+                              "eligible": bool(decoded(flags[width * i + 1], "bool")),
+                              "frozen_tokens": int(decoded(flags[width * i + 2], "uint256"))}
+                          for i, h in enumerate(holders)}
     return state

@@ -22,8 +22,9 @@ MINT, BURN, TRANSFER, BATCH_TRANSFER = "mint", "burn", "transfer", "batch_transf
 PAUSE, UNPAUSE, FREEZE, UNFREEZE = "pause", "unpause", "freeze", "unfreeze"
 FORCED_TRANSFER, SET_ROLES, DESTROY = "forced_transfer", "set_roles", "destroy"
 TRANSFER_OWNERSHIP = "transfer_ownership"
-KINDS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FORCED_TRANSFER, SET_ROLES,
-         TRANSFER_OWNERSHIP, DESTROY)
+FREEZE_PARTIAL, UNFREEZE_PARTIAL, RECOVERY = "freeze_partial", "unfreeze_partial", "recovery"
+KINDS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FREEZE_PARTIAL, UNFREEZE_PARTIAL,
+         FORCED_TRANSFER, RECOVERY, SET_ROLES, TRANSFER_OWNERSHIP, DESTROY)
 ALLOWLIST_SYNC = "allowlist_sync"
 SYSTEM_KINDS = (ALLOWLIST_SYNC,)
 """Kinds the platform queues itself (no POST route): `allowlist_sync` carries holder-registry changes to
@@ -45,8 +46,8 @@ ASA_OPERATIONS = (TRANSFER, BATCH_TRANSFER, FREEZE, UNFREEZE, FORCED_TRANSFER, S
 ARC200_MINTABLE_OPERATIONS = (MINT, TRANSFER, BATCH_TRANSFER)
 ARC200_PREMINTED_OPERATIONS = (TRANSFER, BATCH_TRANSFER)
 ARC1400_OPERATIONS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FORCED_TRANSFER, TRANSFER_OWNERSHIP)
-ERC20_SECURITY_OPERATIONS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FORCED_TRANSFER,
-                             TRANSFER_OWNERSHIP)
+ERC20_SECURITY_OPERATIONS = (MINT, BURN, TRANSFER, BATCH_TRANSFER, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FREEZE_PARTIAL,
+                             UNFREEZE_PARTIAL, FORCED_TRANSFER, RECOVERY, TRANSFER_OWNERSHIP)
 
 EvmCall = tuple[str, tuple[str | bool, ...]]
 """How an EVM operation becomes a contract call: (function, arguments), each argument a request
@@ -62,11 +63,18 @@ ERC20_SECURITY_CALLS: dict[str, EvmCall] = {
     **EVM_CALLS, BURN: ("burn", ("issuer", "int:amount")), FREEZE: ("setAddressFrozen", ("address", True)),
     UNFREEZE: ("setAddressFrozen", ("address", False)),
     FORCED_TRANSFER: ("forcedTransfer", ("from", "to", "int:amount")),
+    FREEZE_PARTIAL: ("freezePartialTokens", ("address", "int:amount")),
+    UNFREEZE_PARTIAL: ("unfreezePartialTokens", ("address", "int:amount")),
+    RECOVERY: ("recoveryAddress", ("lost_address", "new_address")),
 }
 """BiatecTokenSecurity (ERC-3643-style agent functions): burn is the agent's burn(account, amount) of
-the issuer's own balance, freeze/unfreeze setAddressFrozen, forced_transfer forcedTransfer."""
+the issuer's own balance, freeze/unfreeze setAddressFrozen, freeze_partial/unfreeze_partial
+freezePartialTokens/unfreezePartialTokens (an amount of the holder's balance), forced_transfer
+forcedTransfer, recovery recoveryAddress (a lost wallet's whole position, freezes and eligibility
+moved to a new wallet)."""
 
-OWNER_KINDS = frozenset({MINT, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FORCED_TRANSFER, TRANSFER_OWNERSHIP})
+OWNER_KINDS = frozenset({MINT, PAUSE, UNPAUSE, FREEZE, UNFREEZE, FREEZE_PARTIAL, UNFREEZE_PARTIAL, FORCED_TRANSFER,
+                         RECOVERY, TRANSFER_OWNERSHIP})
 """Kinds of a contract token (EVM, ARC-200, ARC-1400) that only its owner (on erc20-security: an
 agent, a role that moves with ownership) may send: once `transfer_ownership` moved the token away
 from the issuer's account, the platform can no longer sign them."""
@@ -125,6 +133,12 @@ def operation_serializer(kind: str, *, family: str, asset: bool, max_batch: int 
         fields |= {"transfers": row(many=True, min_length=1, max_length=max_batch)}
     elif kind in (FREEZE, UNFREEZE):
         fields |= {"address": recipient()}
+    elif kind in (FREEZE_PARTIAL, UNFREEZE_PARTIAL):
+        fields |= {"address": recipient(), "amount": _amount(family, asset)}
+    elif kind == RECOVERY:
+        fields |= {"lost_address": recipient(help_text="The wallet the holder lost."),
+                   "new_address": recipient(help_text="The holder's new wallet: it receives the whole position."),
+                   "reason": serializers.CharField(max_length=500)}
     elif kind == FORCED_TRANSFER:
         fields |= {"from": recipient(), "to": recipient(), "amount": _amount(family, asset),
                    "reason": serializers.CharField(max_length=500)}
