@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,12 +20,14 @@ from simple_history.admin import SimpleHistoryAdmin
 from biatec.audit.models import AuditEntry
 from biatec.core.actors import staff_actor
 from biatec.core.admin_mixins import ReadOnlyAdminMixin
-from biatec.core.errors import ValidationFailed
+from biatec.core.errors import ApplicationError, ValidationFailed
 from deployments.models import DeploymentEvent
+from deployments.token_models import Token
 from tokens.networks import NETWORKS
 from tokens.standards import STANDARDS
 
 from . import holder_services, services
+from .apis_holders import EntryCreateSerializer
 from .models import (
     AllowListDriftReport,
     AllowListEntry,
@@ -252,25 +254,112 @@ class KycExpiringFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AllowListEntryAddForm(forms.ModelForm):
+    """A compliance officer adds an entry: validated as the API's add body, written by the service (the
+    token's rules and block list, audit entry, webhook event, on-chain sync), as the staff member."""
+
+    token = forms.ModelChoiceField(queryset=Token.objects.order_by("name"))
+    address = forms.CharField(max_length=64, required=False, help_text="The holder's address on the token's chain.")
+    email = forms.EmailField(required=False, help_text="Instead of an address: a member of the token's organization.")
+    status = forms.ChoiceField(choices=AllowListEntry.Status.choices, initial=AllowListEntry.Status.ACTIVE)
+    kyc_verified = forms.BooleanField(required=False)
+    kyc_provider = forms.CharField(max_length=100, required=False)
+    kyc_verified_at = forms.DateTimeField(required=False)
+    kyc_expires_at = forms.DateTimeField(required=False)
+    investor_category = forms.ChoiceField(choices=AllowListEntry.InvestorCategory.choices,
+                                          initial=AllowListEntry.InvestorCategory.RETAIL)
+    jurisdiction = forms.CharField(max_length=2, required=False, help_text="ISO 3166 alpha-2.")
+    reason = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    actor = ""  # set by the admin: the staff member the entry is recorded as added by
+    created: AllowListEntry | None = None
+
+    class Meta:
+        model = AllowListEntry
+        fields: tuple[str, ...] = ()
+
+    def _post_clean(self) -> None:
+        """No model validation of an unsaved instance: the service validated and wrote the entry."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        token = cleaned.get("token")
+        if token is None or self.errors:
+            return cleaned
+        body = {name: (value.isoformat() if hasattr(value, "isoformat") else value)
+                for name, value in cleaned.items() if name != "token" and value not in (None, "")}
+        serializer = EntryCreateSerializer(data=body, context={"family": token.family})
+        if not serializer.is_valid():
+            for name, problems in serializer.errors.items():
+                self.add_error(name if name in self.fields else None, [str(p) for p in problems])
+            return cleaned
+        values = dict(serializer.validated_data)
+        address, email = values.pop("address", None), values.pop("email", None)
+        try:
+            self.created = holder_services.allowlist_entry_create(token=token, address=address, email=email,
+                                                                  values=values, actor=self.actor)
+        except ApplicationError as exc:
+            rules = ", ".join(str(r) for r in (exc.details or {}).get("rules", []))
+            self.add_error(None, f"{exc.code}: {exc.message}" + (f" ({rules})" if rules else ""))
+        return cleaned
+
+
 @admin.register(AllowListEntry)
 class AllowListEntryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
-    """Entries are changed through the API or the actions here (services: rules, audit, webhooks)."""
+    """Entries are changed through the API or the add form and actions here (services: rules, audit,
+    webhooks, on-chain sync), recorded as the staff member's action. The compliance group (view
+    permission) may add, suspend and activate."""
 
     list_display = ("address", "token", "status", "investor_category", "jurisdiction", "kyc_verified",
                     "kyc_expires_at", "updated_at")
     list_filter = ("status", "jurisdiction", "investor_category", "kyc_verified", KycExpiringFilter)
     search_fields = ("address", "token__name", "token__contract_address", "user__email")
     list_select_related = ("token",)
-    actions = ["suspend_entries"]
+    actions = ["suspend_entries", "activate_entries"]
 
     @admin.action(description="Suspend the selected entries")
     def suspend_entries(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, AllowListEntry.Status.SUSPENDED, "suspended")
+
+    @admin.action(description="Activate the selected entries (the token's rules are checked)")
+    def activate_entries(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, AllowListEntry.Status.ACTIVE, "activated")
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str, done: str) -> None:
         if not request.user.has_perm("compliance.view_allowlistentry"):
             raise PermissionDenied
+        changed = 0
         for entry in queryset.select_related("token"):
-            holder_services.allowlist_entry_update(entry=entry, values={"status": AllowListEntry.Status.SUSPENDED},
-                                                   actor=staff_actor(request.user))
-        self.message_user(request, f"{queryset.count()} entries suspended.")
+            try:
+                holder_services.allowlist_entry_update(entry=entry, values={"status": status},
+                                                       actor=staff_actor(request.user))
+                changed += 1
+            except ApplicationError as exc:
+                rules = ", ".join(str(r) for r in (exc.details or {}).get("rules", []))
+                self.message_user(request, f"{entry.address}: {exc.code} {rules}".strip(), level=messages.ERROR)
+        self.message_user(request, f"{changed} entries {done}.")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm("compliance.view_allowlistentry"))
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        form = type("StaffAllowListEntryAddForm", (AllowListEntryAddForm,), {"actor": staff_actor(request.user)})
+        return form
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return list(AllowListEntryAddForm.base_fields)
+        return super().get_fields(request, obj)
+
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
+        return form.created if not change else super().save_form(request, form, change)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """The add form's service call has written the entry already."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """An entry has no relations the add form writes."""
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -84,3 +84,44 @@ def test_the_compliance_group_views_drift_reports_read_only(officer, token):
     assert client.get(reverse("admin:compliance_allowlistdriftreport_add")).status_code == 403
     assert client.post(reverse("admin:compliance_allowlistdriftreport_delete", args=[drifted.pk]),
                        {"post": "yes"}).status_code == 403
+
+
+def test_a_compliance_officer_adds_suspends_and_activates_entries_through_the_services(officer, token):
+    from biatec.audit.models import AuditEntry
+    from compliance.holder_services import jurisdiction_rules_set
+
+    user, client = officer
+    url = reverse("admin:compliance_allowlistentry_add")
+    assert client.get(url).status_code == 200
+    holder = address()
+    response = client.post(url, {"token": token.pk, "address": holder.lower(), "status": "active",
+                                 "investor_category": "professional", "jurisdiction": "DE", "reason": "onboarded"})
+    assert response.status_code == 302, response.content[:3000]
+    entry = AllowListEntry.objects.get(token=token, address=holder)  # stored EIP-55, as the API stores it
+    assert entry.added_by == f"staff:{user.pk}" and entry.investor_category == "professional"
+    assert AuditEntry.objects.filter(action="allowlist.added", actor=f"staff:{user.pk}",
+                                     object_id=str(entry.pk)).exists()
+    assert entry.history.first().history_user == user
+
+    # The token's rules refuse a country: a form error names the code, and nothing is written.
+    jurisdiction_rules_set(token=token, values={"allowed_countries": ["DE"]}, actor="test")
+    other = address()
+    refused = client.post(url, {"token": token.pk, "address": other, "status": "active",
+                                "investor_category": "retail", "jurisdiction": "FR"})
+    assert refused.status_code == 200 and b"ALLOWLIST_RULE_VIOLATION" in refused.content
+    assert not AllowListEntry.objects.filter(token=token, address=other).exists()
+    malformed = client.post(url, {"token": token.pk, "address": "0x1234", "status": "active",
+                                  "investor_category": "retail"})
+    assert malformed.status_code == 200 and not AllowListEntry.objects.filter(token=token, address="0x1234").exists()
+
+    changelist = reverse("admin:compliance_allowlistentry_changelist")
+    client.post(changelist, {"action": "suspend_entries", "_selected_action": [entry.pk]})
+    entry.refresh_from_db()
+    assert entry.status == "suspended"
+    client.post(changelist, {"action": "activate_entries", "_selected_action": [entry.pk]})
+    entry.refresh_from_db()
+    assert entry.status == "active"
+    assert AuditEntry.objects.filter(action="allowlist.updated", actor=f"staff:{user.pk}").count() == 2
+    # The entry itself stays read-only: changes go through the actions.
+    detail = client.get(reverse("admin:compliance_allowlistentry_change", args=[entry.pk]))
+    assert detail.status_code == 200 and b'name="_save"' not in detail.content
