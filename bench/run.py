@@ -15,7 +15,10 @@ Figures (full size = the issue's sizes, median of 3; small = CI size, 1 repetiti
 (f) (b) with 1, 2 and 4 worker processes: failures, duplicates, nonce gaps;
 (g) status / list with filters / support lookup / admin search p99, empty vs seeded table;
 (h) issue 18: one batch_transfer of 1,000 recipients (small: 100) on anvil and on the devnet, POST ->
-    completed, vs a bare web3.py / py-algorand-sdk script sending the same transfers (bench/distribution.py).
+    completed, vs a bare web3.py / py-algorand-sdk script sending the same transfers (bench/distribution.py);
+(i) issue 19: one allowlist/bulk of 1,000 entries (small: 100) on an erc20-security token (anvil) and an
+    ARC-1400 token (devnet), POST -> allowlist_sync completed, vs a bare script making the same contract
+    calls (bench/allowlist_sync.py).
 
 Writes bench/results/latest.json and PNG plots (matplotlib; skipped with one line when missing).
 Prints the table; asserts nothing about speed (tests/bench/test_bench_smoke.py runs the small size).
@@ -60,16 +63,16 @@ EVM_BODY = {"network": "evm-local", "name": "Bench", "symbol": "BNCH", "decimals
 ASA_BODY = {"network": "algorand-localnet", "name": "Bench ASA", "unit_name": "BNA", "total": "1000", "decimals": 0}
 TERMINAL = ("completed", "failed", "cancelled")
 
-FIGURES = ("status", "evm", "algo", "distribution", "create", "growth")
+FIGURES = ("status", "evm", "algo", "distribution", "allowlist", "create", "growth")
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"reps": 3, "evm": 1000, "algo": 1000, "requests": 2000, "clients": 4, "create_per_client": 20,
              "registrations": 5, "seed_steps": [0, 10_000, 100_000, 1_000_000], "organizations": 1000,
              "probe_requests": 500, "probe_budget": 20, "workers": [1, 2, 4], "deployers": 4,
-             "distribution": 1000},
+             "distribution": 1000, "allowlist": 1000},
     "small": {"reps": 1, "evm": 20, "algo": 20, "requests": 200, "clients": 4, "create_per_client": 2,
               "registrations": 2, "seed_steps": [0, 10_000], "organizations": 100,
               "probe_requests": 50, "probe_budget": 10, "workers": [1, 2, 4], "deployers": 2,
-              "distribution": 100},
+              "distribution": 100, "allowlist": 100},
 }
 
 
@@ -479,6 +482,14 @@ class Run:
         Distribution(self).all()
         self.stop_workers()
 
+    # --- (i) allow-list sync ------------------------------------------------------------------------
+
+    def allowlist(self) -> None:
+        from bench.allowlist_sync import AllowlistSync
+
+        AllowlistSync(self).all()
+        self.stop_workers()
+
     # --- (e) create under load -----------------------------------------------------------------------
 
     def create_load(self) -> None:
@@ -634,7 +645,7 @@ class Run:
 def format_value(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
-    if unit in ("deployments", "gaps", "recipients"):
+    if unit in ("deployments", "gaps", "recipients", "entries"):
         return f"{value:.0f}"
     return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
 
@@ -711,6 +722,9 @@ def write_plots(curves: dict[str, Any], out: Path) -> list[Path]:
     from bench.distribution import plot
 
     plot(plt, curves.get("distribution"), save)
+    from bench.allowlist_sync import plot as allowlist_plot
+
+    allowlist_plot(plt, curves.get("allowlist"), save)
     return written
 
 
@@ -757,6 +771,7 @@ def main(argv: list[str] | None = None) -> int:
                  ("status read vs bare view", run.status_read, "status"), ("EVM deployments", run.evm, "evm"),
                  ("Algorand deployments", run.algo, "algo"),
                  ("distribution (batch_transfer)", run.distribution, "distribution"),
+                 ("allow-list sync (allowlist/bulk)", run.allowlist, "allowlist"),
                  ("create under 50 clients", run.create_load, "create"),
                  ("reads as the table grows", run.table_growth, "growth")]
         for name, step, figure in steps:
