@@ -91,3 +91,13 @@ def holder_operation_gate(*, organization: Any, token: Any, kind: str, request: 
     raise TransferNotAllowed(
         f"The token's holder registry refuses {count} recipient{'s' if count != 1 else ''} of this {kind}: "
         + ", ".join(details["rules"]) + ".", details=details)
+
+
+def chain_refusal_publish(*, token: Any, kind: str, details: dict[str, Any]) -> None:
+    """A TRANSFER_NOT_ALLOWED from the chain's own registry (the contract's eligibility list or
+    whitelist, read at POST) is a denial too: the same `TransferDenied` after the rollback, marked
+    `checked_by: chain`. Registered with `deployments.issuance_gates` by ComplianceConfig.ready."""
+    recipients = list(details.get("recipients") or [])
+    _denial_publish(token=token, kind=kind, details={**details, "rules": list(details.get("rules") or []),
+                                                     "recipients": recipients, "count": len(recipients),
+                                                     "checked_by": "chain"})

@@ -57,6 +57,26 @@ def operation_gates_check(*, organization: Any, token: Any, kind: str, request: 
     return facts
 
 
+class TransferRefusalListener(Protocol):
+    def __call__(self, *, token: Any, kind: str, details: dict[str, Any]) -> None: ...
+
+
+_transfer_refusal_listeners: list[TransferRefusalListener] = []
+
+
+def transfer_refusal_listener_register(listener: TransferRefusalListener) -> None:
+    """Told of every TRANSFER_NOT_ALLOWED the chain's own rules gave at an operation's POST (not
+    eligible / not whitelisted on chain), before the request rolls back (compliance: the
+    `transfer.denied` event and audit entry, published after the rollback)."""
+    if listener not in _transfer_refusal_listeners:
+        _transfer_refusal_listeners.append(listener)
+
+
+def transfer_refusal_notify(*, token: Any, kind: str, details: dict[str, Any]) -> None:
+    for listener in _transfer_refusal_listeners:
+        listener(token=token, kind=kind, details=details)
+
+
 # The serializer field documenting and validating `compliance_metadata` in the create request,
 # registered by the app that owns the profile (compliance: `ComplianceProfileSerializer`); until
 # one registers, any JSON object (or null) is accepted.

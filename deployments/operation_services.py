@@ -27,7 +27,7 @@ from tokens.standards import STANDARDS
 from tokens.standards import operations as ops
 
 from . import errors
-from .issuance_gates import operation_gates_check
+from .issuance_gates import operation_gates_check, transfer_refusal_notify
 from .jobs import OPERATION
 from .models import DeploymentStatus
 from .selectors_tokens import token_get
@@ -227,7 +227,11 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
     request, users = _resolved_request(token, kind, dict(serializer.validated_data))
     gate_facts = operation_gates_check(organization=organization, token=token, kind=kind, request=request)
     limits = gate_facts.pop("limits", {})
-    facts = _check_state(token, kind, request, users, limits=limits)
+    try:
+        facts = _check_state(token, kind, request, users, limits=limits)
+    except TransferNotAllowed as refused:
+        transfer_refusal_notify(token=token, kind=kind, details=dict(refused.details or {}))
+        raise
     if facts["opt_ins"]:
         request["opt_ins"] = facts["opt_ins"]
         request["opt_in_users"] = {a: str(users[a].pk) for a in facts["opt_ins"]}

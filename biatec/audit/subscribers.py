@@ -35,7 +35,7 @@ def on_transfer_denied(event: events.TransferDenied) -> None:
         object_type="token", object_id=event.token_id,
         payload={"kind": event.kind, "rules": list(event.rules), "standard": event.standard, "network": event.network,
                  "recipients": data.get("recipients", []), "count": data.get("count"),
-                 "failures": data.get("failures", [])},
+                 "failures": data.get("failures", []), "checked_by": data.get("checked_by", "registry")},
     )
 
 

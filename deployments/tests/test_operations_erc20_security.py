@@ -14,6 +14,7 @@ from web3 import Web3
 
 from accounts import keyvault
 from accounts.models import EvmAccount
+from biatec.audit.models import AuditEntry
 from deployments.models import Operation, OperationTransaction, Token
 from deployments.tests.factories import operation_body
 from devchain.anvil import fund
@@ -231,6 +232,10 @@ def test_non_eligible_recipients_are_refused_at_post_and_on_chain(anvil_node, us
         assert answer["status"] == 422 and answer["code"] == "TRANSFER_NOT_ALLOWED", (kind, answer)
         assert answer["details"]["rules"] == ["not_eligible"] and answer["details"]["recipients"] == [outsider]
     assert chain.functions.balanceOf(outsider).call() == 0
+    # The chain's refusal is a denial like the registry's: an audit entry each, after the rollback.
+    denied = AuditEntry.objects.filter(action="transfer.denied", object_id=str(token.pk)).order_by("sequence")
+    assert [e.payload["kind"] for e in denied] == ["transfer", "mint", "batch_transfer", "forced_transfer"]
+    assert all(e.payload["checked_by"] == "chain" and e.payload["rules"] == ["not_eligible"] for e in denied)
 
     # The chain refuses the same transfer when it is sent directly with web3, not through the API.
     _issuer_send(anvil_node.url, token, "transfer", outsider, 1, must_fail=True)
