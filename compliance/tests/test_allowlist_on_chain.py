@@ -107,6 +107,42 @@ def test_a_bulk_of_1000_entries_reaches_the_contract_in_two_transactions(anvil_n
     assert all(chain.functions.isEligible(a).call() for a in addresses[::97] + addresses[-1:])
 
 
+def test_a_real_worker_carries_the_sync_and_a_suspension_after_it(anvil_node, user_factory, settings, monkeypatch):
+    """Not eager: the registry's writes only queue; a Celery worker process (its own broker) signs,
+    sends and reads back each allowlist_sync, in the order they were queued here."""
+    from deployments import operation_sync
+    from deployments.tasks import operation_submit_task
+    from tests.celery_worker import WorkerProcess, fresh_broker_url, publish, wait_for
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _, client = user_factory("sync.sec.worker")
+    token = _deploy(client)
+    chain = _contract(anvil_node.url, token.contract_address)
+    monkeypatch.setattr(operation_sync, "job_enqueue_on_commit", lambda job_type, job_id: None)
+    holder = Account.create().address
+    row = _entries(client, token, [{"address": holder}])[0]
+    first = Operation.objects.get(token=token, kind="allowlist_sync")
+    assert first.status == "queued" and row["sync"] == {"operation_id": str(first.pk), "status": "queued"}
+
+    broker = fresh_broker_url()
+    worker = WorkerProcess(broker)
+    try:
+        publish(operation_submit_task, broker, str(first.pk))
+        assert wait_for(lambda: Operation.objects.get(pk=first.pk).status == "completed", timeout=60), worker.output()
+        assert chain.functions.isEligible(holder).call() is True
+        _patch(client, token, row["id"], {"status": "suspended"})
+        second = Operation.objects.filter(token=token, kind="allowlist_sync").exclude(pk=first.pk).get()
+        publish(operation_submit_task, broker, str(second.pk))
+        assert wait_for(lambda: Operation.objects.get(pk=second.pk).status == "completed", timeout=60), \
+            worker.output()
+    finally:
+        worker.stop()
+    assert chain.functions.isEligible(holder).call() is False
+    fresh = client.get(f"/api/v1/tokens/{token.pk}/allowlist/{row['id']}").json()
+    assert fresh["status"] == "suspended" and fresh["sync"] == {"operation_id": str(second.pk), "status": "completed"}
+    assert client.get(f"/api/v1/tokens/{token.pk}/allowlist/drift").json()["in_sync"] is True
+
+
 def test_an_off_chain_token_gets_no_sync(anvil_node, user_factory, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     _, client = user_factory("sync.offchain")
