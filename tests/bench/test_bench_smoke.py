@@ -33,6 +33,11 @@ EXPECTED_ROWS = [
     "batch_transfer of 100 recipients on the devnet, POST -> completed (1 worker)",
     *[f"{chain} distribution: {what}" for chain in ("EVM", "Algorand")
       for what in ("worker + server CPU per transfer", "recipients paid")],
+    "allowlist bulk of 100 entries, erc20-security on anvil, POST -> in sync (1 worker)",
+    "allowlist bulk of 100 entries, arc1400-mintable on the devnet, POST -> in sync (1 worker)",
+    *[f"{chain} allowlist sync: {what}" for chain in ("EVM", "Algorand")
+      for what in ("time to sync 100 entries", "bulk POST -> 200 (registry write)", "worker + server CPU per entry",
+                   "entries in sync on chain")],
     "POST erc20-mintable/create -> 202 p50, 50 clients", "POST erc20-mintable/create -> 202 p99, 50 clients",
     "status p99 at", "list, every filter p99 at", "support lookup by correlation id p99 at",
     "admin changelist search p99 at",
@@ -78,6 +83,8 @@ def test_small_benchmark_runs_prints_every_row_and_leaves_nothing_behind(tmp_pat
         assert expected in output
     for row in data["rows"]:  # every transfer of the distribution figure landed, product and bare alike
         if row["name"].endswith("distribution: recipients paid"):
+            assert row["value"] == row["baseline"] == 100, row
+        if row["name"].endswith("allowlist sync: entries in sync on chain"):  # read from the chain, both sides
             assert row["value"] == row["baseline"] == 100, row
     assert ("plots skipped: matplotlib is not installed" in output) or all(
         (tmp_path / name).exists() for name in ("throughput.png", "distribution.png"))
