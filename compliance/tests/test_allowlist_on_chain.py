@@ -143,6 +143,37 @@ def test_a_real_worker_carries_the_sync_and_a_suspension_after_it(anvil_node, us
     assert client.get(f"/api/v1/tokens/{token.pk}/allowlist/drift").json()["in_sync"] is True
 
 
+def test_the_beat_job_records_drift_of_on_chain_tokens_only(anvil_node, user_factory, settings):
+    from biatec.celery import app
+    from compliance.models import AllowListDriftReport
+    from compliance.tasks import allowlist_drift_sweep_task
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert app.conf.beat_schedule["allowlist-drift"]["task"] == "compliance.tasks.allowlist_drift_sweep_task"
+    _, client = user_factory("sync.sec.beat")
+    token = _deploy(client)
+    plain = client.post("/api/v1/token/erc20-mintable/create", {"network": "evm-local", "name": "Plain", "symbol": "PL",
+                                                                "decimals": 0, "initial_supply": "1", "cap": "9"},
+                        format="json")
+    assert plain.status_code == 202, plain.content
+    plain_token = Token.objects.get(deployment_id=plain.json()["id"])
+    holder = Account.create().address
+    _synced(client, token, _entries(client, token, [{"address": holder}])[0])
+    _entries(client, plain_token, [{"address": holder}])
+    _issuer_send(anvil_node.url, token, "setEligible", holder, False)  # behind the registry's back
+
+    assert allowlist_drift_sweep_task() >= 1  # every on-chain token with entries, this test's among them
+    [report] = AllowListDriftReport.objects.filter(token=token)
+    assert (report.checked, report.difference_count, report.error) == (1, 1, "")
+    assert report.differences[0]["address"] == holder and report.differences[0]["on_chain"]["eligible"] is False
+    assert not AllowListDriftReport.objects.filter(token=plain_token).exists()
+
+    settings.CHAIN_NODES = {**settings.CHAIN_NODES, "evm-local": {"url": "http://127.0.0.1:9"}}  # nothing answers
+    allowlist_drift_sweep_task()
+    unread = AllowListDriftReport.objects.filter(token=token).order_by("-created_at").first()
+    assert unread is not None and unread.pk != report.pk and unread.error and unread.checked == 0
+
+
 def test_an_off_chain_token_gets_no_sync(anvil_node, user_factory, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     _, client = user_factory("sync.offchain")
