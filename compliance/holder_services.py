@@ -14,10 +14,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Organization, User
 from accounts.signing import evm_account_ensure
-from biatec.audit.chain import audit_record
+from biatec.audit.chain import AuditRecord, audit_record, audit_records
 from biatec.core import events
 from biatec.core.correlation import get_correlation_id
 from biatec.core.errors import ApplicationError, Conflict
@@ -51,13 +52,19 @@ class _Row:
     values: dict[str, Any]
 
 
-def _publish(entry: AllowListEntry, token: Token, change: str, actor: str, data: dict[str, Any]) -> None:
-    audit_record(action=f"allowlist.{change}", actor=actor, organization_id=token.organization_id,
-                 object_type="allowlist_entry", object_id=str(entry.pk), payload={"token_id": str(token.pk), **data})
-    events.publish(events.AllowListChanged(
-        correlation_id=get_correlation_id() or "", entry_id=str(entry.pk), token_id=str(token.pk),
-        organization_id=str(token.organization_id), change=change, actor=actor, standard=token.standard,
-        network=token.network, data={"token_id": str(token.pk), **data}))
+Change = tuple[AllowListEntry, str, dict[str, Any]]  # (entry, "added" | "updated" | "removed", event data)
+
+
+def _publish(token: Token, changes: list[Change], actor: str) -> None:
+    """Every change's audit entry (appended together: one lock, one INSERT) and `AllowListChanged`."""
+    audit_records([AuditRecord(action=f"allowlist.{change}", actor=actor, organization_id=token.organization_id,
+                               object_type="allowlist_entry", object_id=str(entry.pk),
+                               payload={"token_id": str(token.pk), **data}) for entry, change, data in changes])
+    for entry, change, data in changes:
+        events.publish(events.AllowListChanged(
+            correlation_id=get_correlation_id() or "", entry_id=str(entry.pk), token_id=str(token.pk),
+            organization_id=str(token.organization_id), change=change, actor=actor, standard=token.standard,
+            network=token.network, data={"token_id": str(token.pk), **data}))
 
 
 def member_address(*, token: Token, email: str) -> tuple[str, User]:
@@ -139,7 +146,19 @@ def _entries_write(token: Token, rows: list[_Row], *, actor: str, single: bool,
         codes = {r["code"] for r in refused}
         raise BulkRefused(code=codes.pop() if len(codes) == 1 else None, details={"rows": refused})
     active_before = [entry is not None and entry.status == AllowListEntry.Status.ACTIVE for _, entry, _ in plans]
-    saved = [_entry_save(token, row, entry, merged, actor) for row, entry, merged in plans]
+    new = {row.index: AllowListEntry(organization_id=token.organization_id, token=token, address=row.address,
+                                     user=row.user, added_by=actor, **merged)
+           for row, entry, merged in plans if entry is None}
+    bulk_create_with_history(list(new.values()), AllowListEntry)  # two INSERTs however many rows
+    changes: list[Change] = []
+    saved = []
+    for row, entry, merged in plans:  # the changes in the rows' order
+        if entry is None:
+            saved.append(new[row.index])
+            changes.append((new[row.index], "added", {"entry": entry_row(new[row.index])}))
+        else:
+            saved.append(_entry_update(row, entry, merged, changes))
+    _publish(token, changes, actor)
     now_active = [after.status == AllowListEntry.Status.ACTIVE for after in saved]
     moved = [(after, active) for before, active, after in zip(active_before, now_active, saved, strict=True)
              if before != active]
@@ -148,26 +167,21 @@ def _entries_write(token: Token, rows: list[_Row], *, actor: str, single: bool,
     return saved
 
 
-def _entry_save(token: Token, row: _Row, entry: AllowListEntry | None, merged: dict[str, Any],
-                actor: str) -> AllowListEntry:
-    if entry is None:
-        entry = AllowListEntry(organization_id=token.organization_id, token=token, address=row.address,
-                               user=row.user, added_by=actor, **merged)
-        entry.save()
-        _publish(entry, token, "added", actor, {"entry": entry_row(entry)})
-        return entry
+def _entry_update(row: _Row, entry: AllowListEntry, merged: dict[str, Any],
+                  published: list[Change]) -> AllowListEntry:
+    """Save what the row changes (its history row by the save); the change joins `published`."""
     before = _entry_values(entry)
     changes = {name: [_plain(before[name]), _plain(value)] for name, value in merged.items()
                if name in before and before[name] != value}
     if row.user is not None and entry.user_id != row.user.pk:
-        entry.user = row.user
         changes["user_id"] = [str(entry.user_id) if entry.user_id else None, str(row.user.pk)]
+        entry.user = row.user
     if not changes:
         return entry
     for name, value in merged.items():
         setattr(entry, name, value)
     entry.save()
-    _publish(entry, token, "updated", actor, {"entry": entry_row(entry), "changes": changes})
+    published.append((entry, "updated", {"entry": entry_row(entry), "changes": changes}))
     return entry
 
 
@@ -203,7 +217,7 @@ def allowlist_entry_delete(*, entry: AllowListEntry, actor: str) -> None:
     was_active = entry.status == AllowListEntry.Status.ACTIVE
     entry.delete()
     entry.pk = row["id"]
-    _publish(entry, token, "removed", actor, {"entry": row})
+    _publish(token, [(entry, "removed", {"entry": row})], actor)
     if was_active:
         holder_sync.allowlist_sync_queue(token=token, changes=[(entry, False)], actor=actor,
                                          reason="allow-list entry removed", link=False)

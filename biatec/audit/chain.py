@@ -9,7 +9,7 @@ the lock is released at commit or rollback (a rolled-back entry leaves no gap).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,25 +60,53 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(AUDIT_LOCK))
 
 
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry to append (`audit_records`); the correlation ID defaults to the request's or task's."""
+
+    action: str
+    actor: str
+    organization_id: Any = None
+    object_type: str = ""
+    object_id: Any = ""
+    payload: dict[str, Any] | None = None
+    correlation_id: str | None = None
+
+
 @transaction.atomic(savepoint=False)  # inside a writer's transaction: no savepoint, its failure is the writer's
+def audit_records(records: Sequence[AuditRecord]) -> list[AuditEntry]:
+    """Append entries to the chain in order, under one lock with one read of the head and one INSERT
+    (inside the caller's transaction when there is one): a bulk write's entries cost what one does."""
+    if not records:
+        return []
+    _lock()
+    head = AuditEntry.objects.order_by("-sequence").values("sequence", "entry_hash").first()
+    sequence = head["sequence"] if head else 0
+    prev_hash = head["entry_hash"] if head else GENESIS_HASH
+    occurred_at = timezone.now()
+    current_correlation = get_correlation_id() or ""
+    entries = []
+    for record in records:
+        sequence += 1
+        fields = {
+            "sequence": sequence, "occurred_at": occurred_at, "organization_id": record.organization_id,
+            "actor": (record.actor or "")[:128], "action": record.action[:64], "object_type": record.object_type[:64],
+            "object_id": str(record.object_id or "")[:64],
+            "correlation_id": (record.correlation_id or current_correlation)[:64],
+            "payload": json_normal(record.payload or {}), "prev_hash": prev_hash,
+        }
+        prev_hash = entry_hash_of(entry_content(**fields))
+        entries.append(AuditEntry(**fields, entry_hash=prev_hash))
+    return AuditEntry.objects.bulk_create(entries)
+
+
 def audit_record(*, action: str, actor: str, organization_id: Any = None, object_type: str = "",
                  object_id: Any = "", payload: dict[str, Any] | None = None,
                  correlation_id: str | None = None) -> AuditEntry:
-    """Append one entry to the chain (inside the caller's transaction when there is one). The
-    correlation ID defaults to the current request's or task's."""
-    _lock()
-    head = AuditEntry.objects.order_by("-sequence").values("sequence", "entry_hash").first()
-    sequence = head["sequence"] + 1 if head else 1
-    prev_hash = head["entry_hash"] if head else GENESIS_HASH
-    occurred_at = timezone.now()
-    fields = {
-        "sequence": sequence, "occurred_at": occurred_at, "organization_id": organization_id,
-        "actor": (actor or "")[:128], "action": action[:64], "object_type": object_type[:64],
-        "object_id": str(object_id or "")[:64], "correlation_id": (correlation_id or get_correlation_id() or "")[:64],
-        "payload": json_normal(payload or {}), "prev_hash": prev_hash,
-    }
-    entry_hash = entry_hash_of(entry_content(**fields))
-    return AuditEntry.objects.create(**fields, entry_hash=entry_hash)
+    """Append one entry to the chain (inside the caller's transaction when there is one)."""
+    return audit_records([AuditRecord(action=action, actor=actor, organization_id=organization_id,
+                                      object_type=object_type, object_id=object_id, payload=payload,
+                                      correlation_id=correlation_id)])[0]
 
 
 @dataclass(frozen=True)
