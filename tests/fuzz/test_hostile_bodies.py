@@ -42,7 +42,10 @@ def _path(route: Route, method: str, world: World) -> str:
 
 
 def _send(client: APIClient, route: Route, method: str, world: World, body: bytes) -> Any:
-    response = getattr(client, method)(_path(route, method, world), data=body, content_type="application/json")
+    """`body` as the route's own media type (JSON; text/csv for a CSV import: a hostile body is then a
+    hostile file, which must answer 400 as well)."""
+    content_type = MATRIX[route.name][method].content_type
+    response = getattr(client, method)(_path(route, method, world), data=body, content_type=content_type)
     if response.status_code < 300:
         world.objects_new()  # the call may have cancelled or deleted the objects it named
     return response
