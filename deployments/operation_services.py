@@ -235,15 +235,24 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
     if facts["opt_ins"]:
         request["opt_ins"] = facts["opt_ins"]
         request["opt_in_users"] = {a: str(users[a].pk) for a in facts["opt_ins"]}
+    return operation_queue(token=token, kind=kind, request=request, creator_id=user.pk, actor=actor_of(user),
+                           reason=request.get("reason") or "requested", idempotency_key=idempotency_key,
+                           facts={**gate_facts, "total_supply_before": facts["total_supply_before"]})
+
+
+def operation_queue(*, token: Token, kind: str, request: dict[str, Any], creator_id: Any, actor: str, reason: str,
+                    facts: dict[str, Any], idempotency_key: str | None = None) -> Operation:
+    """Persist a checked operation as `queued` with its first history row, and enqueue it on commit
+    (the API's kinds through `operation_create`, the platform's own through `operation_sync`)."""
+    now = timezone.now()
     operation = Operation.objects.create(
-        organization=organization, creator=user, token=token, kind=kind, standard=token.standard,
+        organization_id=token.organization_id, creator_id=creator_id, token=token, kind=kind, standard=token.standard,
         network=token.network, request=request, correlation_id=get_correlation_id() or "",
-        idempotency_key=idempotency_key, status=DeploymentStatus.QUEUED, status_changed_at=timezone.now(),
-        next_action_at=timezone.now() + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS),
+        idempotency_key=idempotency_key, status=DeploymentStatus.QUEUED, status_changed_at=now,
+        next_action_at=now + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS),
     )
-    _record_event(operation, from_status="", reason=request.get("reason") or "requested", actor=actor_of(user),
-                  facts={"kind": kind, "token_id": str(token.pk), **gate_facts,
-                         "total_supply_before": facts["total_supply_before"]})
+    _record_event(operation, from_status="", reason=reason, actor=actor,
+                  facts={"kind": kind, "token_id": str(token.pk), **facts})
     job_enqueue_on_commit(OPERATION, operation.pk)
     return operation
 

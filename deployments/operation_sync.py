@@ -14,20 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
-from django.utils import timezone
-
 from accounts.models import User
-from biatec.core.correlation import get_correlation_id
 from tokens.standards import STANDARDS
 from tokens.standards import operations as ops
 
-from .jobs import OPERATION
-from .models import DeploymentStatus
-from .services import _record_event, job_enqueue_on_commit
+from .operation_services import operation_queue
 from .token_enforcement import token_enforces_on_chain
 from .token_models import Operation, Token
 from .token_state import token_live_state
@@ -68,7 +61,9 @@ def allowlist_sync_create(*, token: Token, changes: Sequence[EligibilityChange],
         if not rows:  # every activated address still has to opt in: nothing to send yet
             return None
     request["changes"] = [{"address": c.address, "eligible": c.eligible} for c in rows]
-    return _create(token, request, actor=actor, reason=reason)
+    return operation_queue(token=token, kind=ops.ALLOWLIST_SYNC, request=request,
+                           creator_id=token.deployment.creator_id, actor=actor, reason=reason,
+                           facts={"changes": len(request["changes"])})
 
 
 def _asset_plan(token: Token, rows: list[EligibilityChange],
@@ -90,17 +85,3 @@ def _asset_plan(token: Token, rows: list[EligibilityChange],
     if waiting:
         request["awaiting_opt_in"] = waiting[:1000]
     return kept, request
-
-
-def _create(token: Token, request: dict[str, Any], *, actor: str, reason: str) -> Operation:
-    now = timezone.now()
-    operation = Operation.objects.create(
-        organization_id=token.organization_id, creator_id=token.deployment.creator_id, token=token,
-        kind=ops.ALLOWLIST_SYNC, standard=token.standard, network=token.network, request=request,
-        correlation_id=get_correlation_id() or "", status=DeploymentStatus.QUEUED, status_changed_at=now,
-        next_action_at=now + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS),
-    )
-    _record_event(operation, from_status="", reason=reason, actor=actor,
-                  facts={"kind": ops.ALLOWLIST_SYNC, "token_id": str(token.pk), "changes": len(request["changes"])})
-    job_enqueue_on_commit(OPERATION, operation.pk)
-    return operation

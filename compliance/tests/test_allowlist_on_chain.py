@@ -110,7 +110,7 @@ def test_a_bulk_of_1000_entries_reaches_the_contract_in_two_transactions(anvil_n
 def test_a_real_worker_carries_the_sync_and_a_suspension_after_it(anvil_node, user_factory, settings, monkeypatch):
     """Not eager: the registry's writes only queue; a Celery worker process (its own broker) signs,
     sends and reads back each allowlist_sync, in the order they were queued here."""
-    from deployments import operation_sync
+    from deployments import operation_services
     from deployments.tasks import operation_submit_task
     from tests.celery_worker import WorkerProcess, fresh_broker_url, publish, wait_for
 
@@ -118,7 +118,7 @@ def test_a_real_worker_carries_the_sync_and_a_suspension_after_it(anvil_node, us
     _, client = user_factory("sync.sec.worker")
     token = _deploy(client)
     chain = _contract(anvil_node.url, token.contract_address)
-    monkeypatch.setattr(operation_sync, "job_enqueue_on_commit", lambda job_type, job_id: None)
+    monkeypatch.setattr(operation_services, "job_enqueue_on_commit", lambda job_type, job_id: None)
     holder = Account.create().address
     row = _entries(client, token, [{"address": holder}])[0]
     first = Operation.objects.get(token=token, kind="allowlist_sync")
