@@ -7,7 +7,6 @@ for a header that cannot be read, over 1,000 rows, or malformed rows, each named
 then the rules (422, every refused row named by `row` and `line`)."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -30,7 +29,6 @@ from .apis_holders import BulkResultSerializer, EntryCreateSerializer, _times_ch
 from .holder_csv import MAX_CSV_BYTES, CsvRow
 
 SHOWN_ROWS = 20  # rows named in `details.fields.file` (`details.rows` names every one)
-_SAME_AS = re.compile(r"The same address as row (\d+)\.")  # holder_services.allowlist_bulk_upsert's duplicate
 
 
 class CsvParser(BaseParser):
@@ -83,9 +81,9 @@ def _named(refusal: dict[str, Any], rows: list[CsvRow]) -> dict[str, Any]:
     if not isinstance(index, int) or not 0 <= index < len(rows):
         return refusal
     named = {**refusal, **rows[index].where()}
-    first = _SAME_AS.fullmatch(str(refusal.get("message", ""))) if refusal.get("code") == "DUPLICATE_ADDRESS" else None
-    if first is not None and int(first.group(1)) < len(rows):
-        same_as = rows[int(first.group(1))].where()
+    first = refusal.get("same_as")  # a duplicate: the index of the row it repeats
+    if isinstance(first, int) and 0 <= first < len(rows):
+        same_as = rows[first].where()
         named.update(same_as=same_as, message=f"The same address as row {same_as['row']} (line {same_as['line']}).")
     return named
 

@@ -249,8 +249,9 @@ def allowlist_bulk_upsert(*, token: Token, rows: list[dict[str, Any]], actor: st
     duplicates = []
     for row in resolved:
         if row.address.lower() in seen:
+            first = seen[row.address.lower()]
             duplicates.append({"row": row.index, "address": row.address, "code": "DUPLICATE_ADDRESS",
-                               "message": f"The same address as row {seen[row.address.lower()]}."})
+                               "same_as": first, "message": f"The same address as row {first}."})
         seen.setdefault(row.address.lower(), row.index)
     if duplicates:
         raise BulkRefused(code="DUPLICATE_ADDRESS", details={"rows": duplicates})

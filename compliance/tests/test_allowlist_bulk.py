@@ -68,6 +68,8 @@ def test_duplicates_unknown_emails_and_size_limits(alice, token):
     twice = address()
     duplicate = _bulk(alice, token, [{"address": twice}, {"address": twice.lower()}])
     assert duplicate.status_code == 422 and duplicate.json()["code"] == "DUPLICATE_ADDRESS"
+    assert duplicate.json()["details"]["rows"][0] | {"address": None} == {
+        "row": 1, "address": None, "code": "DUPLICATE_ADDRESS", "same_as": 0, "message": "The same address as row 0."}
     unknown = _bulk(alice, token, [{"address": address()}, {"email": "nobody@example.com"}])
     assert unknown.status_code == 422 and unknown.json()["code"] == "RECIPIENT_NOT_FOUND"
     assert unknown.json()["details"]["rows"][0]["row"] == 1
