@@ -31,9 +31,10 @@ against time, and the product's state changes, for OUT/allowlist.png.
 """
 from __future__ import annotations
 
-import secrets
 import time
 from typing import TYPE_CHECKING, Any, cast
+
+from bench.distribution import Distribution, log
 
 if TYPE_CHECKING:
     from bench.run import Run
@@ -45,19 +46,12 @@ ARC1400_TOKEN = {"network": "algorand-localnet", "name": "Bench Allowlist ARC-14
 EVM_PER_CALL = 500  # tokens/standards/operations.py ELIGIBILITY_PER_EVM_CALL
 ALGO_PER_GROUP = 15  # deployments/adapters/algorand_operations.py APP_TRANSFERS_PER_GROUP
 FEE = 1000
-PHASES = ("submitted", "pending", "confirmed", "indexed", "completed")
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 class AllowlistSync:
     """One allow-list sync figure of a run: the tokens, the bare contract and key, the measurements."""
 
     def __init__(self, run: Run) -> None:
-        from bench.distribution import Distribution
-
         self.run = run
         self.n = int(run.size["allowlist"])
         self.reps = int(run.size["reps"])
@@ -69,7 +63,6 @@ class AllowlistSync:
 
     def product(self, token: Any, addresses: list[str], per_part: int) -> dict[str, Any]:
         """POST allowlist/bulk, then wait for its allowlist_sync operation; the end is the `completed` row's time."""
-        from deployments.models import Operation, OperationEvent, OperationTransaction
 
         body = {"entries": [{"address": a, "jurisdiction": "DE"} for a in addresses]}
         cpu0, started = self.helpers.cpu(), time.time()
@@ -79,34 +72,10 @@ class AllowlistSync:
         syncs = {(row.get("sync") or {}).get("operation_id") for row in answer["results"]}
         if len(syncs) != 1 or None in syncs:
             raise RuntimeError(f"the bulk did not queue exactly one allowlist_sync: {syncs}")
-        operation_id = str(syncs.pop())
-        status = self.helpers.wait_operation(operation_id, 120 + 2.0 * self.n)
-        cpu = self.helpers.cpu() - cpu0
-        events = list(OperationEvent.objects.filter(operation_id=operation_id).order_by("id")
-                      .values_list("to_status", "at"))
-        phases = {to: at.timestamp() - started for to, at in events if to in PHASES}
-        landed = sorted(
-            (updated.timestamp() - started, min(per_part, self.n - part * per_part))
-            for updated, part in OperationTransaction.objects.filter(operation_id=operation_id, status="confirmed")
-            .values_list("updated_at", "part"))
-        out: dict[str, Any] = {"id": operation_id, "status": status, "post_seconds": post_seconds, "phases": phases,
-                               "curve": [t for t, count in landed for _ in range(count)], "cpu_per": cpu / self.n,
-                               "parts": len(landed)}
-        if status == "completed":
-            out["seconds"] = phases["completed"]
-            out["rate"] = self.n / out["seconds"]
-        else:
-            op = Operation.objects.get(pk=operation_id)
-            log(f"the product's allowlist_sync ended {status}: {op.error_code} {op.error_message}")
-            out["seconds"], out["rate"] = None, None
-        return out
+        return self.helpers.followed(str(syncs.pop()), started=started, cpu0=cpu0, post_seconds=post_seconds,
+                                     per_part=per_part, n=self.n)
 
     # --- anvil --------------------------------------------------------------------------------------
-
-    def evm_addresses(self) -> list[str]:
-        from eth_utils import to_checksum_address
-
-        return [to_checksum_address("0x" + secrets.token_hex(20)) for _ in range(self.n)]
 
     def evm_setup(self) -> dict[str, Any]:
         """The product's token (API) and the bare script's own contract: the same artifact and
@@ -326,7 +295,7 @@ class AllowlistSync:
     def all(self) -> None:
         self.run.start_celery(1)
         evm = self.evm_setup()
-        self.measure("evm", "anvil", evm, EVM_PER_CALL, self.evm_addresses, self.evm_bare,
+        self.measure("evm", "anvil", evm, EVM_PER_CALL, self.helpers.evm_recipients, self.evm_bare,
                      lambda side, to: self.evm_in_sync(evm["product_contract" if side == "product" else "contract"],
                                                        to))
         algo = self.algo_setup()

@@ -110,31 +110,38 @@ class Distribution:
 
     def product(self, token: Any, recipients: list[str], per_part: int) -> dict[str, Any]:
         """POST batch_transfer, then wait for a terminal state; the end is the `completed` row's time."""
-        from deployments.models import Operation, OperationEvent, OperationTransaction
 
         body = {"transfers": [{"to": to, "amount": str(a)} for to, a in zip(recipients, amounts(self.n),
                                                                            strict=True)]}
         cpu0, started = self.cpu(), time.time()
         operation_id = self.operate(str(token.pk), "batch_transfer", body)
-        post_seconds = time.time() - started
-        status = self.wait_operation(operation_id, 120 + 2.0 * self.n)
+        return self.followed(operation_id, started=started, cpu0=cpu0, post_seconds=time.time() - started,
+                             per_part=per_part, n=self.n)
+
+    def followed(self, operation_id: str, *, started: float, cpu0: float, post_seconds: float, per_part: int,
+                 n: int) -> dict[str, Any]:
+        """After the POST: wait for the operation's terminal state; its phases, the items landed over
+        time (`per_part` per confirmed part), CPU per item, and the time and rate to `completed`."""
+        from deployments.models import Operation, OperationEvent, OperationTransaction
+
+        status = self.wait_operation(operation_id, 120 + 2.0 * n)
         cpu = self.cpu() - cpu0
         events = list(OperationEvent.objects.filter(operation_id=operation_id).order_by("id")
                       .values_list("to_status", "at"))
         phases = {to: at.timestamp() - started for to, at in events if to in PHASES}
         landed = sorted(
-            (updated.timestamp() - started, min(per_part, self.n - part * per_part))
+            (updated.timestamp() - started, min(per_part, n - part * per_part))
             for updated, part in OperationTransaction.objects.filter(operation_id=operation_id, status="confirmed")
             .values_list("updated_at", "part"))
-        curve = [t for t, count in landed for _ in range(count)]
         out: dict[str, Any] = {"id": operation_id, "status": status, "post_seconds": post_seconds, "phases": phases,
-                               "curve": curve, "cpu_per": cpu / self.n}
+                               "curve": [t for t, count in landed for _ in range(count)], "cpu_per": cpu / n,
+                               "parts": len(landed)}
         if status == "completed":
             out["seconds"] = phases["completed"]
-            out["rate"] = self.n / out["seconds"]
+            out["rate"] = n / out["seconds"]
         else:
             op = Operation.objects.get(pk=operation_id)
-            log(f"the product's batch_transfer ended {status}: {op.error_code} {op.error_message}")
+            log(f"the product's {op.kind} ended {status}: {op.error_code} {op.error_message}")
             out["seconds"], out["rate"] = None, None
         return out
 
