@@ -24,11 +24,11 @@ where the worker's time goes.
 """
 from __future__ import annotations
 
-import pstats
 import secrets
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from bench.profiles import profile_tree
 
 if TYPE_CHECKING:
     from bench.run import Run
@@ -341,20 +341,11 @@ class Distribution:
     def profile(self, key: str, chain: dict[str, Any], per_part: int, recipients: Any) -> None:
         """One more batch (not measured) with the only worker under cProfile; prints where the worker's
         time went (wall clock: waits on the node and the database included), from `job_advance` down."""
-        path = Path(self.run.log_dir) / f"worker-distribution-{key}.prof"
-        self.run.stop_workers()
-        self.run.start_celery(1, profile=path)
-        deadline = time.monotonic() + 180
-        while "ready." not in self.run.workers[0].log_path.read_text(errors="replace"):  # booted: not timed
-            if time.monotonic() > deadline or not self.run.workers[0].alive():
-                raise RuntimeError(f"the profiled worker did not start: {self.run.workers[0].tail()}")
-            time.sleep(0.2)
-        result = self.product(chain["token"], recipients(), per_part)
-        self.run.stop_workers()  # SIGTERM: the worker's warm shutdown writes the profile
+        path, result = self.run.profiled(f"distribution-{key}",
+                                         lambda: self.product(chain["token"], recipients(), per_part), wall=True)
         log(f"profiled {key} batch of {self.n}: {result['seconds'] or float('nan'):.2f} s POST -> completed under "
             f"cProfile (POST {result['post_seconds']:.2f} s); profile {path}")
         print("\n".join(profile_tree(path)), flush=True)
-        self.run.start_celery(1)
 
     def all(self) -> None:
         self.run.start_celery(1)
@@ -364,63 +355,6 @@ class Distribution:
         self.measure("algo", "the devnet", algo, ASA_GROUP, lambda: self.algo_recipients(algo), self.algo_bare,
                      self.algo_paid)
         self.run.curves["distribution"] = self.curves
-
-
-ROOT = Path(__file__).resolve().parent.parent
-TRANSPARENT = ("contextlib.py", "<built-in method builtins.next>")
-"""Frames the call tree looks through (context managers): their project callees are shown instead."""
-
-
-def _project(func: tuple[str, int, str]) -> bool:
-    return func[0].startswith(str(ROOT)) and "/.venv/" not in func[0] and func[2] != "<module>"
-
-
-def _name(func: tuple[str, int, str]) -> str:
-    filename, line, name = func
-    for marker in ("site-packages/", f"{ROOT}/", "/lib/python3.11/"):
-        if marker in filename:
-            filename = filename.split(marker, 1)[1]
-    return f"{filename}:{line}({name})" if line else name
-
-
-def profile_tree(path: Path, root: str = "job_advance", share: float = 0.02) -> list[str]:
-    """The project's call tree under `root` (pipeline.job_advance), from a cProfile file: ms and calls
-    of every project function taking at least `share` of the root's time, per caller; a library call
-    is a leaf (`~`), context-manager frames are looked through. cProfile keeps one level of callers,
-    so the callees of a function called from several places are those of all its calls."""
-    stats: dict[Any, Any] = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
-    callees: dict[Any, dict[Any, Any]] = {}
-    for func, (_, _, _, _, callers) in stats.items():
-        for caller, timing in callers.items():
-            callees.setdefault(caller, {})[func] = timing
-    roots = [f for f in stats if f[2] == root and f[0].endswith("deployments/pipeline.py")]
-    total = sum(stats[f][3] for f in roots)
-    lines = [f"worker wall time under {root}: {total * 1000:,.0f} ms (cProfile); calls >= {share:.0%} of it:"]
-
-    def children(func: Any, limit: float, depth: int = 0) -> list[tuple[Any, int, float]]:
-        out = []
-        for child, (_, ncalls, _, cumulative) in callees.get(func, {}).items():
-            if cumulative < share * total or cumulative > limit * 1.02 or child == func:
-                continue
-            if any(mark in child[0] or mark == child[2] for mark in TRANSPARENT):
-                if depth < 3:
-                    out += children(child, cumulative, depth + 1)
-            else:
-                out.append((child, ncalls, cumulative))
-        return out
-
-    def walk(func: Any, calls: int, cumulative: float, level: int, path_: tuple[Any, ...]) -> None:
-        leaf = not _project(func)
-        lines.append(f"{cumulative * 1000:9,.0f} ms {calls:6d}x {'  ' * level}{'~ ' if leaf else ''}{_name(func)}")
-        if leaf:
-            return
-        for child, ncalls, child_cumulative in sorted(children(func, cumulative), key=lambda c: -c[2]):
-            if child not in path_:
-                walk(child, ncalls, child_cumulative, level + 1, (*path_, child))
-
-    for func in roots:
-        walk(func, stats[func][1], stats[func][3], 0, (func,))
-    return lines
 
 
 def plot(plt: Any, data: dict[str, Any] | None, save: Any) -> None:

@@ -113,9 +113,11 @@ def start_server(env: dict[str, str], log_dir: Path, port: int) -> Child:
     raise RuntimeError("gunicorn did not answer within 60 s")
 
 
-def start_worker(env: dict[str, str], log_dir: Path, index: int, profile: Path | None = None) -> Child:
-    """A solo-pool worker; with `profile`, under cProfile (stats written there on its warm shutdown)."""
-    wrap = ["-m", "cProfile", "-o", str(profile)] if profile else []
+def start_worker(env: dict[str, str], log_dir: Path, index: int, profile: Path | None = None,
+                 wall: bool = False) -> Child:
+    """A solo-pool worker; with `profile`, under cProfile (bench/cpu_profile.py: its CPU time, or wall
+    time with `wall`; stats written there on its warm shutdown)."""
+    wrap = ["-m", "bench.cpu_profile", str(profile), *(["--wall"] if wall else [])] if profile else []
     return Child(f"worker-{index}-{time.monotonic_ns()}", [
         sys.executable, *wrap, "-m", "celery", "-A", "bench.celery_app", "worker", "--pool=solo", "--concurrency=1",
         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO", "-n", f"bench{index}@%h",

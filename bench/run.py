@@ -37,8 +37,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -55,6 +56,9 @@ from bench.harness import (  # noqa: E402
     start_worker,
 )
 from bench.isolation import BenchDatabase, RedisKeys  # noqa: E402
+from bench.profiles import profile_tree  # noqa: E402
+
+T = TypeVar("T")
 
 RESULTS_DIR = ROOT / "bench" / "results"
 PASSWORD = "benchmark passphrase 2026, long enough!"  # noqa: S105 - a throwaway local account
@@ -91,7 +95,7 @@ class Run:
         self.curves: dict[str, Any] = {}
         self.workers: list[Child] = []
         self.beat: Child | None = None
-        self.profile = False  # --profile: the distribution figure's extra batch under cProfile
+        self.profile = False  # --profile: one more burst / batch per chain with the worker under cProfile
 
     # --- resources ---------------------------------------------------------------------------
 
@@ -151,11 +155,28 @@ class Run:
         deleted = self.keys.delete()
         log(f"cleanup: database {self.db.name} dropped, {deleted} redis key(s) under {self.keys.prefix} deleted")
 
-    def start_celery(self, workers: int, profile: Path | None = None) -> None:
+    def start_celery(self, workers: int, profile: Path | None = None, wall: bool = False) -> None:
         if self.beat is None:
             self.beat = start_beat(self.env, self.log_dir)
         for index in range(len(self.workers), workers):
-            self.workers.append(start_worker(self.env, self.log_dir, index, profile=profile))
+            self.workers.append(start_worker(self.env, self.log_dir, index, profile=profile, wall=wall))
+
+    def profiled(self, name: str, action: Callable[[], T], wall: bool = False) -> tuple[Path, T]:
+        """`action()` (not measured) with one worker only, under cProfile (its CPU time, or wall time with
+        `wall`); the stats file and the action's result. The workers running before are back afterwards."""
+        path = Path(self.log_dir) / f"worker-{name}.prof"
+        count = len(self.workers)
+        self.stop_workers()
+        self.start_celery(1, profile=path, wall=wall)
+        deadline = time.monotonic() + 180
+        while "ready." not in self.workers[0].log_path.read_text(errors="replace"):  # booted: not profiled
+            if time.monotonic() > deadline or not self.workers[0].alive():
+                raise RuntimeError(f"the profiled worker did not start: {self.workers[0].tail()}")
+            time.sleep(0.2)
+        result = action()
+        self.stop_workers()  # SIGTERM: the worker's warm shutdown writes the profile
+        self.start_celery(count)
+        return path, result
 
     def stop_workers(self) -> None:
         for worker in self.workers:
@@ -412,7 +433,17 @@ class Run:
             self.row(f"EVM scale-out, {workers} workers: contracts per deployment", max(c[0] for c in checks), None,
                      "1.0", "contracts")
             self.row(f"EVM scale-out, {workers} workers: nonce gaps", sum(c[1] for c in checks), None, "0", "gaps")
+            if first and self.profile:
+                self.burst_profile("evm", "erc20-mintable", EVM_BODY, n)
         self.stop_workers()
+
+    def burst_profile(self, key: str, standard: str, body: dict[str, Any], n: int) -> None:
+        """One more burst (not measured) with the only worker under a CPU profile: where the CPU of the
+        "worker CPU per deployment" figure goes, from each task down (deployments/tasks.py `_run`)."""
+        path, burst = self.profiled(f"deployments-{key}", lambda: self.product_burst(standard, body, n))
+        log(f"profiled {key} burst of {n}: {burst['completed']} completed, worker CPU {burst['cpu_per'] * 1000:.1f} "
+            f"ms per deployment with the profiler on; profile {path}")
+        print("\n".join(profile_tree(path, root=("deployments/tasks.py", "_run"), share=0.01)), flush=True)
 
     # --- (c) Algorand ------------------------------------------------------------------------------
 
@@ -472,6 +503,8 @@ class Run:
         self.row("Algorand failures", sum(b["failed"] for b in bursts), None, "0", "deployments")
         self.row("Algorand assets per deployment", max(dupes), None, "1.0", "assets")
         self.curves["algo_product"], self.curves["algo_bare"] = bursts[-1]["curve"], bare[-1]["curve"]
+        if self.profile:
+            self.burst_profile("algo", "asa-ft", ASA_BODY, n)
         self.stop_workers()
 
     # --- (h) distribution ---------------------------------------------------------------------------
@@ -739,7 +772,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default=os.environ.get("BENCH_WORKERS", ""),
                         help="worker-process counts of the scale-out figure instead of 1,2,4 (BENCH_WORKERS)")
     parser.add_argument("--profile", action="store_true", default=bool(os.environ.get("BENCH_PROFILE")),
-                        help="distribution: one more batch per chain with the worker under cProfile (BENCH_PROFILE)")
+                        help="evm, algo, distribution: one more burst / batch per chain with the worker under "
+                        "cProfile, its call tree printed (BENCH_PROFILE)")
     args = parser.parse_args(argv)
     if args.replot:
         for path in write_plots(json.loads((args.out / "curves.json").read_text()), args.out):
