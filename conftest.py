@@ -33,6 +33,19 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's `admin_client`, with its session verified by a second factor: the admin
+    requires one (tests/otp.py, docs/mfa.md)."""
+    from django.test import Client
+
+    from tests.otp import otp_force_login
+
+    client = Client()
+    otp_force_login(client, admin_user)
+    return client
+
+
 def register(client: APIClient, email: str, password: str = DEFAULT_PASSWORD) -> dict:
     response = client.post("/api/v1/auth/register", {"email": email, "password": password}, format="json")
     assert response.status_code == 201, response.content

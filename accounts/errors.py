@@ -39,3 +39,42 @@ class RateLimiterUnavailable(ApplicationError):
     code = "RATE_LIMITER_UNAVAILABLE"
     http_status = 503
     default_message = "The service is temporarily unavailable; try again shortly."
+
+
+class MfaRequired(ApplicationError):
+    """The password was right and the user has a confirmed TOTP device: no tokens yet, only a
+    challenge (`details.challenge`) for POST /api/v1/auth/login/mfa (docs/mfa.md)."""
+
+    code = "MFA_REQUIRED"
+    http_status = 401
+    default_message = "A second factor is required: send the challenge and a code to /api/v1/auth/login/mfa."
+
+
+class MfaCodeInvalid(ApplicationError):
+    code = "MFA_CODE_INVALID"
+    http_status = 401
+    default_message = "The code is wrong or expired, or too many codes were tried: wait and try again."
+
+
+class MfaChallengeInvalid(ApplicationError):
+    code = "MFA_CHALLENGE_INVALID"
+    http_status = 401
+    default_message = "The challenge is invalid, expired or already used: log in again."
+
+
+class MfaAlreadyEnabled(ApplicationError):
+    code = "MFA_ALREADY_ENABLED"
+    http_status = 409
+    default_message = "Two-factor authentication is already enabled: disable it first."
+
+
+class MfaNotEnabled(ApplicationError):
+    code = "MFA_NOT_ENABLED"
+    http_status = 409
+    default_message = "Two-factor authentication is not enabled (or no enrolment was started)."
+
+
+class MfaRequiredForStaff(ApplicationError):
+    code = "MFA_REQUIRED_FOR_STAFF"
+    http_status = 409
+    default_message = "Staff accounts keep their authenticator: the admin requires it."

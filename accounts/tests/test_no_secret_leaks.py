@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from accounts import arc76
 from accounts.models import SecurityEvent, User
 from conftest import DEFAULT_PASSWORD, auth_client
+from tests.otp import otp_force_login
 
 pytestmark = pytest.mark.django_db
 EMAIL = "leak.check@example.com"
@@ -50,7 +51,7 @@ def test_nothing_secret_in_responses_logs_or_admin(settings, json_logs, django_c
 
     staff = User.objects.create_superuser("staff@example.com", "staff password for admin 1")
     admin = Client()
-    admin.force_login(staff)
+    otp_force_login(admin, staff)
     event = SecurityEvent.objects.filter(user=user).first()
     for path in [
         "/admin/accounts/user/", f"/admin/accounts/user/{user.pk}/change/", f"/admin/accounts/user/{user.pk}/history/",

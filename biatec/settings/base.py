@@ -19,7 +19,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site requires an OTP-verified staff session (accounts/admin_site.py, docs/mfa.md).
+    "accounts.admin_apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -29,6 +30,9 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "simple_history",
     "django_prometheus",
     "biatec.core",
@@ -51,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for the admin (docs/mfa.md)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -200,6 +205,16 @@ LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
 LOGIN_LOCKOUT_MAX_MINUTES = env.int("LOGIN_LOCKOUT_MAX_MINUTES", default=1440)
 # `manage.py purge_login_throttles` deletes counters idle this long (and not locked).
 LOGIN_THROTTLE_IDLE_HOURS = env.int("LOGIN_THROTTLE_IDLE_HOURS", default=24)
+
+# --- Two-factor (docs/mfa.md) -----------------------------------------------------------------
+# The name authenticator apps show next to a TOTP entry.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Biatec Tokens")
+# The django-otp device admins never show a key, a QR code or a recovery code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# How long the MFA_REQUIRED challenge of the API login is valid (it is single-use).
+MFA_CHALLENGE_SECONDS = env.int("MFA_CHALLENGE_SECONDS", default=300)
+# Recovery codes issued when a TOTP device is confirmed (each works once).
+MFA_RECOVERY_CODES = env.int("MFA_RECOVERY_CODES", default=10)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

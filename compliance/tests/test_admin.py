@@ -14,6 +14,7 @@ from biatec.audit.models import AuditEntry
 from compliance.models import DeploymentComplianceRecord, IssuancePolicy
 from compliance.services import compliance_group_ensure, evidence_bundle_build
 from deployments.models import Deployment
+from tests.otp import otp_force_login
 
 from .conftest import complete
 
@@ -25,7 +26,7 @@ def compliance_staff():
     user = User.objects.create_user("officer@example.com", "an officer's long password 1", is_staff=True)
     user.groups.add(Group.objects.get(name="compliance"))
     client = Client()
-    client.force_login(user)
+    otp_force_login(client, user)
     return user, client
 
 
@@ -118,7 +119,7 @@ def test_compliance_staff_read_audit_log_policies_and_decisions(compliance_staff
 def test_superuser_edits_a_policy_through_the_service(alice):
     admin_user = User.objects.create_superuser("root@example.com", "a root password that is long")
     client = Client()
-    client.force_login(admin_user)
+    otp_force_login(client, admin_user)
     response = client.post("/admin/compliance/issuancepolicy/add/", {
         "organization": str(alice.organization.pk), "allowed_networks": ["evm-local", "base-sepolia"],
         "allowed_standards": [], "require_compliance_profile": "on", "allow_out_of_scope": "on",

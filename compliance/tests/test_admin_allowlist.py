@@ -14,6 +14,7 @@ from accounts.models import User
 from compliance.holder_sync import allowlist_drift_keep
 from compliance.models import AllowListEntry
 from compliance.tests.allowlist_support import address, token_for
+from tests.otp import otp_force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def officer():
     user = User.objects.create_user("registry.officer@example.com", "an officer's long password 2", is_staff=True)
     user.groups.add(Group.objects.get(name="compliance"))
     client = Client()
-    client.force_login(user)
+    otp_force_login(client, user)
     return user, client
 
 

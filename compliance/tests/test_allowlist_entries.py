@@ -15,6 +15,7 @@ from accounts.models import EvmAccount, Membership, User
 from biatec.audit.models import AuditEntry
 from compliance.models import AllowListEntry, BlockListEntry, JurisdictionRules
 from compliance.tests.allowlist_support import add, address, base, token_for
+from tests.otp import otp_force_login
 from webhooks.models import WebhookEvent
 from webhooks.services import webhook_subscription_create
 
@@ -172,7 +173,7 @@ def test_the_admin_pages_render_and_the_suspend_action_goes_through_the_service(
     alice.client.put(f"{base(token)}/jurisdiction-rules", {"max_holders": 3}, format="json")
     staff = User.objects.create_superuser("allowlist-staff@example.com", "a long staff password 123")
     browser = Client()
-    browser.force_login(staff)
+    otp_force_login(browser, staff)
     for model in ("allowlistentry", "blocklistentry", "jurisdictionrules"):
         assert browser.get(reverse(f"admin:compliance_{model}_changelist")).status_code == 200
     for query in ("?status__exact=active", "?jurisdiction=DE", "?kyc_expiry=30d", "?kyc_expiry=expired"):

@@ -7,6 +7,7 @@ from accounts.models import Membership, User
 from deployments.models import DeploymentTransaction
 from deployments.services import deployment_transition
 from deployments.tests.factories import DeploymentFactory
+from tests.otp import otp_force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def staff_client():
     staff = User.objects.create_superuser("admin.support@example.com", "admin password long enough")
     client = Client()
-    client.force_login(staff)
+    otp_force_login(client, staff)
     return client
 
 

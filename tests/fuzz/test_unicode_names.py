@@ -15,6 +15,7 @@ from accounts.models import User
 from biatec.core.csv_export import safe_cell
 from deployments.models import Deployment
 from tests.fuzz.hostile import FIELD_VALUES, checked_error
+from tests.otp import otp_force_login
 from tests.tenancy.world import World
 from webhooks.models import WebhookSubscription
 
@@ -31,7 +32,7 @@ def _admin(world: World) -> Client:
     staff.is_superuser = True
     staff.save(update_fields=["is_superuser"])
     client = Client()
-    client.force_login(staff)
+    otp_force_login(client, staff)
     return client
 
 

@@ -34,6 +34,7 @@ from rest_framework.test import APIClient
 
 from accounts import arc76, keyvault
 from accounts.models import EncryptedSecret, User
+from tests.otp import otp_force_login
 from webhooks.tests.conftest import Receiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain, pytest.mark.django_db(transaction=True)]
@@ -197,7 +198,7 @@ def _run_demo_flow(api: Recorder, passwords: dict[str, str], receiver: Receiver)
 def _admin_pages(haystack: Haystack, staff_password: str) -> int:
     staff = User.objects.create_superuser(f"scan-staff-{secrets.token_hex(3)}@example.com", staff_password)
     browser = Client()
-    browser.force_login(staff)
+    otp_force_login(browser, staff)
     rendered = 0
     for model, model_admin in admin.site._registry.items():
         meta = model._meta

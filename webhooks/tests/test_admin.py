@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
+from tests.otp import otp_force_login
 from webhooks.models import DeliveryStatus, WebhookDelivery
 
 from .conftest import free_port, transition
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_client() -> Client:
     client = Client()
-    client.force_login(User.objects.create_superuser("webhooks.staff@example.com", "staff password 1234567"))
+    otp_force_login(client, User.objects.create_superuser("webhooks.staff@example.com", "staff password 1234567"))
     return client
 
 
