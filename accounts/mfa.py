@@ -19,6 +19,7 @@ from django.db import transaction
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from redis.exceptions import RedisError
 
 from .errors import MfaAlreadyEnabled, MfaChallengeInvalid, MfaCodeInvalid, MfaNotEnabled, RateLimiterUnavailable
 from .models import User
@@ -27,6 +28,8 @@ from .security_events import security_event_record
 # Security event types of this module (accounts.SecurityEvent.event_type).
 EVENT_MFA_ENABLED = "mfa_enabled"
 EVENT_MFA_DISABLED = "mfa_disabled"
+EVENT_MFA_CHALLENGE = "mfa_challenge"  # the password was right, a code is asked for
+EVENT_MFA_FAILURE = "mfa_failure"  # a wrong code at enrolment (login codes count as login_failure)
 
 TOTP_DEVICE_NAME = "authenticator"
 RECOVERY_DEVICE_NAME = "recovery codes"
@@ -83,6 +86,8 @@ def totp_enrol_confirm(*, user: User, code: str) -> tuple[TOTPDevice, list[str]]
             codes = _recovery_codes_issue(user)
             security_event_record(event_type=EVENT_MFA_ENABLED, user=user,
                                   details={"recovery_codes": len(codes)})
+        else:
+            security_event_record(event_type=EVENT_MFA_FAILURE, user=user, details={"context": "enrol_confirm"})
     if not ok:
         raise MfaCodeInvalid()
     return device, codes
@@ -119,6 +124,10 @@ def mfa_verify(*, user: User, code: str) -> Device | None:
     return None
 
 
+def device_kind(device: Device) -> str:
+    return "recovery_code" if isinstance(device, StaticDevice) else "totp"
+
+
 def mfa_disable(*, user: User) -> None:
     """Delete the user's TOTP device and recovery codes (the caller has checked password and code)."""
     with transaction.atomic():
@@ -146,14 +155,34 @@ def challenge_open(challenge: str) -> dict[str, Any]:
     return payload
 
 
+def _used_key(payload: dict[str, Any]) -> str:
+    return f"mfa-challenge-used:{payload['j']}"
+
+
+def challenge_used(payload: dict[str, Any]) -> bool:
+    from .throttles import throttle_cache
+
+    try:
+        return bool(throttle_cache().get(_used_key(payload)))
+    except RedisError as exc:  # unreachable: refuse rather than allow a replay
+        raise RateLimiterUnavailable() from exc
+
+
 def challenge_consume(payload: dict[str, Any]) -> None:
     """Mark the challenge used (the throttle Redis, atomically): a second use is refused."""
     from .throttles import throttle_cache
 
     try:
-        fresh = throttle_cache().add(f"mfa-challenge-used:{payload['j']}", 1,
-                                     timeout=settings.MFA_CHALLENGE_SECONDS + 60)
-    except Exception as exc:  # Redis unreachable: refuse rather than allow a replay
+        fresh = throttle_cache().add(_used_key(payload), 1, timeout=settings.MFA_CHALLENGE_SECONDS + 60)
+    except RedisError as exc:
         raise RateLimiterUnavailable() from exc
     if not fresh:
         raise MfaChallengeInvalid()
+
+
+def challenge_owner(challenge: str) -> str | None:
+    """The user id of a challenge that verifies (for the throttle), else None."""
+    try:
+        return str(challenge_open(challenge)["u"])
+    except MfaChallengeInvalid:
+        return None

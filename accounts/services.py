@@ -1,6 +1,7 @@
 """Writes of the accounts app: sign-up, login with lockout, token rotation, logout, passwords."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,9 +20,20 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from biatec.core.errors import ValidationFailed
 
-from . import arc76, keyvault
+from . import arc76, keyvault, mfa
 from .client import client_source
-from .errors import AccountLocked, InvalidCredentials, InvalidToken, UserAlreadyExists, WeakPassword
+from .errors import (
+    AccountLocked,
+    InvalidCredentials,
+    InvalidToken,
+    MfaChallengeInvalid,
+    MfaCodeInvalid,
+    MfaNotEnabled,
+    MfaRequired,
+    MfaRequiredForStaff,
+    UserAlreadyExists,
+    WeakPassword,
+)
 from .models import LoginThrottle, Membership, Organization, SecurityEvent, User, normalize_email
 from .security_events import security_event_record
 from .signing import PURPOSE_ARC76
@@ -172,8 +184,33 @@ def _password_check_record(*, throttle: LoginThrottle, ok: bool, user: User | No
     throttle.save(update_fields=["failures", "lock_count", "locked_until", "updated_at"])
 
 
+def _counted_check(*, user: User, client: ClientInfo, context: str, check: Callable[[], Exception | None],
+                   on_success: Callable[[], object] | None = None) -> None:
+    """One credential check of the user's (e-mail, source) pair under its row lock: 423 while it is
+    locked; `check` answers the failure or None; a failure counts towards the lockout (and is raised
+    after the commit, so the count stays), a success clears the pair and runs `on_success` in the
+    same transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        throttle = _lock_state(user.email, client.source)
+        failure: Exception | None = _password_check_locked(throttle=throttle, user=user, email=user.email,
+                                                           client=client, now=now)
+        if failure is None:
+            failure = check()
+            _password_check_record(throttle=throttle, ok=failure is None, user=user, email=user.email,
+                                   client=client, now=now, context=context)
+            if failure is None and on_success is not None:
+                on_success()
+    if failure is not None:
+        raise failure
+
+
 def user_login(*, email: str, password: str, client: ClientInfo | None = None) -> tuple[User, TokenPair]:
-    """Check credentials with per-(e-mail, source) lockout. Unknown e-mails behave like wrong passwords."""
+    """Check credentials with per-(e-mail, source) lockout. Unknown e-mails behave like wrong passwords.
+
+    A user with a confirmed TOTP device gets no tokens for the password alone: MFA_REQUIRED (401)
+    with a challenge for `user_login_mfa`. The right password then does not clear the failure
+    counter (wrong codes count on it, and a re-login must not reset them); the code does."""
     client = client or ClientInfo()
     email = normalize_email(email)
     now = timezone.now()
@@ -188,17 +225,66 @@ def user_login(*, email: str, password: str, client: ClientInfo | None = None) -
             else:
                 check_password(password, _dummy_hash())
                 ok = False
-            _password_check_record(throttle=throttle, ok=ok, user=user, email=email, client=client, now=now,
-                                   context="login")
-            if ok:
-                security_event_record(event_type=SecurityEvent.Type.LOGIN_SUCCESS, user=user,
+            if ok and user is not None and mfa.mfa_enabled(user):
+                security_event_record(event_type=mfa.EVENT_MFA_CHALLENGE, user=user,
                                       ip_address=client.ip_address, user_agent=client.user_agent)
+                failure = MfaRequired(details={"challenge": mfa.challenge_issue(user=user),
+                                               "expires_in": settings.MFA_CHALLENGE_SECONDS})
             else:
-                failure = InvalidCredentials()
+                _password_check_record(throttle=throttle, ok=ok, user=user, email=email, client=client, now=now,
+                                       context="login")
+                if ok:
+                    security_event_record(event_type=SecurityEvent.Type.LOGIN_SUCCESS, user=user,
+                                          ip_address=client.ip_address, user_agent=client.user_agent)
+                else:
+                    failure = InvalidCredentials()
     if failure is not None:
         raise failure
     assert user is not None
     return user, token_pair_issue(user=user)
+
+
+def user_login_mfa(*, challenge: str, code: str, client: ClientInfo | None = None) -> tuple[User, TokenPair]:
+    """The second step of a login that answered MFA_REQUIRED: the challenge (signed, at most
+    MFA_CHALLENGE_SECONDS old, used once) and a TOTP or recovery code. A wrong code counts as a failed
+    login of the (e-mail, source) and leaves the challenge usable; the lockout then refuses (423)."""
+    client = client or ClientInfo()
+    payload = mfa.challenge_open(challenge)
+    user = User.objects.filter(pk=payload["u"], is_active=True).first()
+    if user is None or payload.get("tv") != user.token_version or mfa.challenge_used(payload):
+        raise MfaChallengeInvalid()
+    verified: list[str] = []
+
+    def check() -> Exception | None:
+        device = mfa.mfa_verify(user=user, code=code)
+        if device is None:
+            return MfaCodeInvalid()
+        mfa.challenge_consume(payload)  # a concurrent second use raises: all of this rolls back
+        verified.append(mfa.device_kind(device))
+        return None
+
+    _counted_check(user=user, client=client, context="mfa", check=check, on_success=lambda: security_event_record(
+        event_type=SecurityEvent.Type.LOGIN_SUCCESS, user=user, ip_address=client.ip_address,
+        user_agent=client.user_agent, details={"mfa": verified[0]}))
+    return user, token_pair_issue(user=user)
+
+
+def mfa_disable(*, user: User, password: str, code: str, client: ClientInfo | None = None) -> None:
+    """Turn the API login's second factor off: needs the password and a current code (or a recovery
+    code), both counted on the login lockout. Staff keep theirs (the admin requires it)."""
+    client = client or ClientInfo()
+    if user.is_staff:
+        raise MfaRequiredForStaff()
+    if not mfa.mfa_enabled(user):
+        raise MfaNotEnabled()
+
+    def check() -> Exception | None:
+        if not user.check_password(password):
+            return InvalidCredentials("The password is wrong.")
+        return MfaCodeInvalid() if mfa.mfa_verify(user=user, code=code) is None else None
+
+    _counted_check(user=user, client=client, context="mfa_disable", check=check,
+                   on_success=lambda: mfa.mfa_disable(user=user))
 
 
 def login_unlock(*, email: str, actor: User | None = None) -> None:
@@ -303,19 +389,8 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     A wrong `current_password` counts against the same (e-mail, source) lockout as a failed login,
     so a stolen access token cannot guess the password without limit."""
     client = client or ClientInfo()
-    now = timezone.now()
-    failure: Exception | None = None
-    with transaction.atomic():
-        throttle = _lock_state(user.email, client.source)
-        failure = _password_check_locked(throttle=throttle, user=user, email=user.email, client=client, now=now)
-        if failure is None:
-            ok = user.check_password(current_password)
-            _password_check_record(throttle=throttle, ok=ok, user=user, email=user.email, client=client, now=now,
-                                   context="change_password")
-            if not ok:
-                failure = InvalidCredentials("The current password is wrong.")
-    if failure is not None:
-        raise failure
+    _counted_check(user=user, client=client, context="change_password", check=lambda: (
+        None if user.check_password(current_password) else InvalidCredentials("The current password is wrong.")))
     problems = _password_problems(new_password, user.email)
     if problems:
         raise WeakPassword(details={"reasons": problems})

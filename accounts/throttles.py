@@ -156,6 +156,26 @@ class PasswordChangeRateThrottle(ChainedRateThrottle):
     limits = (("auth_password", by_source), ("auth_password_account", by_user))
 
 
+def by_challenge_owner(request: Request) -> str | None:
+    """The user of an MFA login challenge that verifies (forged ones count only per source)."""
+    from .mfa import challenge_owner
+
+    raw = _body_field(request, "challenge")
+    return challenge_owner(raw) if raw else None
+
+
+class MfaLoginRateThrottle(ChainedRateThrottle):
+    """The second login step: the login's per-source budget, and code attempts per account."""
+
+    limits = (("auth_login", by_source), ("auth_mfa_account", by_challenge_owner))
+
+
+class MfaManageRateThrottle(ChainedRateThrottle):
+    """Enrolment, confirmation and disabling of the API login's TOTP: code attempts per account."""
+
+    limits = (("auth_mfa_account", by_user),)
+
+
 class WebhookManualSendRateThrottle(ChainedRateThrottle):
     """Webhook `test` and `redeliver`: each one makes the server send an HTTP request."""
 

@@ -1,8 +1,12 @@
 from django.urls import path
 
-from . import apis
+from . import apis, apis_mfa
 
 urlpatterns = [
     path("addresses", apis.AddressesApi.as_view(), name="account-addresses"),
+    path("mfa", apis_mfa.MfaStatusApi.as_view(), name="account-mfa"),
+    path("mfa/totp", apis_mfa.MfaTotpEnrolApi.as_view(), name="account-mfa-totp"),
+    path("mfa/totp/confirm", apis_mfa.MfaTotpConfirmApi.as_view(), name="account-mfa-totp-confirm"),
+    path("mfa/disable", apis_mfa.MfaDisableApi.as_view(), name="account-mfa-disable"),
     path("organizations/<uuid:organization_id>", apis.OrganizationDetailApi.as_view(), name="account-organization"),
 ]

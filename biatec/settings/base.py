@@ -140,6 +140,8 @@ REST_FRAMEWORK = {
         "auth_refresh_account": env("THROTTLE_AUTH_REFRESH_ACCOUNT", default="10/minute"),
         "auth_password": env("THROTTLE_AUTH_PASSWORD", default="10/hour"),
         "auth_password_account": env("THROTTLE_AUTH_PASSWORD_ACCOUNT", default="20/hour"),
+        # TOTP / recovery code attempts per account (login step two, enrol, confirm, disable; docs/mfa.md)
+        "auth_mfa_account": env("THROTTLE_AUTH_MFA_ACCOUNT", default="20/minute"),
         "webhooks_manual": env("THROTTLE_WEBHOOKS_MANUAL", default="30/minute"),
         "compliance_evaluate": env("THROTTLE_COMPLIANCE_EVALUATE", default="60/minute"),
     },
