@@ -197,3 +197,14 @@ def test_device_admin_pages_never_show_keys_or_recovery_codes(staff):
     assert browser.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]),
                         {"post": "yes"}).status_code == 302
     assert not TOTPDevice.objects.filter(user=owner).exists()
+
+
+def test_the_second_step_pages_are_for_password_authenticated_staff_only():
+    customer = User.objects.create_user("otp.customer@example.com", PASSWORD)
+    anonymous, signed_in = Client(), Client()
+    signed_in.force_login(customer)  # a session, but not staff
+    for browser in (anonymous, signed_in):
+        for name in ("admin:otp_enrol", "admin:otp_verify"):
+            assert _to_login(browser.get(reverse(name))), name
+            assert _to_login(browser.post(reverse(name), {"code": "123456"})), name
+    assert not TOTPDevice.objects.filter(user=customer).exists()
