@@ -6,7 +6,9 @@ small limit.
 """
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +43,14 @@ def classify(status_code: int) -> str:
     if status_code in RETRYABLE_STATUS_CODES or status_code >= 500:
         return "retry"
     return "failed"  # other 4xx, and 3xx (redirects are not followed)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Every delivery's TLS context, built once per process: a client builds one per instance by
+    default (the CA bundle read and parsed, ~20 ms CPU); each delivery still opens its own connection
+    to its pinned address. Thread-safe: contexts are shared by the connections they wrap."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 def _read_limited(response: httpx.Response, limit: int, deadline: float) -> str:
@@ -78,7 +88,7 @@ def send(*, url: str, event_id: str, event_type: str, payload: dict[str, Any], s
     }
     extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls_context()) as client:
             request = client.build_request("POST", target.url, content=body, headers=headers,
                                            extensions=extensions)
             response = client.send(request, stream=True)
