@@ -11,9 +11,9 @@ from rest_framework.views import APIView
 from biatec.core.schema import results_of
 from biatec.core.serializers import StrictSerializer
 
-from . import selectors, services, throttles
+from . import roles, selectors, services, throttles
 from .client import client_ip
-from .permissions import AuthenticatedRequest
+from .permissions import AuthenticatedRequest, RoleRequired
 
 
 def client_info(request: Request) -> services.ClientInfo:
@@ -32,6 +32,7 @@ class TokenPairSerializer(serializers.Serializer):
 
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
+    role_actions = {"post": roles.PUBLIC}
     authentication_classes: list = []
     throttle_classes = [throttles.RegisterRateThrottle]
     error_statuses = (409,)  # USER_ALREADY_EXISTS
@@ -58,6 +59,7 @@ class RegisterApi(APIView):
 
 class LoginApi(APIView):
     permission_classes = [AllowAny]
+    role_actions = {"post": roles.PUBLIC}
     authentication_classes: list = []
     throttle_classes = [throttles.LoginRateThrottle]
     error_statuses = (401, 423)  # INVALID_CREDENTIALS, ACCOUNT_LOCKED
@@ -76,6 +78,7 @@ class LoginApi(APIView):
 
 class RefreshApi(APIView):
     permission_classes = [AllowAny]
+    role_actions = {"post": roles.PUBLIC}
     authentication_classes: list = []
     throttle_classes = [throttles.RefreshRateThrottle]
     error_statuses = (401,)  # an invalid, expired or reused refresh token
@@ -91,7 +94,8 @@ class RefreshApi(APIView):
 
 
 class LogoutApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.SELF}
 
     class InputSerializer(StrictSerializer):
         refresh = serializers.CharField()
@@ -139,7 +143,8 @@ class AccountAddressSerializer(serializers.Serializer):
 
 
 class ProfileApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.SELF}
 
     @extend_schema(responses={200: ProfileOutputSerializer})
     def get(self, request: AuthenticatedRequest) -> Response:
@@ -147,7 +152,8 @@ class ProfileApi(APIView):
 
 
 class ChangePasswordApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.SELF}
     throttle_classes = [throttles.PasswordChangeRateThrottle]
     error_statuses = (423,)  # wrong current passwords count towards the lockout
 
@@ -165,7 +171,8 @@ class ChangePasswordApi(APIView):
 
 
 class AddressesApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.SELF}
 
     @extend_schema(responses={200: results_of("AccountAddressList", AccountAddressSerializer(many=True))})
     def get(self, request: AuthenticatedRequest) -> Response:
@@ -173,7 +180,8 @@ class AddressesApi(APIView):
 
 
 class OrganizationDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()

@@ -82,6 +82,8 @@ class Membership(BaseModel):
         OWNER = "owner"
         ADMIN = "admin"
         ISSUER = "issuer"
+        COMPLIANCE = "compliance"
+        APPROVER = "approver"
         VIEWER = "viewer"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")

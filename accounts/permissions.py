@@ -1,18 +1,24 @@
-"""Role checks inside an organization. Reads are open to every member; changing the state of the
-organization's objects (deployments and the like) needs one of `WRITE_ROLES`. A member without the
-role gets 403 `PERMISSION_DENIED`; a non-member never gets here (the selectors answer 404)."""
+"""The one permission class of the API, `RoleRequired`, reading the role matrix (accounts/roles.py).
+
+Every view under /api/ names the action of each HTTP method in `role_actions` (an action of the table,
+or a marker of `roles.NO_ORGANIZATION`). Reads open to every role cost no query here: the tenant-scoped
+selector's membership subquery is the check (a non-member gets 404 there, never 403). Any other action
+is checked on the object the view resolved (`check_object_permissions`): the caller's role in the
+object's organization must hold the action, else 403 `PERMISSION_DENIED`. Collection routes (creates)
+check it on the active membership (accounts/organization_context.py), which carries the role already.
+"""
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from biatec.core.errors import PermissionDenied
 
-from .models import Membership, User
-
-WRITE_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.ISSUER})
+from . import roles
+from .models import Membership, Organization, User
 
 
 class AuthenticatedRequest(Request):
@@ -22,21 +28,60 @@ class AuthenticatedRequest(Request):
     user: User
 
 
-def organization_role_require(*, user: User, organization_id: Any, roles: frozenset[str] = WRITE_ROLES) -> str:
-    """The user's role in the organization if it is one of `roles`, else PermissionDenied."""
-    role = (Membership.objects.filter(user=user, organization_id=organization_id)
-            .values_list("role", flat=True).first())
-    if role not in roles:
-        raise PermissionDenied("Your role does not allow this action.")
+def view_action(view: Any, method: str, obj: Any = None) -> str:
+    """The action `view` declares for `method`; `{kind}` is the view's or the object's operation kind."""
+    declared = getattr(view, "role_actions", None) or {}
+    try:
+        action: str = declared[method.lower()]
+    except KeyError:
+        raise ImproperlyConfigured(f"{type(view).__name__} declares no role action for {method}") from None
+    if "{kind}" in action:
+        action = action.format(kind=getattr(obj, "kind", None) or getattr(view, "kind", ""))
+    return action
+
+
+def organization_role(*, user: User, organization_id: Any) -> str | None:
+    """The user's role in the organization, None for a non-member (one query)."""
+    role: str | None = (Membership.objects.filter(user=user, organization_id=organization_id)
+                        .values_list("role", flat=True).first())
     return role
 
 
-class HasWriteRole(BasePermission):
-    """Object permission for views that call `check_object_permissions` on an object with an
-    `organization_id`: the caller must hold one of `WRITE_ROLES` there."""
+def role_require(*, user: User, organization_id: Any, action: str, role: str | None = None) -> str | None:
+    """PermissionDenied unless the user's role in the organization (`role` when the caller read it
+    already) holds `action` in the role matrix; the role."""
+    if roles.open_to_every_member(action) and role is None:
+        return None  # the tenant-scoped read that found the object checked the membership
+    if role is None:
+        role = organization_role(user=user, organization_id=organization_id)
+    if not roles.role_allows(role, action):
+        raise PermissionDenied("Your role does not allow this action.",
+                               details={"action": action, "role": role})
+    return role
 
-    roles = WRITE_ROLES
+
+def _method(request: Request) -> str:
+    return "get" if request.method in (None, "HEAD") else str(request.method).lower()
+
+
+def _organization_id(obj: Any) -> Any:
+    return obj.pk if isinstance(obj, Organization) else obj.organization_id
+
+
+class RoleRequired(BasePermission):
+    """The role matrix, checked for every /api/ view (see the module docstring)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        method = _method(request)
+        if method != "options" and callable(getattr(view, method, None)):  # one it lacks: DRF answers 405
+            view_action(view, method)  # an implemented but undeclared method is a programming error
+        return True
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
-        organization_role_require(user=cast(User, request.user), organization_id=obj.organization_id, roles=self.roles)
+        action = view_action(view, _method(request), obj)
+        if action in roles.NO_ORGANIZATION:
+            return True
+        user: User = request.user  # type: ignore[assignment]
+        known = obj.role if isinstance(obj, Membership) and obj.user_id == user.pk else None
+        role_require(user=user, organization_id=_organization_id(obj), action=action, role=known)
         return True

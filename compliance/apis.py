@@ -18,7 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import AuthenticatedRequest
+from accounts import roles
+from accounts.permissions import AuthenticatedRequest, RoleRequired
 from accounts.throttles import ComplianceEvaluateRateThrottle
 from biatec.audit.chain import audit_entry_row
 from biatec.core.actors import actor_of
@@ -89,7 +90,8 @@ class ComplianceEvaluateApi(APIView):
     policy) without deploying. 200 with `allowed` and, when refused, the same `violations` and
     `failing_rules` the create endpoint would answer in its 422."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.READ}  # a dry run: nothing is created
     throttle_classes = [ComplianceEvaluateRateThrottle]
     error_statuses = (403, 404)
 
@@ -125,7 +127,8 @@ class AuditLogApi(APIView):
     """`GET /api/v1/compliance/audit-log`: the organization's audit entries, newest first. Without
     `format`: paginated JSON; `format=json|csv`: the whole filtered export (audited)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.COMPLIANCE_READ}
     error_statuses = (403, 404)
     renderer_classes = EXPORT_RENDERERS
 
@@ -151,8 +154,8 @@ class AuditLogApi(APIView):
         filters = self.FilterSerializer(data=params)
         filters.is_valid(raise_exception=True)
         values = dict(filters.validated_data)
-        membership = selectors.compliance_membership(user=request.user, organization_id=values.get("organization"),
-                                                     roles=selectors.AUDIT_READ_ROLES)
+        membership = selectors.compliance_membership(user=request.user, organization_id=values.get("organization"))
+        self.check_object_permissions(request, membership)
         query = {
             **{k: values.get(k) for k in ("action", "object_type", "object_id", "actor", "correlation_id")},
             "since": _bound(values.get("since"), end=False), "until": _bound(values.get("until"), end=True),
@@ -179,7 +182,8 @@ class ComplianceReportApi(APIView):
     """`GET /api/v1/compliance/report?from=&to=&format=json|csv`: deployments by status, network and
     standard, MiCA results and refused policy violations of the organization in [from, to)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
     error_statuses = (403, 404)
     renderer_classes = EXPORT_RENDERERS
 
@@ -225,14 +229,14 @@ class AttestationIssueApi(APIView):
     """`POST /api/v1/compliance/deployments/{id}/attestation`: sign a statement about a completed
     deployment (201); `GET` lists its attestations."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ, "post": roles.ATTEST}
     error_statuses = (403, 409)
 
     @extend_schema(request=None, responses={201: api_schemas.AttestationIssuedSerializer})
     def post(self, request: AuthenticatedRequest, deployment_id: str) -> Response:
         deployment = deployment_get(user=request.user, deployment_id=deployment_id)
-        selectors.compliance_membership(user=request.user, organization_id=deployment.organization_id,
-                                        roles=selectors.ATTEST_ROLES)
+        self.check_object_permissions(request, deployment)
         body_empty_check(request)  # after the lookup and the role: 404 / 403 first
         attestation = services.attestation_issue(deployment=deployment, actor=actor_of(request.user))
         key = attestation_key_ensure()
@@ -249,7 +253,8 @@ class AttestationIssueApi(APIView):
 class EvidenceBundleApi(APIView):
     """`GET /api/v1/compliance/deployments/{id}/evidence-bundle`: the signed, deterministic ZIP."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request: AuthenticatedRequest, deployment_id: str) -> HttpResponse:
@@ -264,6 +269,7 @@ class AttestationKeyApi(APIView):
     """`GET /api/v1/compliance/attestation-key`: the platform's Ed25519 public key (public)."""
 
     permission_classes = [AllowAny]
+    role_actions = {"get": roles.PUBLIC}
     authentication_classes: list = []
 
     @extend_schema(responses={200: api_schemas.AttestationKeySerializer})
@@ -274,7 +280,8 @@ class AttestationKeyApi(APIView):
 class IssuancePolicyApi(APIView):
     """`GET /api/v1/compliance/policy`: the organization's issuance policy (edited in the admin)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
     error_statuses = (403, 404)
 
     @extend_schema(parameters=[OpenApiParameter("organization", OpenApiTypes.UUID)],

@@ -10,7 +10,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import AuthenticatedRequest, organization_role_require
+from accounts import roles
+from accounts.permissions import AuthenticatedRequest, RoleRequired
 from biatec.core.actors import actor_of
 from biatec.core.serializers import JsonObjectField, body_empty_check
 from deployments.presenters_tokens import OperationSummarySerializer, operation_summary
@@ -42,7 +43,8 @@ class ResyncSerializer(DriftSerializer):
 
 
 class AllowListDriftApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
     error_statuses = (409, 503)
 
     @extend_schema(responses={200: DriftSerializer}, tags=["holder registry"], operation_id="tokens_allowlist_drift",
@@ -55,7 +57,8 @@ class AllowListDriftApi(APIView):
 
 
 class AllowListResyncApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.MANAGE_ALLOWLIST}
     error_statuses = (409, 503)
 
     @extend_schema(request=None, responses={200: ResyncSerializer, 202: ResyncSerializer}, tags=["holder registry"],
@@ -64,7 +67,7 @@ class AllowListResyncApi(APIView):
                                "requires: 202 with the operation, or 200 when there is nothing to send.")
     def post(self, request: AuthenticatedRequest, token_id: str) -> Response:
         token = token_get(user=request.user, token_id=token_id)
-        organization_role_require(user=request.user, organization_id=token.organization_id)
+        self.check_object_permissions(request, token)
         body_empty_check(request)  # after the lookup and the role: 404 / 403 first
         drift, operation = holder_sync.allowlist_resync(token=token, actor=actor_of(request.user))
         body = {**drift, "operation": operation_summary(operation) if operation else None}

@@ -19,7 +19,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import AuthenticatedRequest, organization_role_require
+from accounts import roles
+from accounts.permissions import AuthenticatedRequest, RoleRequired
 from accounts.selectors import organization_ids_of
 from biatec.audit.chain import audit_record
 from biatec.core.actors import actor_of
@@ -250,9 +251,10 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any, **context:
     return dict(serializer.validated_data)
 
 
-def _writer_token(request: AuthenticatedRequest, token_id: Any) -> Token:
+def _writer_token(view: APIView, request: AuthenticatedRequest, token_id: Any) -> Token:
+    """X's token (else 404) if the caller's role there holds the view's action (else 403)."""
     token = token_get(user=request.user, token_id=token_id)
-    organization_role_require(user=request.user, organization_id=token.organization_id)
+    view.check_object_permissions(request, token)
     return token
 
 
@@ -273,7 +275,8 @@ class EntryFilterSerializer(serializers.Serializer):
 
 
 class AllowListApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ, "post": roles.MANAGE_ALLOWLIST}
     error_statuses = (409, 422)
 
     @extend_schema(parameters=[EntryFilterSerializer, *cursor_parameters()], tags=["holder registry"],
@@ -291,7 +294,7 @@ class AllowListApi(APIView):
                                "jurisdiction rules (422 ALLOWLIST_RULE_VIOLATION, `details.rules`) and must not be "
                                "on the block list (422 ADDRESS_BLOCKED).")
     def post(self, request: AuthenticatedRequest, token_id: str) -> Response:
-        token = _writer_token(request, token_id)
+        token = _writer_token(self, request, token_id)
         values = _valid(EntryCreateSerializer, request.data, family=token.family)
         _times_check(values, start="kyc_verified_at", end="kyc_expires_at")
         address, email = values.pop("address", None), values.pop("email", None)
@@ -301,7 +304,8 @@ class AllowListApi(APIView):
 
 
 class AllowListEntryApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ, "patch": roles.MANAGE_ALLOWLIST, "delete": roles.MANAGE_ALLOWLIST}
     error_statuses = (422,)
 
     @extend_schema(responses={200: EntrySerializer}, tags=["holder registry"])
@@ -313,7 +317,7 @@ class AllowListEntryApi(APIView):
                    description="Change the entry (suspend, revoke, activate, KYC ...). Activating checks the rules "
                                "and the block list as adding does.")
     def patch(self, request: AuthenticatedRequest, token_id: str, entry_id: str) -> Response:
-        token = _writer_token(request, token_id)
+        token = _writer_token(self, request, token_id)
         entry = sel.allowlist_entry_get(token=token, entry_id=entry_id)
         values = _valid(EntryFieldsSerializer, request.data)
         merged = {"kyc_verified_at": entry.kyc_verified_at, "kyc_expires_at": entry.kyc_expires_at, **values}
@@ -323,14 +327,15 @@ class AllowListEntryApi(APIView):
 
     @extend_schema(request=None, responses={204: None}, tags=["holder registry"])
     def delete(self, request: AuthenticatedRequest, token_id: str, entry_id: str) -> Response:
-        token = _writer_token(request, token_id)
+        token = _writer_token(self, request, token_id)
         entry = sel.allowlist_entry_get(token=token, entry_id=entry_id)
         svc.allowlist_entry_delete(entry=entry, actor=actor_of(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AllowListBulkApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.MANAGE_ALLOWLIST}
     error_statuses = (422,)
 
     @extend_schema(request=BulkRequestSerializer, responses={200: BulkResultSerializer}, tags=["holder registry"],
@@ -339,7 +344,7 @@ class AllowListBulkApi(APIView):
                                "with `details.rows` (row index and fields), a refused one 422 with `details.rows` "
                                "(row index, code, rules); either way nothing is written.")
     def post(self, request: AuthenticatedRequest, token_id: str) -> Response:
-        token = _writer_token(request, token_id)
+        token = _writer_token(self, request, token_id)
         body = _valid(BulkSerializer, request.data)
         rows, errors = [], []
         for index, raw in enumerate(body["entries"]):
@@ -362,7 +367,8 @@ class AllowListBulkApi(APIView):
 
 
 class AllowListExportApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
     renderer_classes = EXPORT_RENDERERS
 
     class FilterSerializer(EntryFilterSerializer):
@@ -387,7 +393,8 @@ class AllowListExportApi(APIView):
 
 # ---- Jurisdiction rules -----------------------------------------------------------------------------------
 class JurisdictionRulesApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ, "put": roles.MANAGE_ALLOWLIST}
 
     @extend_schema(responses={200: RulesSerializer}, tags=["holder registry"])
     def get(self, request: AuthenticatedRequest, token_id: str) -> Response:
@@ -398,7 +405,7 @@ class JurisdictionRulesApi(APIView):
                    description="Replace the token's rules (a field not given takes its default). They apply to "
                                "entries added or activated from now on and to every transfer pre-check.")
     def put(self, request: AuthenticatedRequest, token_id: str) -> Response:
-        token = _writer_token(request, token_id)
+        token = _writer_token(self, request, token_id)
         values = _valid(RulesInputSerializer, request.data)
         rules = svc.jurisdiction_rules_set(token=token, values=values, actor=actor_of(request.user))
         return Response(sel.rules_row(token, rules))
@@ -406,7 +413,8 @@ class JurisdictionRulesApi(APIView):
 
 # ---- Transfer pre-check -------------------------------------------------------------------------------------
 class TransferValidateApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.READ}  # a pre-check: nothing is written
 
     @extend_schema(request=TransferInputSerializer, responses={200: TransferResultSerializer},
                    tags=["holder registry"], operation_id="tokens_transfers_validate",
@@ -435,7 +443,8 @@ ORGANIZATION_PARAMETER = OpenApiParameter("organization", OpenApiTypes.UUID,
 
 
 class BlockListApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ, "post": roles.MANAGE_ALLOWLIST}
     error_statuses = (403, 404)  # `organization` not one of the caller's: 404
 
     @extend_schema(parameters=[BlockFilterSerializer, *cursor_parameters()], tags=["holder registry"],
@@ -455,7 +464,7 @@ class BlockListApi(APIView):
     def post(self, request: AuthenticatedRequest) -> Response:
         organization = _valid(BlockFilterSerializer, request.query_params).get("organization")
         membership = compliance_membership(user=request.user, organization_id=organization)
-        organization_role_require(user=request.user, organization_id=membership.organization_id)
+        self.check_object_permissions(request, membership)
         values = _valid(BlockCreateSerializer, request.data)
         _times_check(values, start="effective_from", end="expires_at")
         block = svc.blocklist_entry_create(organization=membership.organization, address=values.pop("address"),
@@ -464,12 +473,13 @@ class BlockListApi(APIView):
 
 
 class BlockListEntryApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ, "patch": roles.MANAGE_ALLOWLIST, "delete": roles.MANAGE_ALLOWLIST}
 
     def _block(self, request: AuthenticatedRequest, block_id: str, *, write: bool) -> BlockListEntry:
         block = sel.blocklist_entry_get(organization_ids=organization_ids_of(user=request.user), block_id=block_id)
         if write:
-            organization_role_require(user=request.user, organization_id=block.organization_id)
+            self.check_object_permissions(request, block)
         return block
 
     @extend_schema(responses={200: BlockSerializer}, tags=["holder registry"])

@@ -17,7 +17,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import AuthenticatedRequest
+from accounts import roles
+from accounts.permissions import AuthenticatedRequest, RoleRequired
 from biatec.core.actors import actor_of
 from biatec.core.errors import RequestTooLarge, ValidationFailed
 from biatec.core.serializers import StrictSerializer
@@ -89,7 +90,8 @@ def _named(refusal: dict[str, Any], rows: list[CsvRow]) -> dict[str, Any]:
 
 
 class AllowListImportApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.MANAGE_ALLOWLIST}
     parser_classes = [CsvParser, MultiPartParser]
     error_statuses = (422,)
 
@@ -107,7 +109,7 @@ class AllowListImportApi(APIView):
                     "`fields`), refused ones 422 with `details.rows` (`row`, `line`, code, rules); either way "
                     "nothing is written.")
     def post(self, request: AuthenticatedRequest, token_id: str) -> Response:
-        token = _writer_token(request, token_id)
+        token = _writer_token(self, request, token_id)
         raw = _csv_bytes(request)
         rows = holder_csv.csv_rows(holder_csv.csv_decode(raw))
         values, errors = [], []

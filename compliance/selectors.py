@@ -13,7 +13,7 @@ from accounts.selectors import membership_primary
 from biatec.audit.chain import audit_entry_row
 from biatec.audit.models import AuditEntry
 from biatec.core.api import filter_given
-from biatec.core.errors import NotFound, PermissionDenied, ValidationFailed
+from biatec.core.errors import NotFound, ValidationFailed
 from deployments.models import Deployment, DeploymentEvent, DeploymentTransaction
 from deployments.presenters import deployment_detail, event_row
 
@@ -21,14 +21,10 @@ from .mica import mica_evaluate, token_facts
 from .models import Attestation, ComplianceDecision
 from .profiles import profile_normalize, profile_sha256
 
-AUDIT_READ_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
-ATTEST_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.ISSUER})
 
-
-def compliance_membership(*, user: User, organization_id: Any = None,
-                          roles: frozenset[str] | None = None) -> Membership:
-    """The user's membership of `organization_id` (default: their first organization). Not a member:
-    404; a member whose role is not in `roles`: 403."""
+def compliance_membership(*, user: User, organization_id: Any = None) -> Membership:
+    """The user's membership of `organization_id` (default: their first organization); not a member:
+    404. The view checks the role on it (`RoleRequired`, accounts/roles.py)."""
     if organization_id:
         try:
             membership = (Membership.objects.select_related("organization")
@@ -39,8 +35,6 @@ def compliance_membership(*, user: User, organization_id: Any = None,
         membership = membership_primary(user=user)
     if membership is None:
         raise NotFound("No such organization.")
-    if roles is not None and membership.role not in roles:
-        raise PermissionDenied("Your role does not allow this.")
     return membership
 
 

@@ -17,10 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import AuthenticatedRequest, HasWriteRole
+from accounts import roles
+from accounts.organization_context import ORGANIZATION_PARAMETER, membership_active
+from accounts.permissions import AuthenticatedRequest, RoleRequired
 from biatec.core.api import cursor_page
 from biatec.core.csv_export import csv_response
-from biatec.core.errors import NotFound, ValidationFailed
+from biatec.core.errors import NotFound, PermissionDenied, ValidationFailed
 from biatec.core.schema import cursor_parameters, paginated
 from biatec.core.serializers import StrictSerializer, body_empty_check
 from tokens.networks import NETWORKS
@@ -73,13 +75,18 @@ def create_request_serializer(spec: Standard) -> type[serializers.Serializer]:
 class DeploymentCreateApi(APIView):
     """`POST /api/v1/token/{standard}/create` → 202 with the queued deployment."""
 
-    permission_classes = [IsAuthenticated]
-    error_statuses = (402, 403, 409, 422, 503)
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.DEPLOY}
+    error_statuses = (402, 403, 404, 409, 422, 503)  # 404: X-Organization-Id not one of yours
     standard = ""  # set per standard by `create_view`
 
     def post(self, request: AuthenticatedRequest, standard: str | None = None) -> Response:
         slug = standard or self.standard
         standard_require(slug)
+        membership = membership_active(user=request.user, request=request)
+        if membership is None:
+            raise PermissionDenied("You do not belong to an organization.")
+        self.check_object_permissions(request, membership)
         if not isinstance(request.data, dict):
             raise ValidationFailed("The body must be a JSON object.")
         payload = dict(request.data)
@@ -89,7 +96,7 @@ class DeploymentCreateApi(APIView):
         def create() -> StoredResponse:
             deployment = services.deployment_create(
                 user=request.user, standard=slug, payload=payload, compliance_metadata=compliance_metadata,
-                idempotency_key=key,
+                idempotency_key=key, membership=membership,
             )
             body = deployment_detail(deployment)
             return StoredResponse(202, body, {"Location": _location(request, body["id"])})
@@ -120,7 +127,7 @@ def create_view(spec: Standard) -> Any:
                     "creates nothing.",
         tags=["token"],
         request=create_request_serializer(spec),
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, ORGANIZATION_PARAMETER],
         responses={202: DeploymentDetailSerializer},
     )(post)
     name = f"{create_request_serializer(spec).__name__.removesuffix('Serializer')}Api"
@@ -133,10 +140,12 @@ class UnknownStandardCreateApi(DeploymentCreateApi):
     """Any other `<slug>/create`: 404 UNSUPPORTED_STANDARD (not an operation of the schema)."""
 
     schema = None
+    role_actions = {"post": roles.SELF}  # the same 404 for every role: no organization is touched
 
 
 class DeploymentListApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=DeploymentStatus.choices, required=False)
@@ -157,7 +166,8 @@ class DeploymentListApi(APIView):
 
 
 class DeploymentDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     @extend_schema(responses={200: DeploymentDetailSerializer})
     def get(self, request: AuthenticatedRequest, deployment_id: str) -> Response:
@@ -166,7 +176,8 @@ class DeploymentDetailApi(APIView):
 
 
 class DeploymentHistoryApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     @extend_schema(responses={200: HISTORY})
     def get(self, request: AuthenticatedRequest, deployment_id: str) -> Response:
@@ -177,7 +188,8 @@ class DeploymentHistoryApi(APIView):
 
 
 class DeploymentCancelApi(APIView):
-    permission_classes = [IsAuthenticated, HasWriteRole]  # viewers: 403 PERMISSION_DENIED
+    permission_classes = [IsAuthenticated, RoleRequired]  # no deploy role: 403 PERMISSION_DENIED
+    role_actions = {"post": roles.DEPLOY}
     error_statuses = (409,)
 
     class InputSerializer(StrictSerializer):
@@ -195,7 +207,8 @@ class DeploymentCancelApi(APIView):
 
 
 class DeploymentRetryApi(APIView):
-    permission_classes = [IsAuthenticated, HasWriteRole]  # viewers: 403 PERMISSION_DENIED
+    permission_classes = [IsAuthenticated, RoleRequired]  # no deploy role: 403 PERMISSION_DENIED
+    role_actions = {"post": roles.DEPLOY}
     error_statuses = (409,)
 
     @extend_schema(request=None, responses={202: DeploymentDetailSerializer})
@@ -211,7 +224,8 @@ AUDIT_COLUMNS = ["sequence", "at", "from_status", "to_status", "actor", "reason"
 
 
 class DeploymentAuditTrailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     @extend_schema(parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
                    responses={200: inline_serializer("DeploymentAuditTrail", {
@@ -233,7 +247,8 @@ class DeploymentAuditTrailApi(APIView):
 class SupportDeploymentLookupApi(APIView):
     """Staff (`is_staff` or the `support` group) find any organization's deployment by correlation ID."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.STAFF}
     error_statuses = (404,)  # not staff: the endpoint does not exist for you
 
     @extend_schema(parameters=[OpenApiParameter("correlation_id", str, required=True)],

@@ -16,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import AuthenticatedRequest, HasWriteRole
+from accounts import roles
+from accounts.permissions import AuthenticatedRequest, RoleRequired
 from biatec.core.api import cursor_page
 from biatec.core.errors import ValidationFailed
 from biatec.core.parsers import DepthLimitedJSONParser
@@ -59,7 +60,8 @@ def _location(request: Request, token_id: Any, operation_id: Any) -> str:
 
 
 class TokenListApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     class FilterSerializer(serializers.Serializer):
         standard = serializers.ChoiceField(choices=sorted(STANDARDS), required=False)
@@ -81,7 +83,8 @@ class TokenListApi(APIView):
 
 
 class TokenDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
     error_statuses = (503,)
 
     @extend_schema(responses={200: TokenDetailSerializer}, tags=["tokens"],
@@ -92,7 +95,8 @@ class TokenDetailApi(APIView):
 
 
 class TokenHolderApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
     error_statuses = (503,)
 
     @extend_schema(responses={200: HolderStateSerializer}, tags=["tokens"],
@@ -111,12 +115,15 @@ class TokenHolderApi(APIView):
 class OperationCreateApi(APIView):
     """`POST /api/v1/tokens/{id}/operations/{kind}` → 202 with the queued operation."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.operate("{kind}")}  # the view's kind
     parser_classes = [DepthLimitedJSONParser]
     error_statuses = (403, 409, 422, 503)
     kind = ""
 
     def post(self, request: AuthenticatedRequest, token_id: str) -> Response:
+        token = selectors_tokens.token_get(user=request.user, token_id=token_id)  # not X's member: 404 first
+        self.check_object_permissions(request, token)
         key = request.headers.get(IDEMPOTENCY_HEADER)
         payload = request.data
 
@@ -164,7 +171,8 @@ def operation_view(kind: str) -> Any:
 
 
 class OperationListApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=DeploymentStatus.choices, required=False)
@@ -191,7 +199,8 @@ def _operation_with_history(operation: Any) -> dict[str, Any]:
 
 
 class OperationDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     @extend_schema(responses={200: OPERATION_WITH_HISTORY}, tags=["tokens"])
     def get(self, request: AuthenticatedRequest, token_id: str, operation_id: str) -> Response:
@@ -201,7 +210,8 @@ class OperationDetailApi(APIView):
 
 
 class OperationCancelApi(APIView):
-    permission_classes = [IsAuthenticated, HasWriteRole]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.operate("{kind}")}  # the operation's kind
     error_statuses = (409,)
 
     class InputSerializer(StrictSerializer):
@@ -220,7 +230,8 @@ class OperationCancelApi(APIView):
 
 
 class OperationRetryApi(APIView):
-    permission_classes = [IsAuthenticated, HasWriteRole]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.operate("{kind}")}  # the operation's kind
     error_statuses = (409,)
 
     @extend_schema(request=None, responses={202: OperationDetailSerializer}, tags=["tokens"])

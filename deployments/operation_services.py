@@ -18,7 +18,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import organization_role_require
 from accounts.signing import evm_account_ensure
 from biatec.core.correlation import get_correlation_id
 from biatec.core.errors import ApplicationError
@@ -32,7 +31,6 @@ from .jobs import OPERATION
 from .models import DeploymentStatus
 from .selectors_tokens import token_get
 from .services import (
-    ISSUING_ROLES,
     _record_event,
     actor_of,
     job_enqueue_on_commit,
@@ -210,9 +208,9 @@ def _check_eligible(token: Token, kind: str, recipients: list[str], held: dict[s
 @transaction.atomic
 def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
                      idempotency_key: str | None = None) -> Operation:
-    """Validate, persist as `queued` (with its first history row) and enqueue on commit."""
+    """Validate, persist as `queued` (with its first history row) and enqueue on commit. The caller's
+    role was checked by the API (`RoleRequired`, action `operate:<kind>` of the role matrix)."""
     token = token_get(user=user, token_id=token_id)  # another organization's token: 404 before anything
-    organization_role_require(user=user, organization_id=token.organization_id, roles=frozenset(ISSUING_ROLES))
     organization = token.organization
     spec = STANDARDS[token.standard]
     from_csv = isinstance(payload, dict) and payload.pop("_from_csv", False)

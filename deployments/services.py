@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import roles
 from accounts.models import EvmAccount, Membership, User
 from accounts.selectors import membership_primary
 from biatec.core import actors, events
@@ -46,7 +47,6 @@ from .state_machine import check_transition
 logger = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = actors.WORKER
-ISSUING_ROLES = {Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.ISSUER}
 
 
 def actor_of(user: User | None) -> str:
@@ -130,9 +130,10 @@ def deployment_transition(*, deployment_id: Any, to: str, reason: str, actor: st
     return moved
 
 
-def _organization_for_issuing(user: User) -> Any:
-    membership = membership_primary(user=user)
-    if membership is None or membership.role not in ISSUING_ROLES:
+def _organization_for_issuing(user: User, membership: Membership | None) -> Any:
+    """The organization of the active membership (default: the primary one) if its role may deploy."""
+    membership = membership if membership is not None else membership_primary(user=user)
+    if membership is None or not roles.role_allows(membership.role, roles.DEPLOY):
         raise PermissionDenied("Your role does not allow issuing tokens.")
     return membership.organization
 
@@ -155,12 +156,14 @@ def deployment_create(
     payload: dict[str, Any],
     compliance_metadata: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
+    membership: Membership | None = None,
 ) -> Deployment:
-    """Validate, persist as `queued` (with its first history row) and enqueue on commit.
+    """Validate, persist as `queued` (with its first history row) and enqueue on commit, in the
+    organization of `membership` (the request's active one; default the user's primary one).
     Everything knowable at POST is checked first (`tokens.standards.validation`): the request, the
     compliance gate, then one cheap short-timeout question to the node (does it answer, can the
     deployer pay). No key derivation and no signing on the request path."""
-    organization = _organization_for_issuing(user)
+    organization = _organization_for_issuing(user, membership)
     request = deployment_request_validate(standard=standard, payload=payload)
     regulated_issuer_check(spec=standard_require(standard), request=request, issuer=user.algorand_address or None)
     compliance = issuance_gates_check(organization=organization, standard=standard, network=request["network"],

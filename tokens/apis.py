@@ -18,6 +18,7 @@ class NetworkListApi(APIView):
     and clients need it before sign-in to show where tokens can be deployed."""
 
     permission_classes = [AllowAny]
+    role_actions = {"get": "public"}  # accounts.roles.PUBLIC (tokens sits below accounts: no import)
     authentication_classes: list = []
 
     class OutputSerializer(serializers.Serializer):

@@ -11,9 +11,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import AuthenticatedRequest
+from accounts import roles
+from accounts.organization_context import ORGANIZATION_PARAMETER, membership_active
+from accounts.permissions import AuthenticatedRequest, RoleRequired
 from accounts.throttles import WebhookManualSendRateThrottle
 from biatec.core.api import cursor_page
+from biatec.core.errors import PermissionDenied
 from biatec.core.schema import cursor_parameters, paginated
 from biatec.core.serializers import JsonObjectField, StrictSerializer, body_empty_check
 
@@ -52,7 +55,9 @@ def _event_types_field(**kwargs: Any) -> serializers.ListField:
 class SubscriptionListCreateApi(APIView):
     """`GET` the organization's subscriptions; `POST` a new one (201, with its secret, once)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ, "post": roles.MANAGE_WEBHOOKS}
+    error_statuses = (404,)  # X-Organization-Id not one of yours
 
     class FilterSerializer(serializers.Serializer):
         is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -75,19 +80,24 @@ class SubscriptionListCreateApi(APIView):
         return cursor_page(qs, request=request, view=self,
                            rows=lambda page: SubscriptionOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: SubscriptionWithSecretOutputSerializer})
+    @extend_schema(request=InputSerializer, parameters=[ORGANIZATION_PARAMETER],
+                   responses={201: SubscriptionWithSecretOutputSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        organization = selectors.webhook_organization_for_create(user=request.user)
+        membership = membership_active(user=request.user, request=request)
+        if membership is None:
+            raise PermissionDenied("You do not belong to an organization.")
+        self.check_object_permissions(request, membership)
         subscription, secret = services.webhook_subscription_create(
-            organization=organization, actor=request.user, **data.validated_data,
+            organization=membership.organization, actor=request.user, **data.validated_data,
         )
         return Response(_with_secret(subscription, secret), status=status.HTTP_201_CREATED)
 
 
 class SubscriptionDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ, "patch": roles.MANAGE_WEBHOOKS, "delete": roles.MANAGE_WEBHOOKS}
 
     class UpdateInputSerializer(StrictSerializer):
         url = serializers.URLField(max_length=2048, required=False)
@@ -106,14 +116,16 @@ class SubscriptionDetailApi(APIView):
     def patch(self, request: AuthenticatedRequest, subscription_id: str) -> Response:
         data = self.UpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
+        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id)
+        self.check_object_permissions(request, subscription)
         updated = services.webhook_subscription_update(subscription=subscription, actor=request.user,
                                                        **data.validated_data)
         return Response(SubscriptionOutputSerializer(updated).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: AuthenticatedRequest, subscription_id: str) -> Response:
-        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
+        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id)
+        self.check_object_permissions(request, subscription)
         services.webhook_subscription_delete(subscription=subscription, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -121,11 +133,13 @@ class SubscriptionDetailApi(APIView):
 class SubscriptionRotateSecretApi(APIView):
     """A new secret (shown once); the previous one keeps signing during the grace period."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.MANAGE_WEBHOOKS}
 
     @extend_schema(request=None, responses={200: SubscriptionWithSecretOutputSerializer})
     def post(self, request: AuthenticatedRequest, subscription_id: str) -> Response:
-        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
+        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id)
+        self.check_object_permissions(request, subscription)
         body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
         rotated, secret = services.webhook_subscription_rotate_secret(subscription=subscription, actor=request.user)
         return Response(_with_secret(rotated, secret))
@@ -166,18 +180,21 @@ def _delivery_accepted(delivery: WebhookDelivery) -> Response:
 class SubscriptionTestApi(APIView):
     """Queue a `ping` event to this subscription (202 with the delivery)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.MANAGE_WEBHOOKS}
     throttle_classes = [WebhookManualSendRateThrottle]
 
     @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
     def post(self, request: AuthenticatedRequest, subscription_id: str) -> Response:
-        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id, manage=True)
+        subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id)
+        self.check_object_permissions(request, subscription)
         body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
         return _delivery_accepted(services.webhook_subscription_test(subscription=subscription, actor=request.user))
 
 
 class DeliveryListApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     class FilterSerializer(serializers.Serializer):
         subscription = serializers.UUIDField(required=False)
@@ -199,7 +216,8 @@ class DeliveryListApi(APIView):
 class DeliveryDetailApi(APIView):
     """One delivery with its event payload and every attempt."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.READ}
 
     class OutputSerializer(DeliveryOutputSerializer):
         payload = JsonObjectField(source="event.payload", help_text="The event body exactly as delivered.")
@@ -215,11 +233,13 @@ class DeliveryDetailApi(APIView):
 class DeliveryRedeliverApi(APIView):
     """Send the event again (same event id), with a fresh attempt budget (202)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"post": roles.MANAGE_WEBHOOKS}
     throttle_classes = [WebhookManualSendRateThrottle]
 
     @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
     def post(self, request: AuthenticatedRequest, delivery_id: str) -> Response:
-        delivery = selectors.delivery_get(user=request.user, delivery_id=delivery_id, manage=True)
+        delivery = selectors.delivery_get(user=request.user, delivery_id=delivery_id)
+        self.check_object_permissions(request, delivery.subscription)
         body_empty_check(request)  # after the lookup: 404 / 403 first, as for every other body
         return _delivery_accepted(services.webhook_delivery_redeliver(delivery=delivery, actor=request.user))

@@ -5,28 +5,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from accounts.models import Membership, Organization, User
-from accounts.selectors import membership_primary, organization_ids_of
+from accounts.models import User
+from accounts.selectors import organization_ids_of
 from biatec.core.api import filter_given
-from biatec.core.errors import NotFound, PermissionDenied
+from biatec.core.errors import NotFound
 
 from .models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
-
-MANAGING_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
-
-
-def _require_manager(*, user: User, organization_id: Any) -> None:
-    if not Membership.objects.filter(user=user, organization_id=organization_id, role__in=MANAGING_ROLES).exists():
-        raise PermissionDenied("Only owners and admins of the organization manage webhooks.")
-
-
-def webhook_organization_for_create(*, user: User) -> Organization:
-    """The organization a new subscription belongs to: the user's primary one, if they manage it."""
-    membership = membership_primary(user=user)
-    if membership is None:
-        raise PermissionDenied("You do not belong to an organization.")
-    _require_manager(user=user, organization_id=membership.organization_id)
-    return membership.organization
 
 
 def subscription_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[WebhookSubscription]:
@@ -37,14 +21,12 @@ def subscription_list(*, user: User, filters: dict[str, Any] | None = None) -> Q
     return qs
 
 
-def subscription_get(*, user: User, subscription_id: Any, manage: bool = False) -> WebhookSubscription:
-    """A subscription of one of the user's organizations (else 404); `manage` also requires the
-    owner or admin role there (else 403)."""
+def subscription_get(*, user: User, subscription_id: Any) -> WebhookSubscription:
+    """A subscription of one of the user's organizations (else 404). Managing it needs the role the
+    view checks (`RoleRequired`, action `manage_webhooks`)."""
     subscription = subscription_list(user=user).filter(pk=subscription_id).first()
     if subscription is None:
         raise NotFound("No such webhook subscription.")
-    if manage:
-        _require_manager(user=user, organization_id=subscription.organization_id)
     return subscription
 
 
@@ -56,12 +38,10 @@ def delivery_list(*, user: User, filters: dict[str, Any] | None = None) -> Query
                                       "status": "status", "deployment": "deployment_id"})
 
 
-def delivery_get(*, user: User, delivery_id: Any, manage: bool = False) -> WebhookDelivery:
+def delivery_get(*, user: User, delivery_id: Any) -> WebhookDelivery:
     delivery = delivery_list(user=user).select_related("subscription").filter(pk=delivery_id).first()
     if delivery is None:
         raise NotFound("No such webhook delivery.")
-    if manage:
-        _require_manager(user=user, organization_id=delivery.subscription.organization_id)
     return delivery
 
 

@@ -2,14 +2,18 @@
 
 Callers (tests/tenancy/world.py): `other` (owner of another organization), `anon` (no credentials),
 `staff` (is_staff, member of nothing; when not given it is expected to answer as `other`), and the
-four roles of the organization X that owns the object: `viewer` < `issuer` < `admin` < `owner`.
+six roles of the organization X that owns the object: owner, admin, issuer, compliance, approver,
+viewer (docs/roles.md; tests/tenancy/test_role_walk.py checks every route against that table itself).
 
-Who may do what (the role matrix of the developers' guide, rule 7):
+Who may do what (the role matrix, docs/roles.md):
 - every member reads the organization's deployments, history, audit trail, attestations, evidence
   bundle, policy, report, webhook subscriptions and deliveries;
-- issuing, cancelling, retrying and attesting need owner, admin or issuer (viewer: 403);
-- webhook subscriptions and deliveries are managed by owner and admin only (issuer, viewer: 403);
-- the audit log (a whole-organization export) is for owner and admin only;
+- issuing, cancelling and retrying need owner, admin or issuer (compliance, approver, viewer: 403);
+  compliance also freezes and unfreezes holders (the enforcement kinds);
+- the holder registry (allow list, jurisdiction rules, block list) and attestations: owner, admin,
+  issuer and compliance (approver, viewer: 403);
+- webhook subscriptions and deliveries are managed by owner and admin only (everyone else: 403);
+- the audit log (a whole-organization export) is for owner, admin and compliance;
 - a non-member of X never learns that X's object exists: 404 exactly as for an unknown id;
 - /api/v1/support/ is staff-only: anyone else gets 404 (the route does not exist for them).
 Collection routes (lists, creates) act inside the caller's own organization: `other` gets 200/201
@@ -45,25 +49,33 @@ class Call:
         return self.expect[role]
 
 
+MEMBERS = ("viewer", "approver", "compliance", "issuer", "admin", "owner")
+
+
 def everyone(status: Expected, **overrides: Expected) -> dict[str, Expected]:
-    return {**dict.fromkeys(("other", "anon", "viewer", "issuer", "admin", "owner"), status), **overrides}
+    return {**dict.fromkeys(("other", "anon", *MEMBERS), status), **overrides}
 
 
-def members(*, read: Expected = 200, viewer: Expected | None = None, issuer: Expected | None = None,
-            admin: Expected | None = None, other: Expected = 404, anon: Expected = 401) -> dict[str, Expected]:
-    """A route naming X's object: non-members 404, anonymous 401, members as given."""
-    return {"other": other, "anon": anon, "viewer": read if viewer is None else viewer,
-            "issuer": read if issuer is None else issuer, "admin": read if admin is None else admin, "owner": read}
+def members(*, read: Expected = 200, other: Expected = 404, anon: Expected = 401,
+            **roles: Expected) -> dict[str, Expected]:
+    """A route naming X's object: non-members 404, anonymous 401, members `read` unless given."""
+    assert set(roles) <= set(MEMBERS) - {"owner"}, roles
+    return {"other": other, "anon": anon, **{role: roles.get(role, read) for role in MEMBERS}}
 
 
 def writers(success: Expected, **kwargs: Expected) -> dict[str, Expected]:
-    """Owner, admin, issuer may; viewer 403."""
-    return members(read=success, viewer=403, **kwargs)
+    """Owner, admin, issuer may; compliance, approver, viewer 403."""
+    return members(read=success, **{"viewer": 403, "approver": 403, "compliance": 403, **kwargs})
+
+
+def registry(success: Expected, **kwargs: Expected) -> dict[str, Expected]:
+    """The holder registry and attestations: owner, admin, issuer, compliance may; approver, viewer 403."""
+    return members(read=success, viewer=403, approver=403, **kwargs)
 
 
 def managers(success: Expected, **kwargs: Expected) -> dict[str, Expected]:
-    """Owner and admin may; issuer and viewer 403."""
-    return members(read=success, viewer=403, issuer=403, **kwargs)
+    """Owner and admin may; everyone else of X 403."""
+    return members(read=success, **{"viewer": 403, "approver": 403, "compliance": 403, "issuer": 403, **kwargs})
 
 
 def authenticated(status: Expected, **overrides: Expected) -> dict[str, Expected]:
@@ -90,9 +102,13 @@ def _create(slug: str) -> Call:
 DEAD = "0x000000000000000000000000000000000000dEaD"
 
 
+ENFORCEMENT_KINDS = ("freeze", "unfreeze", "freeze_partial", "unfreeze_partial")  # compliance may queue these
+
+
 def _operation(kind: str) -> Call:
-    supported = kind in STANDARDS["erc20-mintable"].operations
-    return Call(writers(CREATE_OUTCOME if supported else 409), body=lambda _o: operation_body(kind, address=DEAD))
+    outcome = CREATE_OUTCOME if kind in STANDARDS["erc20-mintable"].operations else 409
+    allowed = {"compliance": outcome} if kind in ENFORCEMENT_KINDS else {}
+    return Call(writers(outcome, **allowed), body=lambda _o: operation_body(kind, address=DEAD))
 
 
 WEBHOOK_SUBSCRIPTION = {"url": "http://127.0.0.1:9/matrix", "event_types": ["*"]}
@@ -108,6 +124,13 @@ MATRIX: dict[str, dict[str, Call]] = {
     "auth-profile": {"get": Call(authenticated(200))},
     "auth-change-password": {"post": Call(authenticated(400), body=lambda _o: {})},
     "account-addresses": {"get": Call(authenticated(200))},
+    # The API login's two-factor (docs/mfa.md): the second step is public (an empty body: 400); the
+    # caller's own device: status 200, enrol 201 (a new unconfirmed device), confirm and disable 400.
+    "auth-login-mfa": {"post": Call(everyone(400), body=lambda _o: {})},
+    "account-mfa": {"get": Call(authenticated(200))},
+    "account-mfa-totp": {"post": Call(authenticated(201))},
+    "account-mfa-totp-confirm": {"post": Call(authenticated(400), body=lambda _o: {})},
+    "account-mfa-disable": {"post": Call(authenticated(400), body=lambda _o: {})},
     "account-organization": {"get": Call(members())},
     "network-list": {"get": Call(everyone(200))},
     **{f"token-create-{slug}": {"post": _create(slug)} for slug in STANDARDS},
@@ -123,13 +146,13 @@ MATRIX: dict[str, dict[str, Call]] = {
     "compliance-evaluate": {"post": Call(authenticated(CREATE_OUTCOME, staff=404),
                                          body=lambda _o: {"standard": "erc20-mintable",
                                                           **STANDARDS["erc20-mintable"].example_request()})},
-    "compliance-audit-log": {"get": Call(managers(200), query=_x)},
+    "compliance-audit-log": {"get": Call(managers(200, compliance=200), query=_x)},
     "compliance-report": {"get": Call(members(), query=_x)},
     "compliance-policy": {"get": Call(members(), query=_x)},
     "compliance-attestation-key": {"get": Call(everyone(200))},
     "compliance-attestation": {
         "get": Call(members()),
-        "post": Call(writers(409)),  # the deployment is not completed: a permitted attestation is 409
+        "post": Call(registry(409)),  # the deployment is not completed: a permitted attestation is 409
     },
     "compliance-evidence-bundle": {"get": Call(members())},
     "webhook-subscriptions": {
@@ -154,36 +177,36 @@ MATRIX: dict[str, dict[str, Call]] = {
     "operation-detail": {"get": Call(members())},
     "operation-cancel": {"post": Call(writers(200), body=lambda _o: {"reason": "matrix"})},
     "operation-retry": {"post": Call(writers(409))},  # the operation is queued: a permitted retry is 409
-    # The holder registry (compliance/apis_holders.py): every member reads, owner/admin/issuer write. X's
-    # token has no jurisdiction rules and DEAD is on no block list, so a permitted write succeeds.
-    "allowlist-list": {"get": Call(members()), "post": Call(writers(201), body=lambda _o: {"address": DEAD})},
+    # The holder registry (compliance/apis_holders.py): every member reads, owner/admin/issuer/compliance
+    # write. X's token has no jurisdiction rules and DEAD is on no block list, so a permitted write succeeds.
+    "allowlist-list": {"get": Call(members()), "post": Call(registry(201), body=lambda _o: {"address": DEAD})},
     "allowlist-entry": {
         "get": Call(members()),
-        "patch": Call(writers(200), body=lambda _o: {"reason": "matrix", "status": "suspended"}),
-        "delete": Call(writers(204)),
+        "patch": Call(registry(200), body=lambda _o: {"reason": "matrix", "status": "suspended"}),
+        "delete": Call(registry(204)),
     },
-    "allowlist-bulk": {"post": Call(writers(200), body=lambda _o: {"entries": [{"address": DEAD,
+    "allowlist-bulk": {"post": Call(registry(200), body=lambda _o: {"entries": [{"address": DEAD,
                                                                                  "jurisdiction": "DE"}]})},
     "allowlist-export": {"get": Call(members())},
-    "allowlist-import": {"post": Call(writers(200), body=lambda _o: f"address,jurisdiction\n{DEAD},DE\n",
+    "allowlist-import": {"post": Call(registry(200), body=lambda _o: f"address,jurisdiction\n{DEAD},DE\n",
                                       content_type="text/csv")},
     # X's token is an erc20-mintable: its allow list is enforced off chain, so a permitted call is 409
     # ALLOWLIST_SYNC_NOT_POSSIBLE (compliance/apis_holder_sync.py).
     "allowlist-drift": {"get": Call(members(read=409))},
-    "allowlist-resync": {"post": Call(writers(409))},
+    "allowlist-resync": {"post": Call(registry(409))},
     "jurisdiction-rules": {"get": Call(members()),
-                           "put": Call(writers(200), body=lambda _o: {"allowed_countries": ["DE"],
+                           "put": Call(registry(200), body=lambda _o: {"allowed_countries": ["DE"],
                                                                       "max_holders": 10})},
     # The pre-check is a read: every member; no node here, so `chain.checked` is false.
     "transfer-validate": {"post": Call(members(), body=lambda _o: {"from": DEAD, "to": DEAD, "amount": "1"})},
     "compliance-blocklist": {
         "get": Call(members(), query=_x),
-        "post": Call(writers(201), query=_x, body=lambda _o: {"address": DEAD, "category": "sanctions"}),
+        "post": Call(registry(201), query=_x, body=lambda _o: {"address": DEAD, "category": "sanctions"}),
     },
     "compliance-blocklist-entry": {
         "get": Call(members()),
-        "patch": Call(writers(200), body=lambda _o: {"reason": "matrix"}),
-        "delete": Call(writers(204)),
+        "patch": Call(registry(200), body=lambda _o: {"reason": "matrix"}),
+        "delete": Call(registry(204)),
     },
     "api-not-found": {"get": Call(everyone(404))},
 }

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from rest_framework.test import APIClient
 
 from tests.tenancy.matrix import MATRIX, Call, Expected
 from tests.tenancy.routes import WRITE_METHODS, Route, api_routes
-from tests.tenancy.world import ROLES, World, world_kept
+from tests.tenancy.world import ROLES, World
 
 ERROR_KEYS = {"code", "message", "details", "correlation_id"}
 ROUTES = {route.name: route for route in api_routes()}
@@ -42,26 +41,6 @@ def test_the_walk_finds_routes_of_every_app():
     prefixes = {route.pattern.split("/")[2] for route in ROUTES.values() if route.pattern.startswith("api/v1/")}
     assert prefixes >= {"auth", "account", "networks", "token", "support", "compliance", "webhooks"}
     assert len(ROUTES) >= 40
-
-
-@pytest.fixture(scope="module")
-def kept_world(django_db_setup, django_db_blocker) -> Iterator[World]:
-    with world_kept(django_db_blocker) as world:
-        yield world
-
-
-@pytest.fixture(autouse=True)
-def _no_chain_nodes(settings) -> None:
-    """The matrix's create outcome assumes no chain node is configured (400 NETWORK_UNAVAILABLE); session
-    fixtures of other modules may have registered the local nodes in CHAIN_NODES before this module runs."""
-    settings.CHAIN_NODES = {}
-
-
-@pytest.fixture
-def world(kept_world: World, db) -> World:
-    """The module's users; objects (and the identifiers to look for) are made afresh by each test."""
-    kept_world.secrets = list(kept_world.base_secrets)
-    return kept_world
 
 
 def _matches(status: int, expected: Expected) -> bool:

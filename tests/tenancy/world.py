@@ -2,8 +2,9 @@
 
 Organization X holds one object of every kind a route can name (a queued deployment with its history
 row, a webhook subscription and a delivery, the organization itself); organization Y is another
-tenant. Callers: `owner` (owner of X), `viewer` (X's lowest role and no other membership, so nothing
-it does can fall back to an organization of its own), `other` (owner of Y, no membership of X),
+tenant. Callers: `owner` (owner of X), `admin`, `issuer`, `compliance`, `approver` and `viewer` (X's
+other roles, each with no other membership, so nothing it does can fall back to an organization of its
+own), `other` (owner of Y, no membership of X),
 `anon` (no credentials) and `staff` (`is_staff`, member of no organization). Users come from the real
 sign-up (ARC-76 derivations memoised per session by the root conftest)."""
 from __future__ import annotations
@@ -26,7 +27,8 @@ from deployments.tests.factories import DeploymentFactory
 from webhooks import services as webhook_services
 from webhooks.models import WebhookDelivery, WebhookSubscription
 
-ROLES = ("other", "anon", "staff", "viewer", "issuer", "admin", "owner")  # the order of the calls
+ROLES = ("other", "anon", "staff", "viewer", "approver", "compliance", "issuer", "admin", "owner")  # call order
+MEMBER_ROLES = ("viewer", "approver", "compliance", "issuer", "admin")  # X's members besides the owner
 
 
 @dataclass
@@ -104,19 +106,19 @@ def _member_of(organization: Organization, user_id: str, role: str) -> User:
 def build_world(user_factory: Callable[[str], tuple[dict, APIClient]]) -> World:
     clients: dict[str, APIClient] = {"anon": APIClient()}
     bodies: dict[str, dict] = {}
-    for role in ("owner", "other", "viewer", "issuer", "admin", "staff"):
+    for role in ("owner", "other", *MEMBER_ROLES, "staff"):
         bodies[role], clients[role] = user_factory(f"tenancy.{role}")
     owner = User.objects.get(pk=bodies["owner"]["id"])
     organization = Membership.objects.get(user=owner).organization
-    for role in ("viewer", "issuer", "admin"):
+    for role in MEMBER_ROLES:
         _member_of(organization, bodies[role]["id"], role)
     staff = User.objects.get(pk=bodies["staff"]["id"])
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
     Membership.objects.filter(user=staff).delete()
     secrets = [str(organization.pk), owner.email, owner.algorand_address,
-               *(str(bodies[r]["id"]) for r in ("owner", "viewer", "issuer", "admin")),
-               *(f"tenancy.{r}@example.com" for r in ("viewer", "issuer", "admin"))]
+               *(str(bodies[r]["id"]) for r in ("owner", *MEMBER_ROLES)),
+               *(f"tenancy.{r}@example.com" for r in MEMBER_ROLES)]
     world = World(clients=clients, organization=organization, owner=owner, objects={},
                   secrets=[s for s in secrets if s])
     world.objects_new()
