@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from biatec.core.admin_mixins import ReadOnlyAdminMixin
 
+from . import admin_invitations  # noqa: F401  (InvitationAdmin registers itself)
 from .models import EvmAccount, LoginThrottle, Membership, Organization, SecurityEvent, User
 from .services import login_unlock
 

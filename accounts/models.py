@@ -179,3 +179,37 @@ class SecurityEvent(AppendOnlyMixin, BaseModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class Invitation(BaseModel):
+    """An invitation to join `organization` as `role`, sent to `email` (accounts/members_services.py).
+    The link's token is signed and carries a secret of which only the SHA-256 is kept (`token_hash`):
+    single use (`accepted_at`), revocable (`revoked_at`), expiring (`expires_at`)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254, db_index=True)
+    role = models.CharField(max_length=16, choices=Membership.Role.choices)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(
+            fields=["organization", "email"], condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+            name="accounts_invitation_one_open_per_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization_id} as {self.role}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= timezone.now() else "pending"

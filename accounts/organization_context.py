@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
@@ -28,6 +29,21 @@ ORGANIZATION_PARAMETER = OpenApiParameter(
 def organization_header(request: Any) -> str | None:
     value = request.headers.get(ORGANIZATION_HEADER) if request is not None else None
     return value.strip() if value and value.strip() else None
+
+
+def organization_ids_active(*, user: User, request: Any) -> QuerySet[Membership, Any]:
+    """The active organization's id as a subquery (no statement of its own), for collection reads:
+    `organization_id__in=organization_ids_active(...)`. A header naming an organization the caller does
+    not belong to selects nothing (an empty list, never another tenant's rows); one that is no UUID: 404."""
+    chosen = organization_header(request)
+    memberships = Membership.objects.filter(user=user)
+    if chosen is None:
+        return memberships.order_by("created_at").values("organization_id")[:1]  # `membership_primary`'s
+    try:
+        organization_id = uuid.UUID(chosen)
+    except ValueError:
+        raise NotFound("No such organization.") from None
+    return memberships.filter(organization_id=organization_id).values("organization_id")
 
 
 def membership_active(*, user: User, request: Any) -> Membership | None:

@@ -12,6 +12,7 @@ handler500 = "biatec.core.views.internal_error"
 api_v1 = [
     path("auth/", include("accounts.urls_auth")),
     path("account/", include("accounts.urls_account")),
+    path("", include("accounts.urls_organizations")),  # organizations/{id}/members|invitations, invitations/accept
     path("", include("tokens.urls")),
     path("token/", include("deployments.urls")),
     path("", include("deployments.urls_tokens")),

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
+from accounts.organization_context import organization_header
 from accounts.permissions import AuthenticatedRequest, RoleRequired
 from accounts.throttles import ComplianceEvaluateRateThrottle
 from biatec.audit.chain import audit_entry_row
@@ -107,7 +108,8 @@ class ComplianceEvaluateApi(APIView):
         data.is_valid(raise_exception=True)
         compliance_metadata = payload.pop("compliance_metadata", None)
         decision, row = services.compliance_preflight(user=request.user, standard=data.validated_data["standard"],
-                                                      payload=payload, compliance_metadata=compliance_metadata)
+                                                      payload=payload, compliance_metadata=compliance_metadata,
+                                                      organization_id=organization_header(request))
         return Response({
             "allowed": decision.allowed,
             "code": None if decision.allowed else "COMPLIANCE_VIOLATION",
@@ -154,7 +156,8 @@ class AuditLogApi(APIView):
         filters = self.FilterSerializer(data=params)
         filters.is_valid(raise_exception=True)
         values = dict(filters.validated_data)
-        membership = selectors.compliance_membership(user=request.user, organization_id=values.get("organization"))
+        membership = selectors.compliance_membership(
+            user=request.user, organization_id=values.get("organization") or organization_header(request))
         self.check_object_permissions(request, membership)
         query = {
             **{k: values.get(k) for k in ("action", "object_type", "object_id", "actor", "correlation_id")},
@@ -211,8 +214,8 @@ class ComplianceReportApi(APIView):
         start = _bound(bounds.get("from"), end=False) or end - timedelta(days=settings.COMPLIANCE_REPORT_DEFAULT_DAYS)
         if start >= end:
             raise ValidationFailed(details={"fields": {"from": ["Must be before 'to'."]}})
-        membership = selectors.compliance_membership(user=request.user,
-                                                     organization_id=filters.validated_data.get("organization"))
+        chosen = filters.validated_data.get("organization") or organization_header(request)
+        membership = selectors.compliance_membership(user=request.user, organization_id=chosen)
         report = selectors.compliance_report(organization=membership.organization, start=start, end=end)
         export_format = filters.validated_data["format"]
         services.export_record(kind="report", actor=actor_of(request.user),
@@ -287,8 +290,8 @@ class IssuancePolicyApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("organization", OpenApiTypes.UUID)],
                    responses={200: api_schemas.IssuancePolicySerializer})
     def get(self, request: AuthenticatedRequest) -> Response:
-        membership = selectors.compliance_membership(user=request.user,
-                                                     organization_id=request.query_params.get("organization"))
+        chosen = request.query_params.get("organization") or organization_header(request)
+        membership = selectors.compliance_membership(user=request.user, organization_id=chosen)
         policy = IssuancePolicy.objects.filter(organization=membership.organization).first()
         return Response({"organization_id": str(membership.organization_id),
                          "policy": policy_snapshot(policy) if policy else None})

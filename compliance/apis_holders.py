@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
+from accounts.organization_context import organization_header
 from accounts.permissions import AuthenticatedRequest, RoleRequired
 from accounts.selectors import organization_ids_of
 from biatec.audit.chain import audit_record
@@ -452,7 +453,8 @@ class BlockListApi(APIView):
                    responses={200: paginated("BlockListPage", BlockSerializer(many=True))})
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = _valid(BlockFilterSerializer, request.query_params)
-        membership = compliance_membership(user=request.user, organization_id=filters.pop("organization", None))
+        chosen = filters.pop("organization", None) or organization_header(request)
+        membership = compliance_membership(user=request.user, organization_id=chosen)
         qs = sel.blocklist_entries(organization_id=membership.organization_id, filters=filters)
         return cursor_page(qs, request=request, view=self, rows=lambda page: [sel.block_row(b) for b in page])
 
@@ -463,7 +465,8 @@ class BlockListApi(APIView):
                                "made active on any allow list (422 ADDRESS_BLOCKED) and the pre-check reports it.")
     def post(self, request: AuthenticatedRequest) -> Response:
         organization = _valid(BlockFilterSerializer, request.query_params).get("organization")
-        membership = compliance_membership(user=request.user, organization_id=organization)
+        chosen = organization or organization_header(request)
+        membership = compliance_membership(user=request.user, organization_id=chosen)
         self.check_object_permissions(request, membership)
         values = _valid(BlockCreateSerializer, request.data)
         _times_check(values, start="effective_from", end="expires_at")

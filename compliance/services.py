@@ -44,6 +44,7 @@ COMPLIANCE_VIEW_MODELS = [
     ("compliance", "allowlistentry"), ("compliance", "historicalallowlistentry"), ("compliance", "blocklistentry"),
     ("compliance", "historicalblocklistentry"), ("compliance", "jurisdictionrules"),
     ("compliance", "historicaljurisdictionrules"), ("compliance", "allowlistdriftreport"),
+    ("accounts", "invitation"), ("accounts", "historicalinvitation"),
 ]
 
 
@@ -77,11 +78,13 @@ def compliance_decision_record(*, organization_id: Any, actor: str, source: str,
 
 @transaction.atomic
 def compliance_preflight(*, user: User, standard: str, payload: dict[str, Any],
-                         compliance_metadata: dict[str, Any] | None) -> tuple[GateDecision, ComplianceDecision]:
-    """The create endpoint's validation and gate, without deploying; the decision is recorded."""
+                         compliance_metadata: dict[str, Any] | None,
+                         organization_id: Any = None) -> tuple[GateDecision, ComplianceDecision]:
+    """The create endpoint's validation and gate, without deploying, in `organization_id` (the request's
+    active organization; default the user's first); the decision is recorded."""
     from tokens.standards.validation import deployment_request_validate
 
-    membership = compliance_membership(user=user)
+    membership = compliance_membership(user=user, organization_id=organization_id)
     request = deployment_request_validate(standard=standard, payload=payload)
     decision = compliance_decide(organization=membership.organization, standard=standard,
                                  network=request["network"], request=request,

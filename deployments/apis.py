@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
-from accounts.organization_context import ORGANIZATION_PARAMETER, membership_active
+from accounts.organization_context import ORGANIZATION_PARAMETER, membership_active, organization_ids_active
 from accounts.permissions import AuthenticatedRequest, RoleRequired
 from biatec.core.api import cursor_page
 from biatec.core.csv_export import csv_response
@@ -146,6 +146,7 @@ class UnknownStandardCreateApi(DeploymentCreateApi):
 class DeploymentListApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"get": roles.READ}
+    error_statuses = (404,)  # X-Organization-Id not a UUID
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=DeploymentStatus.choices, required=False)
@@ -155,13 +156,14 @@ class DeploymentListApi(APIView):
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer, *cursor_parameters()],
+    @extend_schema(parameters=[FilterSerializer, *cursor_parameters(), ORGANIZATION_PARAMETER],
                    responses={200: paginated("DeploymentPage", DeploymentSummarySerializer(many=True))},
                    operation_id="token_deployments_list")
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        qs = selectors.deployment_list(user=request.user, filters=filters.validated_data)
+        qs = selectors.deployment_list(user=request.user, filters=filters.validated_data,
+                                       organization_ids=organization_ids_active(user=request.user, request=request))
         return cursor_page(qs, request=request, view=self, rows=lambda page: [deployment_summary(d) for d in page])
 
 

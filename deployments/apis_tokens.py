@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
+from accounts.organization_context import ORGANIZATION_PARAMETER, organization_ids_active
 from accounts.permissions import AuthenticatedRequest, RoleRequired
 from biatec.core.api import cursor_page
 from biatec.core.errors import ValidationFailed
@@ -62,6 +63,7 @@ def _location(request: Request, token_id: Any, operation_id: Any) -> str:
 class TokenListApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"get": roles.READ}
+    error_statuses = (404,)  # X-Organization-Id not a UUID
 
     class FilterSerializer(serializers.Serializer):
         standard = serializers.ChoiceField(choices=sorted(STANDARDS), required=False)
@@ -72,13 +74,15 @@ class TokenListApi(APIView):
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer, *cursor_parameters()], tags=["tokens"], operation_id="tokens_list",
+    @extend_schema(parameters=[FilterSerializer, *cursor_parameters(), ORGANIZATION_PARAMETER], tags=["tokens"],
+                   operation_id="tokens_list",
                    responses={200: paginated("TokenPage", TokenSummarySerializer(many=True))})
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         given = {k: v for k, v in filters.validated_data.items() if v is not None}
-        qs = selectors_tokens.token_list(user=request.user, filters=given)
+        qs = selectors_tokens.token_list(user=request.user, filters=given,
+                                         organization_ids=organization_ids_active(user=request.user, request=request))
         return cursor_page(qs, request=request, view=self, rows=lambda page: [token_summary(t) for t in page])
 
 

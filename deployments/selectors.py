@@ -15,9 +15,12 @@ from biatec.core.errors import NotFound
 from .models import Deployment, DeploymentEvent, DeploymentTransaction
 
 
-def deployment_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Deployment]:
+def deployment_list(*, user: User, filters: dict[str, Any] | None = None,
+                    organization_ids: QuerySet[Any, Any] | None = None) -> QuerySet[Deployment]:
+    """The deployments of `organization_ids` (the list's active organization), default all of the user's."""
     filters = filters or {}
-    qs = Deployment.objects.filter(organization_id__in=organization_ids_of(user=user)).select_related("creator")
+    scope = organization_ids if organization_ids is not None else organization_ids_of(user=user)
+    qs = Deployment.objects.filter(organization_id__in=scope).select_related("creator")
     return filter_given(qs, filters, {"status": "status", "standard": "standard", "network": "network",
                                       "correlation_id": "correlation_id", "created_after": "created_at__gte",
                                       "created_before": "created_at__lt"})

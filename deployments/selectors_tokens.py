@@ -14,9 +14,11 @@ from biatec.core.errors import NotFound
 from .token_models import Operation, OperationEvent, OperationTransaction, Token
 
 
-def token_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Token]:
+def token_list(*, user: User, filters: dict[str, Any] | None = None,
+               organization_ids: QuerySet[Any, Any] | None = None) -> QuerySet[Token]:
     filters = dict(filters or {})
-    qs = Token.objects.filter(organization_id__in=organization_ids_of(user=user))
+    scope = organization_ids if organization_ids is not None else organization_ids_of(user=user)
+    qs = Token.objects.filter(organization_id__in=scope)
     lookup = filters.pop("chain_id", None)
     if lookup:
         by = Q(contract_address__iexact=lookup)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
-from accounts.organization_context import ORGANIZATION_PARAMETER, membership_active
+from accounts.organization_context import ORGANIZATION_PARAMETER, membership_active, organization_ids_active
 from accounts.permissions import AuthenticatedRequest, RoleRequired
 from accounts.throttles import WebhookManualSendRateThrottle
 from biatec.core.api import cursor_page
@@ -70,13 +70,14 @@ class SubscriptionListCreateApi(APIView):
         is_active = serializers.BooleanField(required=False, default=True)
         description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
-    @extend_schema(parameters=[FilterSerializer, *cursor_parameters()],
+    @extend_schema(parameters=[FilterSerializer, *cursor_parameters(), ORGANIZATION_PARAMETER],
                    responses={200: paginated("SubscriptionPage", SubscriptionOutputSerializer(many=True))},
                    operation_id="v1_webhooks_subscriptions_list")
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        qs = selectors.subscription_list(user=request.user, filters=filters.validated_data)
+        qs = selectors.subscription_list(user=request.user, filters=filters.validated_data,
+                                         organization_ids=organization_ids_active(user=request.user, request=request))
         return cursor_page(qs, request=request, view=self,
                            rows=lambda page: SubscriptionOutputSerializer(page, many=True).data)
 
@@ -195,6 +196,7 @@ class SubscriptionTestApi(APIView):
 class DeliveryListApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"get": roles.READ}
+    error_statuses = (404,)  # X-Organization-Id not a UUID
 
     class FilterSerializer(serializers.Serializer):
         subscription = serializers.UUIDField(required=False)
@@ -202,13 +204,14 @@ class DeliveryListApi(APIView):
         status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
         deployment = serializers.UUIDField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer, *cursor_parameters()],
+    @extend_schema(parameters=[FilterSerializer, *cursor_parameters(), ORGANIZATION_PARAMETER],
                    responses={200: paginated("DeliveryPage", DeliveryOutputSerializer(many=True))},
                    operation_id="v1_webhooks_deliveries_list")
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        qs = selectors.delivery_list(user=request.user, filters=filters.validated_data)
+        qs = selectors.delivery_list(user=request.user, filters=filters.validated_data,
+                                     organization_ids=organization_ids_active(user=request.user, request=request))
         return cursor_page(qs, request=request, view=self,
                            rows=lambda page: DeliveryOutputSerializer(page, many=True).data)
 

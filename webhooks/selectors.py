@@ -13,9 +13,11 @@ from biatec.core.errors import NotFound
 from .models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 
 
-def subscription_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[WebhookSubscription]:
+def subscription_list(*, user: User, filters: dict[str, Any] | None = None,
+                      organization_ids: QuerySet[Any, Any] | None = None) -> QuerySet[WebhookSubscription]:
     filters = filters or {}
-    qs = WebhookSubscription.objects.filter(organization_id__in=organization_ids_of(user=user))
+    scope = organization_ids if organization_ids is not None else organization_ids_of(user=user)
+    qs = WebhookSubscription.objects.filter(organization_id__in=scope)
     if filters.get("is_active") is not None:
         qs = qs.filter(is_active=filters["is_active"])
     return qs
@@ -30,9 +32,11 @@ def subscription_get(*, user: User, subscription_id: Any) -> WebhookSubscription
     return subscription
 
 
-def delivery_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[WebhookDelivery]:
+def delivery_list(*, user: User, filters: dict[str, Any] | None = None,
+                  organization_ids: QuerySet[Any, Any] | None = None) -> QuerySet[WebhookDelivery]:
     filters = filters or {}
-    qs = (WebhookDelivery.objects.filter(subscription__organization_id__in=organization_ids_of(user=user))
+    scope = organization_ids if organization_ids is not None else organization_ids_of(user=user)
+    qs = (WebhookDelivery.objects.filter(subscription__organization_id__in=scope)
           .select_related("event"))
     return filter_given(qs, filters, {"subscription": "subscription_id", "event_type": "event_type",
                                       "status": "status", "deployment": "deployment_id"})

@@ -71,7 +71,7 @@ def objects(user_factory, settings) -> dict[str, str]:
     return {"client": client, "deployment_id": str(deployment.pk), "subscription_id": str(subscription.pk),
             "delivery_id": str(delivery.pk), "organization_id": str(organization.pk),
             "token_id": str(evm_token.pk), "asa_token_id": str(asa_token.pk), "operation_id": str(operation.pk),
-            "entry_id": str(entry.pk), "block_id": str(block.pk)}
+            "entry_id": str(entry.pk), "block_id": str(block.pk), "membership_id": str(user.memberships.get().pk)}
 
 
 def _objects_for(route: str, objects: dict[str, Any]) -> dict[str, Any]:

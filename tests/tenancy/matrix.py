@@ -24,6 +24,7 @@ answer each caller must get, not the answer the code happens to give.
 """
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -208,5 +209,19 @@ MATRIX: dict[str, dict[str, Call]] = {
         "patch": Call(registry(200), body=lambda _o: {"reason": "matrix"}),
         "delete": Call(registry(204)),
     },
+    # Members and invitations (accounts/apis_organizations.py): every member lists the members and may
+    # leave (X's only owner: 409 LAST_OWNER); owner and admin manage members and invitations.
+    "organization-members": {"get": Call(members())},
+    "organization-members-leave": {"post": Call({**members(read=204), "owner": 409})},
+    "organization-member": {"patch": Call(managers(200), body=lambda _o: {"role": "approver"}),
+                            "delete": Call(managers(204))},
+    "organization-invitations": {
+        "get": Call(managers(200)),
+        "post": Call(managers(201), body=lambda _o: {"email": f"tenancy.new.{uuid.uuid4().hex[:8]}@example.com",
+                                                     "role": "viewer"}),
+    },
+    "organization-invitation": {"delete": Call(managers(204))},
+    # Public: the token is the credential; a token that does not verify is the same 400 for everyone.
+    "invitation-accept": {"post": Call(everyone(400), body=lambda _o: {"token": "not-a-token"})},
     "api-not-found": {"get": Call(everyone(404))},
 }

@@ -13,12 +13,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Membership, Organization, User
+from accounts.models import Invitation, Membership, Organization, User
 from compliance.models import AllowListEntry, BlockListEntry, JurisdictionRules
 from conftest import auth_client, register
 from deployments.models import Deployment, Operation, Token
@@ -64,6 +66,11 @@ class World:
                                               added_by="test")
         block = BlockListEntry.objects.create(organization=organization, address=token.contract_address,
                                               category="sanctions", effective_from=entry.created_at, added_by="test")
+        target = User.objects.create_user(f"tenancy.member.{uuid.uuid4().hex[:12]}@example.com")  # no password
+        member = Membership.objects.create(user=target, organization=organization, role="viewer")
+        invitation = Invitation.objects.create(
+            organization=organization, email=f"tenancy.invited.{uuid.uuid4().hex[:12]}@example.com", role="viewer",
+            invited_by=owner, token_hash=uuid.uuid4().hex, expires_at=timezone.now() + timedelta(days=1))
         self.objects = {
             "organization_id": str(organization.pk),
             "deployment_id": str(deployment.pk),
@@ -74,8 +81,10 @@ class World:
             "operation_id": str(operation.pk),
             "entry_id": str(entry.pk),
             "block_id": str(block.pk),
+            "membership_id": str(member.pk),
+            "invitation_id": str(invitation.pk),
         }
-        self.secrets += [*self.objects.values(), str(delivery.event_id)]
+        self.secrets += [*self.objects.values(), str(delivery.event_id), target.email, invitation.email]
         return self.objects
 
     def fingerprint(self) -> list[Any]:
@@ -91,6 +100,7 @@ class World:
             list(WebhookSubscription.objects.filter(organization_id=org).order_by("pk").values()),
             list(WebhookDelivery.objects.filter(subscription__organization_id=org).order_by("pk").values()),
             list(Membership.objects.filter(organization_id=org).order_by("pk").values()),
+            list(Invitation.objects.filter(organization_id=org).order_by("pk").values()),
             Organization.objects.filter(pk=org).values_list("name", flat=True).first(),
         ]
 
