@@ -129,8 +129,10 @@ def evm_account_ensure(*, user: User, chain_id: int) -> EvmAccount:
 
 
 @contextmanager
-def evm_signer(*, user: User, chain_id: int, reason: str) -> Iterator[EvmSigner]:
-    account = evm_account_ensure(user=user, chain_id=chain_id)
+def evm_signer(*, user: User, chain_id: int, reason: str, account: EvmAccount | None = None) -> Iterator[EvmSigner]:
+    """The signer of the user's key on `chain_id`; `account`: that key's row when the caller has it."""
+    if account is None or account.user_id != user.pk or account.chain_id != chain_id:
+        account = evm_account_ensure(user=user, chain_id=chain_id)
     secret = EncryptedSecret.objects.get(pk=account.secret_id)
     signer = EvmSigner(keyvault.open_sealed(secret), chain_id)
     _record_key_use(user, evm_purpose(chain_id), reason)
@@ -153,7 +155,7 @@ def chain_key(*, user: User, network: Network) -> ChainKey:
     """The user's key on `network` (an EVM key is derived and sealed on first use, ~1 s)."""
     if network.family == EVM:
         chain_id = int(network.chain_id or 0)
-        address = evm_account_ensure(user=user, chain_id=chain_id).address
-        return ChainKey(address=address,
-                        open=lambda reason: evm_signer(user=user, chain_id=chain_id, reason=reason))
+        account = evm_account_ensure(user=user, chain_id=chain_id)
+        return ChainKey(address=account.address,
+                        open=lambda reason: evm_signer(user=user, chain_id=chain_id, reason=reason, account=account))
     return ChainKey(address=user.algorand_address, open=lambda reason: algorand_signer(user=user, reason=reason))
