@@ -24,7 +24,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from biatec.audit.chain import audit_record
+from biatec.core import events
 from biatec.core.actors import actor_of
+from biatec.core.correlation import get_correlation_id
 from biatec.core.errors import ValidationFailed
 
 from . import members_errors as errors
@@ -75,6 +77,17 @@ def _membership_payload(membership: Membership, **extra: Any) -> dict[str, Any]:
     return {"user_id": str(membership.user_id), "role": membership.role, **extra}
 
 
+def _membership_changed(change: str, *, actor: str, membership_id: Any, organization_id: Any,
+                        payload: dict[str, Any]) -> None:
+    """Audit entry `membership.<change>` and webhook event `member.<change>`, in the change's transaction."""
+    _audit(f"membership.{change}", actor=actor, organization_id=organization_id, object_type="membership",
+           object_id=membership_id, payload=payload)
+    events.publish(events.MembershipChanged(
+        correlation_id=get_correlation_id() or "", membership_id=str(membership_id),
+        organization_id=str(organization_id), change=change, actor=actor,
+        data={"membership_id": str(membership_id), "organization_id": str(organization_id), **payload}))
+
+
 @transaction.atomic
 def member_role_change(*, actor: Membership, membership: Membership, role: str) -> Membership:
     """`actor` (a member holding manage_members) gives `membership` the role `role`."""
@@ -89,9 +102,9 @@ def member_role_change(*, actor: Membership, membership: Membership, role: str) 
     previous = membership.role
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
-    _audit("membership.role_changed", actor=actor_of(actor.user), organization_id=membership.organization_id,
-           object_type="membership", object_id=membership.pk,
-           payload=_membership_payload(membership, previous_role=previous))
+    _membership_changed("role_changed", actor=actor_of(actor.user), membership_id=membership.pk,
+                        organization_id=membership.organization_id,
+                        payload=_membership_payload(membership, previous_role=previous))
     return membership
 
 
@@ -103,12 +116,12 @@ def member_remove(*, actor: Membership, membership: Membership) -> None:
     if membership.pk != actor.pk:
         _ceiling_check(actor_role=actor.role, role=membership.role)
     _last_owner_check(membership)
-    action = "membership.left" if membership.pk == actor.pk else "membership.removed"
+    change = "left" if membership.pk == actor.pk else "removed"
     payload = _membership_payload(membership)
     membership_id, organization_id = membership.pk, membership.organization_id
     membership.delete()
-    _audit(action, actor=actor_of(actor.user), organization_id=organization_id, object_type="membership",
-           object_id=membership_id, payload=payload)
+    _membership_changed(change, actor=actor_of(actor.user), membership_id=membership_id,
+                        organization_id=organization_id, payload=payload)
 
 
 def member_leave(*, membership: Membership) -> None:
@@ -214,6 +227,6 @@ def invitation_accept(*, token: str, user: User | None, email: str | None = None
            object_type="invitation", object_id=invitation.pk,
            payload={"email": invitation.email, "role": invitation.role, "user_id": str(user.pk),
                     "registered": tokens is not None})
-    _audit("membership.added", actor=actor, organization_id=invitation.organization_id, object_type="membership",
-           object_id=membership.pk, payload=_membership_payload(membership, invitation_id=str(invitation.pk)))
+    _membership_changed("added", actor=actor, membership_id=membership.pk, organization_id=invitation.organization_id,
+                        payload=_membership_payload(membership, invitation_id=str(invitation.pk)))
     return membership, tokens

@@ -12,6 +12,7 @@ class WebhooksConfig(AppConfig):
         from .outbox import (
             outbox_record_allowlist_event,
             outbox_record_deployment_event,
+            outbox_record_member_event,
             outbox_record_operation_event,
             outbox_record_transfer_denied,
         )
@@ -20,3 +21,4 @@ class WebhooksConfig(AppConfig):
         events.subscribe(events.OperationTransitioned, outbox_record_operation_event)
         events.subscribe(events.AllowListChanged, outbox_record_allowlist_event)
         events.subscribe(events.TransferDenied, outbox_record_transfer_denied)
+        events.subscribe(events.MembershipChanged, outbox_record_member_event)

@@ -18,8 +18,10 @@ DEPLOYMENT_EVENT_TYPES = (
 OPERATION_EVENT_TYPES = tuple(f"operation.{t.split('.', 1)[1]}" for t in DEPLOYMENT_EVENT_TYPES)
 ALLOWLIST_EVENT_TYPES = ("allowlist.added", "allowlist.updated", "allowlist.removed")
 TRANSFER_EVENT_TYPES = ("transfer.denied",)  # an operation refused at POST by the token's holder registry
+# Organization-level: not about one network or standard, so a subscription's filters do not apply.
+MEMBER_EVENT_TYPES = ("member.added", "member.role_changed", "member.removed", "member.left")
 SUBSCRIBABLE_EVENT_TYPES = (*DEPLOYMENT_EVENT_TYPES, *OPERATION_EVENT_TYPES, *ALLOWLIST_EVENT_TYPES,
-                            *TRANSFER_EVENT_TYPES, WILDCARD)
+                            *TRANSFER_EVENT_TYPES, *MEMBER_EVENT_TYPES, WILDCARD)
 
 
 class WebhookSubscription(BaseModel):

@@ -10,15 +10,23 @@ undelivered rows.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.utils import timezone
 
-from biatec.core.events import AllowListChanged, DeploymentTransitioned, OperationTransitioned, TransferDenied
+from biatec.core.events import (
+    AllowListChanged,
+    DeploymentTransitioned,
+    MembershipChanged,
+    OperationTransitioned,
+    TransferDenied,
+)
 from deployments.models import Deployment, Operation
 from deployments.presenters import deployment_detail
 from deployments.presenters_tokens import operation_detail, token_summary
 
-from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from .models import WILDCARD, WebhookDelivery, WebhookEvent, WebhookSubscription
 from .services import delivery_dispatch_on_commit
 
 
@@ -89,20 +97,14 @@ def outbox_record_operation_event(event: OperationTransitioned) -> WebhookEvent 
     return webhook_event
 
 
-def outbox_record_allowlist_event(event: AllowListChanged) -> WebhookEvent | None:
-    """`allowlist.added` / `.updated` / `.removed` carrying the entry and its token id, written in the
-    change's transaction (nothing when no subscription wants it). Not ordered per entry: each event
-    carries the whole entry as it is after the change."""
-    event_type = f"allowlist.{event.change}"
-    subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
-    if not subscriptions:
-        return None
+def _data_event_write(*, organization_id: str, event_type: str, data: Mapping[str, Any],
+                      subscriptions: list[WebhookSubscription]) -> WebhookEvent:
+    """An event whose payload is `data` as given, one delivery per subscription, dispatched on commit."""
     event_id = uuid.uuid4()
     created_at = timezone.now()
     webhook_event = WebhookEvent.objects.create(
-        id=event_id, type=event_type, organization_id=event.organization_id, created_at=created_at,
-        payload={"id": str(event_id), "type": event_type, "created_at": created_at.isoformat(),
-                 "data": dict(event.data)},
+        id=event_id, type=event_type, organization_id=organization_id, created_at=created_at,
+        payload={"id": str(event_id), "type": event_type, "created_at": created_at.isoformat(), "data": dict(data)},
     )
     deliveries = WebhookDelivery.objects.bulk_create([
         WebhookDelivery(event=webhook_event, subscription=s, event_type=event_type, next_attempt_at=created_at)
@@ -111,6 +113,32 @@ def outbox_record_allowlist_event(event: AllowListChanged) -> WebhookEvent | Non
     for delivery in deliveries:
         delivery_dispatch_on_commit(delivery.pk)
     return webhook_event
+
+
+def outbox_record_allowlist_event(event: AllowListChanged) -> WebhookEvent | None:
+    """`allowlist.added` / `.updated` / `.removed` carrying the entry and its token id, written in the
+    change's transaction (nothing when no subscription wants it). Not ordered per entry: each event
+    carries the whole entry as it is after the change."""
+    event_type = f"allowlist.{event.change}"
+    subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
+    if not subscriptions:
+        return None
+    return _data_event_write(organization_id=event.organization_id, event_type=event_type, data=event.data,
+                             subscriptions=subscriptions)
+
+
+def outbox_record_member_event(event: MembershipChanged) -> WebhookEvent | None:
+    """`member.added|role_changed|removed|left` carrying the membership, written in the change's
+    transaction. Organization-level: every active subscription asking for the type (or `*`) gets it,
+    whatever its network and standard filters."""
+    event_type = f"member.{event.change}"
+    subscriptions = [s for s in WebhookSubscription.objects.filter(organization_id=event.organization_id,
+                                                                   is_active=True)
+                     if WILDCARD in s.event_types or event_type in s.event_types]
+    if not subscriptions:
+        return None
+    return _data_event_write(organization_id=event.organization_id, event_type=event_type, data=event.data,
+                             subscriptions=subscriptions)
 
 
 def outbox_record_transfer_denied(event: TransferDenied) -> WebhookEvent | None:
@@ -121,17 +149,5 @@ def outbox_record_transfer_denied(event: TransferDenied) -> WebhookEvent | None:
     subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
     if not subscriptions:
         return None
-    event_id = uuid.uuid4()
-    created_at = timezone.now()
-    webhook_event = WebhookEvent.objects.create(
-        id=event_id, type=event_type, organization_id=event.organization_id, created_at=created_at,
-        payload={"id": str(event_id), "type": event_type, "created_at": created_at.isoformat(),
-                 "data": dict(event.data)},
-    )
-    deliveries = WebhookDelivery.objects.bulk_create([
-        WebhookDelivery(event=webhook_event, subscription=s, event_type=event_type, next_attempt_at=created_at)
-        for s in subscriptions
-    ])
-    for delivery in deliveries:
-        delivery_dispatch_on_commit(delivery.pk)
-    return webhook_event
+    return _data_event_write(organization_id=event.organization_id, event_type=event_type, data=event.data,
+                             subscriptions=subscriptions)

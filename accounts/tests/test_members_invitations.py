@@ -223,3 +223,24 @@ def test_the_admin_shows_invitations_read_only_to_the_compliance_group(owner):
     assert staff.get("/admin/accounts/invitation/add/").status_code == 403
     assert staff.post(f"/admin/accounts/invitation/{invitation['id']}/delete/", {"post": "yes"}).status_code == 403
     assert Invitation.objects.filter(pk=invitation["id"]).exists()
+
+
+def test_membership_changes_are_webhook_events(owner, user_factory):
+    from webhooks.models import WebhookEvent
+    from webhooks.services import webhook_subscription_create
+
+    body, client, org = owner
+    webhook_subscription_create(organization=Membership.objects.get(user_id=body["id"]).organization,
+                                actor=User.objects.get(pk=body["id"]), url="http://127.0.0.1:9/hooks",
+                                event_types=["member.added", "member.role_changed", "member.removed"],
+                                networks=["evm-local"])  # organization-level events ignore the filters
+    henry, henry_client = user_factory("inv.henry")
+    _joined(henry_client, _invite(client, org, "inv.henry@example.com", role="viewer")["token"])
+    membership = Membership.objects.get(user_id=henry["id"], organization_id=org)
+    assert client.patch(f"/api/v1/organizations/{org}/members/{membership.pk}", {"role": "approver"},
+                        format="json").status_code == 200
+    assert client.delete(f"/api/v1/organizations/{org}/members/{membership.pk}").status_code == 204
+    sent = list(WebhookEvent.objects.filter(organization_id=org).order_by("created_at").values_list("type", "payload"))
+    assert [t for t, _ in sent] == ["member.added", "member.role_changed", "member.removed"]
+    assert sent[1][1]["data"] == {"membership_id": str(membership.pk), "organization_id": org,
+                                  "user_id": henry["id"], "role": "approver", "previous_role": "viewer"}

@@ -82,6 +82,19 @@ class AllowListChanged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class MembershipChanged(DomainEvent):
+    """Who belongs to an organization changed (`change`: added, role_changed, removed, left;
+    accounts/members_services.py). `data` is the JSON the webhook carries (membership id, user id,
+    e-mail, role, and the previous role of a role change)."""
+
+    membership_id: str
+    organization_id: str
+    change: str
+    actor: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class TransferDenied(DomainEvent):
     """A token operation moving tokens (`kind`: mint, transfer, batch_transfer, forced_transfer) was
     refused at `POST` by the token's holder registry (422 TRANSFER_NOT_ALLOWED). Published after the
