@@ -84,8 +84,8 @@ class AllowListChanged(DomainEvent):
 @dataclass(frozen=True)
 class MembershipChanged(DomainEvent):
     """Who belongs to an organization changed (`change`: added, role_changed, removed, left;
-    accounts/members_services.py). `data` is the JSON the webhook carries (membership id, user id,
-    e-mail, role, and the previous role of a role change)."""
+    accounts/members_services.py). `data` is the JSON the webhook carries (membership id, organization
+    id, user id, role, and the previous role of a role change)."""
 
     membership_id: str
     organization_id: str
