@@ -22,7 +22,10 @@ def security_event_record(
     ip_address: str | None = None,
     user_agent: str = "",
     details: dict[str, Any] | None = None,
+    organization_id: Any = None,
 ) -> SecurityEvent:
+    """Write the event and publish it. Its audit entry goes to `organization_id` when given (the
+    organization a key was used for), else to the user's primary organization."""
     event = SecurityEvent.objects.create(
         event_type=event_type,
         user=user,
@@ -32,8 +35,7 @@ def security_event_record(
         correlation_id=get_correlation_id() or "",
         details=details or {},
     )
-    organization_id = None
-    if event.user_id is not None:
+    if organization_id is None and event.user_id is not None:
         organization_id = (Membership.objects.filter(user_id=event.user_id).order_by("created_at")
                            .values_list("organization_id", flat=True).first())
     events.publish(events.SecurityEventRecorded(

@@ -85,19 +85,22 @@ class EvmSigner:
         self._account = None
 
 
-def _record_key_use(user: User, purpose: str, reason: str) -> None:
+def _record_key_use(user: User, purpose: str, reason: str, organization_id: Any = None) -> None:
     security_event_record(
-        event_type=SecurityEvent.Type.KEY_USE, user=user, details={"key": purpose, "reason": reason}
+        event_type=SecurityEvent.Type.KEY_USE, user=user, details={"key": purpose, "reason": reason},
+        organization_id=organization_id,
     )
 
 
 @contextmanager
-def algorand_signer(*, user: User, reason: str) -> Iterator[AlgorandSigner]:
+def algorand_signer(*, user: User, reason: str, organization_id: Any = None) -> Iterator[AlgorandSigner]:
+    """The signer of the user's ARC-76 key; the key use is recorded for `organization_id` (the job's
+    organization; default the user's primary one)."""
     if user.arc76_secret_id is None:
         raise keyvault.KeyVaultError("This user has no chain account.")
     secret = EncryptedSecret.objects.get(pk=user.arc76_secret_id)
     signer = AlgorandSigner(keyvault.open_sealed(secret))
-    _record_key_use(user, PURPOSE_ARC76, reason)
+    _record_key_use(user, PURPOSE_ARC76, reason, organization_id)
     try:
         yield signer
     finally:
@@ -129,13 +132,15 @@ def evm_account_ensure(*, user: User, chain_id: int) -> EvmAccount:
 
 
 @contextmanager
-def evm_signer(*, user: User, chain_id: int, reason: str, account: EvmAccount | None = None) -> Iterator[EvmSigner]:
-    """The signer of the user's key on `chain_id`; `account`: that key's row when the caller has it."""
+def evm_signer(*, user: User, chain_id: int, reason: str, account: EvmAccount | None = None,
+               organization_id: Any = None) -> Iterator[EvmSigner]:
+    """The signer of the user's key on `chain_id` (`account`: that key's row when the caller has it); the
+    key use is recorded for `organization_id` (the job's organization; default the user's primary one)."""
     if account is None or account.user_id != user.pk or account.chain_id != chain_id:
         account = evm_account_ensure(user=user, chain_id=chain_id)
     secret = EncryptedSecret.objects.get(pk=account.secret_id)
     signer = EvmSigner(keyvault.open_sealed(secret), chain_id)
-    _record_key_use(user, evm_purpose(chain_id), reason)
+    _record_key_use(user, evm_purpose(chain_id), reason, organization_id)
     try:
         yield signer
     finally:
@@ -151,11 +156,13 @@ class ChainKey:
     open: Callable[[str], AbstractContextManager[Any]]
 
 
-def chain_key(*, user: User, network: Network) -> ChainKey:
-    """The user's key on `network` (an EVM key is derived and sealed on first use, ~1 s)."""
+def chain_key(*, user: User, network: Network, organization_id: Any = None) -> ChainKey:
+    """The user's key on `network` (an EVM key is derived and sealed on first use, ~1 s); each use of it
+    is recorded for `organization_id`, the organization whose job signs (default the user's primary)."""
     if network.family == EVM:
         chain_id = int(network.chain_id or 0)
         account = evm_account_ensure(user=user, chain_id=chain_id)
-        return ChainKey(address=account.address,
-                        open=lambda reason: evm_signer(user=user, chain_id=chain_id, reason=reason, account=account))
-    return ChainKey(address=user.algorand_address, open=lambda reason: algorand_signer(user=user, reason=reason))
+        return ChainKey(address=account.address, open=lambda reason: evm_signer(
+            user=user, chain_id=chain_id, reason=reason, account=account, organization_id=organization_id))
+    return ChainKey(address=user.algorand_address, open=lambda reason: algorand_signer(
+        user=user, reason=reason, organization_id=organization_id))

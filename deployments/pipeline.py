@@ -113,7 +113,7 @@ class _Run:
         if isinstance(row, Operation):
             key, extra = operation_chain_context(operation=row, network=network)
         else:
-            key, extra = chain_key(user=row.creator, network=network), {}
+            key, extra = chain_key(user=row.creator, network=network, organization_id=row.organization_id), {}
         adapter = adapter_for_job(network.family, operation=job_type is OPERATION)
         return cls(job_type=job_type, row=row, network=network, adapter=adapter, key=key, extra=extra)
 

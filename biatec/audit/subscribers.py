@@ -40,7 +40,8 @@ def on_transfer_denied(event: events.TransferDenied) -> None:
 
 
 def on_security_event_recorded(event: events.SecurityEventRecorded) -> None:
-    """Filed under the user's first organization, or under none (platform-level) for unknown users."""
+    """Filed under the organization the event names: for a key used by an organization's job, that
+    organization; otherwise the user's first one, or none (platform-level) for unknown users."""
     audit_record(
         action=f"security.{event.event_type}", actor=event.actor, organization_id=event.organization_id,
         object_type="user" if event.user_id else "", object_id=event.user_id or "",
