@@ -24,7 +24,7 @@ MANAGE_ALLOWLIST = "manage_allowlist"
 APPROVE = "approve"
 MANAGE_MEMBERS = "manage_members"
 MANAGE_WEBHOOKS = "manage_webhooks"
-MANAGE_API_KEYS = "manage_api_keys"
+MANAGE_API_KEYS = "manage_api_keys"  # pragma: allowlist secret - an action name, not a key
 COMPLIANCE_READ = "compliance_read"
 BILLING = "billing"
 
