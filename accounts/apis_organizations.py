@@ -33,12 +33,15 @@ class MemberSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+INVITATION_STATUSES = ("pending", "accepted", "revoked", "expired")
+
+
 class InvitationSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     organization_id = serializers.UUIDField()
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=roles.ROLES)
-    status = serializers.ChoiceField(choices=["pending", "accepted", "revoked", "expired"])
+    status = serializers.ChoiceField(choices=INVITATION_STATUSES)
     invited_by = serializers.UUIDField(allow_null=True)
     expires_at = serializers.DateTimeField()
     accepted_at = serializers.DateTimeField(allow_null=True)

@@ -5,6 +5,7 @@ import contextlib
 import uuid
 from typing import Any
 
+from django.db import connections
 from django.db.models import QuerySet
 
 from accounts.models import EvmAccount, User
@@ -42,7 +43,11 @@ def deployment_get(*, user: User, deployment_id: Any) -> Deployment:
         pk = deployment_id if isinstance(deployment_id, uuid.UUID) else uuid.UUID(str(deployment_id))
     except ValueError:
         raise NotFound("No such deployment.") from None
-    found = list(Deployment.objects.raw(_DEPLOYMENT_OF_MEMBER_SQL, [pk, user.pk]))
+    # Parameters as the fields store them (a UUID object on PostgreSQL, hex text on SQLite).
+    database = connections[Deployment.objects.db]
+    params = [Deployment._meta.pk.get_db_prep_value(pk, database),
+              User._meta.pk.get_db_prep_value(user.pk, database)]
+    found = list(Deployment.objects.raw(_DEPLOYMENT_OF_MEMBER_SQL, params))
     if not found:
         raise NotFound("No such deployment.")
     return found[0]

@@ -183,6 +183,7 @@ SPECTACULAR_SETTINGS = {
         "StandardEnum": "tokens.standards.STANDARD_CHOICES",
         "OperationKindEnum": "tokens.standards.operations.KINDS",
         "AllowListStatusEnum": "compliance.models.AllowListEntry.Status",
+        "InvitationStatusEnum": "accounts.apis_organizations.INVITATION_STATUSES",
     },
 }
 
