@@ -54,11 +54,14 @@ class WebhookSubscription(BaseModel):
     def __str__(self) -> str:
         return f"{self.url} ({'active' if self.is_active else 'inactive'})"
 
+    def wants_type(self, event_type: str) -> bool:
+        """Whether the subscription is active and asks for this event type (or `*`), whatever else it filters."""
+        return self.is_active and (WILDCARD in self.event_types or event_type in self.event_types)
+
     def wants(self, *, event_type: str, network: str, standard: str) -> bool:
         """Whether an event of this type about a deployment on (network, standard) matches."""
         return (
-            self.is_active
-            and (WILDCARD in self.event_types or event_type in self.event_types)
+            self.wants_type(event_type)
             and (not self.networks or network in self.networks)
             and (not self.standards or standard in self.standards)
         )

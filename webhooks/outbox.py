@@ -26,7 +26,7 @@ from deployments.models import Deployment, Operation
 from deployments.presenters import deployment_detail
 from deployments.presenters_tokens import operation_detail, token_summary
 
-from .models import WILDCARD, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from .services import delivery_dispatch_on_commit
 
 
@@ -133,8 +133,7 @@ def outbox_record_member_event(event: MembershipChanged) -> WebhookEvent | None:
     whatever its network and standard filters."""
     event_type = f"member.{event.change}"
     subscriptions = [s for s in WebhookSubscription.objects.filter(organization_id=event.organization_id,
-                                                                   is_active=True)
-                     if WILDCARD in s.event_types or event_type in s.event_types]
+                                                                   is_active=True) if s.wants_type(event_type)]
     if not subscriptions:
         return None
     return _data_event_write(organization_id=event.organization_id, event_type=event_type, data=event.data,
