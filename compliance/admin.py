@@ -136,14 +136,14 @@ class ComplianceDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("sequence", "occurred_at", "action", "actor", "organization", "object_type", "object_id",
+    list_display = ("chain", "sequence", "occurred_at", "action", "actor", "organization", "object_type", "object_id",
                     "correlation_id")
     list_filter = ("action", "object_type")
     search_fields = ("correlation_id", "object_id", "actor", "entry_hash")
     list_select_related = ("organization",)
-    ordering = ("-sequence",)
-    readonly_fields = ("sequence", "occurred_at", "organization", "actor", "action", "object_type", "object_id",
-                       "correlation_id", "payload_view", "prev_hash", "entry_hash")
+    ordering = ("-id",)
+    readonly_fields = ("chain", "sequence", "occurred_at", "organization", "actor", "action", "object_type",
+                       "object_id", "correlation_id", "payload_view", "prev_hash", "entry_hash")
     fields = readonly_fields
 
     @admin.display(description="payload")

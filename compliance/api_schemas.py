@@ -105,7 +105,9 @@ def evaluate_request() -> PolymorphicProxySerializer:
 
 
 class AuditEntrySerializer(serializers.Serializer):
-    sequence = serializers.IntegerField()
+    chain = serializers.CharField(help_text="The hash chain the entry belongs to: the organization's id "
+                                            "(`global` for entries written before chains were per organization).")
+    sequence = serializers.IntegerField(help_text="The entry's number in its chain, from 1.")
     occurred_at = serializers.DateTimeField()
     organization_id = serializers.UUIDField(allow_null=True)
     actor = serializers.CharField()

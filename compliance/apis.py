@@ -54,8 +54,8 @@ class CsvRenderer(BaseRenderer):
 EXPORT_RENDERERS = [JSONRenderer, CsvRenderer]
 
 
-class SequenceCursorPagination(ValidatedCursorMixin, CursorPagination):
-    ordering = "-sequence"
+class AuditCursorPagination(ValidatedCursorMixin, CursorPagination):
+    ordering = "-id"  # insertion order across an organization's chains (its own and the legacy one)
     page_size = 100
     max_page_size = 500
     page_size_query_param = "page_size"
@@ -121,7 +121,7 @@ class ComplianceEvaluateApi(APIView):
         })
 
 
-AUDIT_COLUMNS = ["sequence", "occurred_at", "organization_id", "actor", "action", "object_type", "object_id",
+AUDIT_COLUMNS = ["chain", "sequence", "occurred_at", "organization_id", "actor", "action", "object_type", "object_id",
                  "correlation_id", "payload", "prev_hash", "entry_hash"]
 
 
@@ -167,7 +167,7 @@ class AuditLogApi(APIView):
         export_format = values.get("format")
         if export_format is None:
             return cursor_page(qs, request=request, view=self, rows=lambda page: [audit_entry_row(e) for e in page],
-                               pagination=SequenceCursorPagination)
+                               pagination=AuditCursorPagination)
         limit = settings.COMPLIANCE_EXPORT_MAX_ROWS
         rows = [audit_entry_row(e) for e in qs[:limit]]
         services.export_record(kind="audit_log", actor=actor_of(request.user),

@@ -47,7 +47,7 @@ def audit_entry_list(*, organization: Organization, filters: dict[str, Any] | No
     qs = filter_given(qs, filters, {"object_type": "object_type", "object_id": "object_id", "actor": "actor",
                                     "correlation_id": "correlation_id", "since": "occurred_at__gte",
                                     "until": "occurred_at__lt"})
-    return qs.order_by("-sequence")
+    return qs.order_by("-id")
 
 
 def deployment_compliance(deployment: Deployment) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def evidence_documents(*, deployment: Deployment) -> dict[str, Any]:
     so that building the bundle (which is itself audited) does not change the next bundle."""
     compliance = deployment_compliance(deployment)
     audit = AuditEntry.objects.filter(object_type="deployment", object_id=str(deployment.pk)).exclude(
-        action__startswith="export.").order_by("sequence")
+        action__startswith="export.").order_by("id")
     return {
         "deployment.json": deployment_detail(deployment),
         "history.json": [event_row(e) for e in DeploymentEvent.objects.filter(deployment=deployment).order_by("id")],

@@ -12,10 +12,12 @@ from biatec.core.models import AppendOnlyMixin
 
 class AuditEntry(AppendOnlyMixin, models.Model):
     """One link of the tamper-evident audit log. `entry_hash` = SHA-256 of the canonical JSON of the
-    entry's fields including `prev_hash`, the previous entry's hash (see `biatec.audit.chain`)."""
+    entry's fields including `prev_hash`, the hash of the previous entry of the same `chain` (one per
+    organization; see `biatec.audit.chain`). `sequence` numbers the entries of a chain from 1."""
 
     id = models.BigAutoField(primary_key=True)
-    sequence = models.BigIntegerField(unique=True)
+    chain = models.CharField(max_length=40, default="global")
+    sequence = models.BigIntegerField()
     occurred_at = models.DateTimeField(db_index=True)
     organization = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+", db_index=False)
@@ -30,8 +32,9 @@ class AuditEntry(AppendOnlyMixin, models.Model):
 
     class Meta:
         db_table = "compliance_auditentry"
-        ordering = ["sequence"]
+        ordering = ["id"]
         verbose_name_plural = "audit entries"
+        constraints = [models.UniqueConstraint(fields=["chain", "sequence"], name="audit_chain_sequence")]
         indexes = [
             models.Index(fields=["organization", "-sequence"], name="audit_org_seq"),
             models.Index(fields=["organization", "action", "-sequence"], name="audit_org_action_seq"),

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
+from django.db.models import Count
 
 from biatec.audit.chain import GENESIS_HASH, audit_chain_verify, audit_record
 from biatec.audit.models import AuditEntry
@@ -24,6 +25,10 @@ def _tamper(sql, params):
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(sql, params)
         cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def _longest_chain():
+    return AuditEntry.objects.values("chain").annotate(n=Count("id")).order_by("-n")[0]["chain"]
 
 
 def _run_of_actions(party):
@@ -52,13 +57,17 @@ def test_actions_feed_the_chain_and_it_verifies(alice, capsys):
     transitions = AuditEntry.objects.filter(action="deployment.transition", object_id=str(deployment.pk))
     assert [e.payload["to_status"] for e in transitions] == ["queued", "submitted", "pending", "confirmed",
                                                               "indexed", "completed"]
-    entries = list(AuditEntry.objects.order_by("sequence"))
-    assert entries[0].prev_hash == GENESIS_HASH
-    assert all(b.prev_hash == a.entry_hash for a, b in zip(entries, entries[1:], strict=False))
-    assert [e.sequence for e in entries] == list(range(1, len(entries) + 1))
+    chains = set(AuditEntry.objects.values_list("chain", flat=True))
+    assert str(alice.organization.pk) in chains  # the organization's own chain
+    for chain in chains:
+        entries = list(AuditEntry.objects.filter(chain=chain).order_by("sequence"))
+        assert entries[0].prev_hash == GENESIS_HASH
+        assert all(b.prev_hash == a.entry_hash for a, b in zip(entries, entries[1:], strict=False))
+        assert [e.sequence for e in entries] == list(range(1, len(entries) + 1))
 
     call_command("verify_audit_chain")
-    assert f"Audit chain intact: {len(entries)} entries" in capsys.readouterr().out
+    assert (f"Audit chain intact: {AuditEntry.objects.count()} entries in {len(chains)} chain"
+            in capsys.readouterr().out)
 
 
 def test_altered_payload_is_reported_at_that_entry(alice):
@@ -70,13 +79,13 @@ def test_altered_payload_is_reported_at_that_entry(alice):
     assert not report.ok
     assert report.broken_sequence == victim.sequence and report.broken_id == victim.pk
     assert "altered" in report.problem
-    with pytest.raises(CommandError, match=f"broken at sequence {victim.sequence} \\(entry id {victim.pk}\\)"):
+    with pytest.raises(CommandError, match=f"broken at sequence {victim.sequence} \\(entry id {victim.pk}, chain "):
         call_command("verify_audit_chain")
 
 
 def test_rehashed_entry_breaks_the_next_link(alice):
     _run_of_actions(alice)
-    entries = list(AuditEntry.objects.order_by("sequence")[:5])
+    entries = list(AuditEntry.objects.filter(chain=_longest_chain()).order_by("sequence")[:5])
     victim, following = entries[2], entries[3]
     _tamper("UPDATE compliance_auditentry SET actor = 'someone-else', entry_hash = %s WHERE id = %s",
             ["f" * 64, victim.pk])
@@ -95,7 +104,7 @@ def test_rehashed_entry_breaks_the_next_link(alice):
 
 def test_deleted_entry_is_reported(alice):
     _run_of_actions(alice)
-    victim = AuditEntry.objects.order_by("sequence")[3]
+    victim = AuditEntry.objects.filter(chain=_longest_chain()).order_by("sequence")[3]
     _tamper("DELETE FROM compliance_auditentry WHERE id = %s", [victim.pk])
     report = audit_chain_verify()
     assert report.broken_sequence == victim.sequence + 1
