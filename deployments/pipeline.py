@@ -349,7 +349,12 @@ def _on_expired(row: ChainJobRow, exc: TransactionExpired) -> float | None:
 
 
 def _transition(run: _Run, to: str, reason: str, **kwargs: Any) -> None:
-    job_transition(job_type=run.job_type, job_id=run.row.pk, to=to, reason=reason, actor=SYSTEM_ACTOR, **kwargs)
+    """Move the job and take the row as the transition left it (read under its row lock, so at least
+    as fresh as a re-read): the pass goes on from it without reading the job again."""
+    moved = job_transition(job_type=run.job_type, job_id=run.row.pk, to=to, reason=reason, actor=SYSTEM_ACTOR,
+                           **kwargs)
+    for field_ in run.row._meta.concrete_fields:
+        setattr(run.row, field_.attname, getattr(moved, field_.attname))
 
 
 def _missing_parts(run: _Run, step: str, step_txs: list[Tx], *, include_failed: bool) -> frozenset[int] | None:
@@ -363,10 +368,13 @@ def _missing_parts(run: _Run, step: str, step_txs: list[Tx], *, include_failed: 
 
 
 def _advance_locked(row: ChainJobRow) -> float | None:
+    """One pass: as many states as the chain allows now. `row` was read under the job's lock just
+    before, and every state change goes through `_transition`, which hands back the row as it left it
+    (the job lock keeps other workers out; a change by anyone else, e.g. a cancel, is refused by the
+    transition's own row-locked check), so the row is not read again between states."""
     run = _Run.of(row)
     steps = run.adapter.steps(run.job)
     while True:
-        row.refresh_from_db()
         status = row.status
         if status == S.QUEUED:
             skip = _missing_parts(run, steps[0], _step_txs(row, steps[0]), include_failed=True)

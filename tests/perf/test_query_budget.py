@@ -15,9 +15,10 @@ pytestmark = pytest.mark.django_db
 # Token registry row and its history row at completion, the funding check's query of the sender's
 # in-flight operation spends, the parts of a step read in the confirmed pass); a step's rows are read
 # once per pass (14 more before that); EVM -1 once the signer took the account row chain_key had read;
-# -1 each once the key-use event was told its organization (the job's) instead of looking one up.
-EVM_DEPLOYMENT_STATEMENTS = 96
-ALGORAND_DEPLOYMENT_STATEMENTS = 87
+# -1 each once the key-use event was told its organization (the job's) instead of looking one up;
+# -5 each once a pass stopped re-reading the job between states (the transition hands back its row).
+EVM_DEPLOYMENT_STATEMENTS = 91
+ALGORAND_DEPLOYMENT_STATEMENTS = 82
 
 
 def _member_deployment(user_factory):
