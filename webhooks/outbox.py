@@ -28,6 +28,7 @@ from deployments.presenters_tokens import operation_detail, token_summary
 
 from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from .services import delivery_dispatch_on_commit
+from .subscription_cache import active_subscriptions
 
 
 def event_type_of(to_status: str) -> str:
@@ -37,13 +38,9 @@ def event_type_of(to_status: str) -> str:
 def outbox_record_deployment_event(event: DeploymentTransitioned) -> WebhookEvent | None:
     """Write the event and its deliveries (same transaction as the transition); dispatch on commit.
     Nothing is written when no active subscription of the organization wants this event: an
-    organization without webhooks costs one indexed SELECT per transition, no rows."""
+    organization without webhooks costs one cache read per transition (`subscription_cache`), no rows."""
     event_type = event_type_of(event.to_status)
-    # Few subscriptions per organization: matching in Python keeps it portable (SQLite in local dev).
-    subscriptions = [
-        s for s in WebhookSubscription.objects.filter(organization_id=event.organization_id, is_active=True)
-        if s.wants(event_type=event_type, network=event.network, standard=event.standard)
-    ]
+    subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
     if not subscriptions:
         return None
     deployment = Deployment.objects.get(pk=event.deployment_id)
@@ -67,7 +64,8 @@ def outbox_record_deployment_event(event: DeploymentTransitioned) -> WebhookEven
 
 def _subscriptions_wanting(organization_id: str, event_type: str, network: str,
                            standard: str) -> list[WebhookSubscription]:
-    return [s for s in WebhookSubscription.objects.filter(organization_id=organization_id, is_active=True)
+    # Few subscriptions per organization: matching in Python keeps it portable (SQLite in local dev).
+    return [s for s in active_subscriptions(organization_id)
             if s.wants(event_type=event_type, network=network, standard=standard)]
 
 
@@ -132,8 +130,7 @@ def outbox_record_member_event(event: MembershipChanged) -> WebhookEvent | None:
     transaction. Organization-level: every active subscription asking for the type (or `*`) gets it,
     whatever its network and standard filters."""
     event_type = f"member.{event.change}"
-    subscriptions = [s for s in WebhookSubscription.objects.filter(organization_id=event.organization_id,
-                                                                   is_active=True) if s.wants_type(event_type)]
+    subscriptions = [s for s in active_subscriptions(event.organization_id) if s.wants_type(event_type)]
     if not subscriptions:
         return None
     return _data_event_write(organization_id=event.organization_id, event_type=event_type, data=event.data,

@@ -290,8 +290,17 @@ CACHES = {
         "LOCATION": env("AUTH_STATE_REDIS_URL", default=REDIS_URL),
         "KEY_PREFIX": env("AUTH_STATE_KEY_PREFIX", default="biatec-auth"),
     },
+    # Each organization's active webhook subscriptions, versioned (webhooks/subscription_cache.py):
+    # a job transition costs no subscription SELECT; any save or delete of one sets a new version.
+    "webhook-subscriptions": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("WEBHOOK_SUBSCRIPTIONS_REDIS_URL", default=REDIS_URL),
+        "KEY_PREFIX": env("WEBHOOK_SUBSCRIPTIONS_KEY_PREFIX", default="biatec-webhook-subs"),
+    },
 }
 AUTH_STATE_CACHE_ALIAS = "auth-state"
+WEBHOOK_SUBSCRIPTIONS_CACHE_ALIAS = "webhook-subscriptions"
+WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS = env.int("WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS", default=300)
 AUTH_STATE_CACHE_SECONDS = env.int("AUTH_STATE_CACHE_SECONDS", default=900)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 # Deployment workers: poll interval, the cap of the backoff, attempts before a never-broadcast

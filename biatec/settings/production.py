@@ -9,6 +9,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 REDIS_URL = env("REDIS_URL")
 CACHES["throttle"]["LOCATION"] = env("THROTTLE_REDIS_URL", default=REDIS_URL)  # noqa: F405
 CACHES["auth-state"]["LOCATION"] = env("AUTH_STATE_REDIS_URL", default=REDIS_URL)  # noqa: F405
+CACHES["webhook-subscriptions"]["LOCATION"] = env("WEBHOOK_SUBSCRIPTIONS_REDIS_URL", default=REDIS_URL)  # noqa: F405
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
 KEY_ENCRYPTION_KEYS = env.list("KEY_ENCRYPTION_KEYS")

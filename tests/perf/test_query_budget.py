@@ -16,9 +16,10 @@ pytestmark = pytest.mark.django_db
 # in-flight operation spends, the parts of a step read in the confirmed pass); a step's rows are read
 # once per pass (14 more before that); EVM -1 once the signer took the account row chain_key had read;
 # -1 each once the key-use event was told its organization (the job's) instead of looking one up;
-# -5 each once a pass stopped re-reading the job between states (the transition hands back its row).
-EVM_DEPLOYMENT_STATEMENTS = 91
-ALGORAND_DEPLOYMENT_STATEMENTS = 82
+# -5 each once a pass stopped re-reading the job between states (the transition hands back its row);
+# -5 each once the outbox took the organization's subscriptions from its versioned cache.
+EVM_DEPLOYMENT_STATEMENTS = 86
+ALGORAND_DEPLOYMENT_STATEMENTS = 77
 
 
 def _member_deployment(user_factory):
