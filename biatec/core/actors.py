@@ -14,7 +14,8 @@ from typing import Any
 SYSTEM = "system"
 WORKER = "system:worker"
 ANONYMOUS = "anonymous"
-API_KEY_GRANT = "api_key_grant"  # the attribute of a request's user authenticated with an API key
+# The attribute of a request's user authenticated with an API key (accounts/principals.py).
+API_KEY_GRANT = "api_key_grant"  # pragma: allowlist secret - an attribute name
 
 
 def api_key_actor(key_id: Any) -> str:
