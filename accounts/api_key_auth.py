@@ -92,15 +92,22 @@ def ip_allowed(ip: str | None, networks: list[str]) -> bool:
     return False
 
 
-def _route_check(request: Request) -> None:
-    view = (getattr(request, "parser_context", None) or {}).get("view")
-    method = "get" if request.method in (None, "HEAD") else str(request.method).lower()
+def route_action_for_keys(view: Any, method: str) -> str | None:
+    """The action of the view's `method` when keys may call it, else None (see PERSON_ONLY_ACTIONS)."""
     try:
         action = view_action(view, method)
     except ImproperlyConfigured:  # OPTIONS, views of no organization (the schema)
-        raise errors.ApiKeyRouteNotAllowed() from None
+        return None
     if action in roles.NO_ORGANIZATION or action in PERSON_ONLY_ACTIONS or getattr(view, "person_only", False):
-        raise errors.ApiKeyRouteNotAllowed(details={"action": action})
+        return None
+    return action
+
+
+def _route_check(request: Request) -> None:
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    method = "get" if request.method in (None, "HEAD") else str(request.method).lower()
+    if route_action_for_keys(view, method) is None:
+        raise errors.ApiKeyRouteNotAllowed()
 
 
 def _throttle(key: ApiKey) -> None:
@@ -160,6 +167,12 @@ class ApiKeyAuthentication(BaseAuthentication):
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.api_key_auth.ApiKeyAuthentication"
     name = "apiKeyAuth"
+
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[Any]] | list[dict[str, list[Any]]]:
+        """Only the operations open to keys list the key scheme."""
+        if route_action_for_keys(auto_schema.view, str(auto_schema.method).lower()) is None:
+            return []
+        return {str(self.name): []}
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         return {"type": "apiKey", "in": "header", "name": "Authorization",
