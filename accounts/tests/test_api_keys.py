@@ -275,3 +275,18 @@ def test_the_admin_shows_keys_without_their_hash(owner, admin_client):
     for text in (listing, page):
         assert row.hashed_key not in text and row.hashed_key.split("$$")[1] not in text
         assert created["key"] not in text
+
+
+def test_compliance_reads_follow_the_key_organization_and_role(owner, user_factory):
+    _, client, org = owner
+    other_body, _ = user_factory("keys.compliance.other")
+    viewer = _key_client(_create(client, org, role="viewer")["key"])
+    compliance = _key_client(_create(client, org, role="compliance")["key"])
+    denied = viewer.get("/api/v1/compliance/audit-log", {"organization": org})
+    assert denied.status_code == 403 and denied.json()["details"] == {"action": "compliance_read", "role": "viewer"}
+    allowed = compliance.get("/api/v1/compliance/audit-log", {"organization": org})
+    assert allowed.status_code == 200, allowed.content
+    assert any(e["action"] == "api_key.created" for e in allowed.json()["results"])
+    assert compliance.get("/api/v1/compliance/audit-log").status_code == 200  # the key's organization
+    elsewhere = compliance.get("/api/v1/compliance/audit-log", {"organization": _org(other_body)})
+    assert elsewhere.status_code == 404 and elsewhere.json()["code"] == "NOT_FOUND"
