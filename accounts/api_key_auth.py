@@ -163,6 +163,11 @@ class ApiKeyAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         return KEYWORD
 
+    def error_statuses_of(self, view: Any, method: str) -> set[int]:
+        """What the schema documents for operations open to keys (biatec/core/schema.py): the key's
+        refusals (401, 403 IP / route) and its throttle (429)."""
+        return {401, 403, 429} if route_action_for_keys(view, method) is not None else set()
+
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.api_key_auth.ApiKeyAuthentication"
