@@ -10,7 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from biatec.core.admin_mixins import ReadOnlyAdminMixin
 
 from . import admin_invitations  # noqa: F401  (InvitationAdmin registers itself)
-from .models import EvmAccount, LoginThrottle, Membership, Organization, SecurityEvent, User
+from .models import ApiKey, EvmAccount, LoginThrottle, Membership, Organization, SecurityEvent, User
 from .services import login_unlock
 
 
@@ -85,3 +85,16 @@ class LoginThrottleAdmin(admin.ModelAdmin):
         for throttle in queryset:
             login_unlock(email=throttle.email, actor=request.user)  # type: ignore[arg-type]
         messages.success(request, f"Unlocked {queryset.count()} e-mail(s).")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: keys are made and revoked by their organization's owners and admins through the
+    API. Never the hash (nor the key, which is not stored)."""
+
+    list_display = ("prefix", "name", "role", "organization", "last_used_at", "revoked_at", "created_at")
+    list_filter = ("role",)
+    search_fields = ("prefix", "name", "organization__name")
+    fields = ("id", "prefix", "name", "role", "organization", "allowed_ips", "expires_at", "created_by",
+              "created_at", "last_used_at", "last_used_ip", "revoked_at", "revoked_by")
+    readonly_fields = fields

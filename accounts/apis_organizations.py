@@ -108,6 +108,7 @@ class MemberDetailApi(OrganizationApi):
 
 class MemberLeaveApi(OrganizationApi):
     role_actions = {"post": roles.READ}  # every member may leave (the last owner: 409 LAST_OWNER)
+    person_only = True  # not with an API key (accounts/api_key_auth.py): it would remove the key's creator
     error_statuses = (409,)
 
     @extend_schema(tags=["organizations"], request=None, responses={204: None})

@@ -8,13 +8,13 @@ from django.db.models import QuerySet
 from biatec.core.errors import NotFound
 
 from .models import Invitation, Membership, User
+from .selectors import membership_in
 
 
 def membership_of(*, user: User, organization_id: Any) -> Membership:
     """The caller's membership of the organization named by the route; a non-member gets 404, as
     for an organization that does not exist."""
-    membership = (Membership.objects.select_related("organization", "user")
-                  .filter(user=user, organization_id=organization_id).first())
+    membership = membership_in(user=user, organization_id=organization_id)
     if membership is None:
         raise NotFound("No such organization.")
     return membership

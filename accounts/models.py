@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from rest_framework_api_key.crypto import KeyGenerator
 from simple_history.models import HistoricalRecords
 
 from biatec.core.models import AppendOnlyMixin, BaseModel
@@ -168,6 +169,9 @@ class SecurityEvent(AppendOnlyMixin, BaseModel):
         PASSWORD_CHANGE = "password_change"
         KEY_USE = "key_use"
         KEY_DERIVED = "key_derived"
+        API_KEY_CREATED = "api_key_created"  # pragma: allowlist secret
+        API_KEY_REVOKED = "api_key_revoked"  # pragma: allowlist secret
+        API_KEY_IP_REFUSED = "api_key_ip_refused"  # pragma: allowlist secret
 
     event_type = models.CharField(max_length=32, choices=Type.choices, db_index=True)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -213,3 +217,65 @@ class Invitation(BaseModel):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.expires_at <= timezone.now() else "pending"
+
+
+class ApiKeyManager(models.Manager["ApiKey"]):
+    """Keys made and checked by djangorestframework-api-key's `KeyGenerator` (its models module
+    cannot be imported without installing its app and its unused `APIKey` table; docs/decisions/0104)."""
+
+    key_generator = KeyGenerator()
+
+    def create_key(self, **values: Any) -> tuple[ApiKey, str]:
+        """The saved key and its full text `prefix.secret` (shown once, never stored)."""
+        key, prefix, hashed_key = self.key_generator.generate()
+        obj = self.create(prefix=prefix, hashed_key=hashed_key, **values)
+        return obj, key
+
+
+class ApiKey(BaseModel):
+    """An organization's API key for servers (docs/api-keys.md): `prefix.secret`, of which only the
+    prefix (the lookup) and the SHA-512 of the whole key (`hashed_key`, the library's hasher: the
+    secret is 32 random characters, no password) are stored. It acts in `organization` only, with
+    `role` (never above its creator's when made, nor above the creator's current role when used),
+    from the `allowed_ips` networks if any; it stops at `expires_at` or when revoked."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    hashed_key = models.CharField(max_length=150, editable=False)
+    role = models.CharField(max_length=16, choices=Membership.Role.choices)
+    allowed_ips = models.JSONField(default=list, blank=True,
+                                   help_text="CIDR networks the key may be used from; empty: any address.")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    history = HistoricalRecords(excluded_fields=["hashed_key"])
+
+    objects = ApiKeyManager()
+
+    class Meta:
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    def __repr__(self) -> str:
+        return f"<ApiKey {self.pk} {self.prefix}>"
+
+    def secret_matches(self, key: str) -> bool:
+        """Whether `key` is this key's full text (a constant-time compare of the hashes)."""
+        return bool(type(self).objects.key_generator.verify(key, self.hashed_key))
+
+    def expired(self, now: Any = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expired() else "active"

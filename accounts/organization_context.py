@@ -18,7 +18,8 @@ from drf_spectacular.utils import OpenApiParameter
 from biatec.core.errors import NotFound
 
 from .models import Membership, User
-from .selectors import membership_primary
+from .principals import memberships_of
+from .selectors import membership_in, membership_primary
 
 ORGANIZATION_HEADER = "X-Organization-Id"
 ORGANIZATION_PARAMETER = OpenApiParameter(
@@ -36,7 +37,7 @@ def organization_ids_active(*, user: User, request: Any) -> QuerySet[Membership,
     `organization_id__in=organization_ids_active(...)`. A header naming an organization the caller does
     not belong to selects nothing (an empty list, never another tenant's rows); one that is no UUID: 404."""
     chosen = organization_header(request)
-    memberships = Membership.objects.filter(user=user)
+    memberships = memberships_of(user)  # with an API key: its organization only
     if chosen is None:
         return memberships.order_by("created_at").values("organization_id")[:1]  # `membership_primary`'s
     try:
@@ -56,8 +57,7 @@ def membership_active(*, user: User, request: Any) -> Membership | None:
         organization_id = uuid.UUID(chosen)
     except ValueError:
         raise NotFound("No such organization.") from None
-    membership = (Membership.objects.select_related("organization")
-                  .filter(user=user, organization_id=organization_id).first())
+    membership = membership_in(user=user, organization_id=organization_id)
     if membership is None:
         raise NotFound("No such organization.")
     return membership

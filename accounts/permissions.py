@@ -19,6 +19,7 @@ from biatec.core.errors import PermissionDenied
 
 from . import roles
 from .models import Membership, Organization, User
+from .principals import key_grant_of
 
 
 class AuthenticatedRequest(Request):
@@ -41,7 +42,11 @@ def view_action(view: Any, method: str, obj: Any = None) -> str:
 
 
 def organization_role(*, user: User, organization_id: Any) -> str | None:
-    """The user's role in the organization, None for a non-member (one query)."""
+    """The user's role in the organization, None for a non-member (one query); with an API key, the
+    key's role in its organization (no query) and None in any other."""
+    grant = key_grant_of(user)
+    if grant is not None:
+        return grant.role if str(organization_id) == str(grant.organization_id) else None
     role: str | None = (Membership.objects.filter(user=user, organization_id=organization_id)
                         .values_list("role", flat=True).first())
     return role

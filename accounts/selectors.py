@@ -10,18 +10,28 @@ from tokens.chains import algorand_reads, evm_reads
 from tokens.networks import ALGORAND, EVM, Network, all_networks
 
 from .models import EvmAccount, Membership, Organization, User
+from .principals import grant_applied, memberships_of
 
 
 def membership_primary(*, user: User) -> Membership | None:
-    """The user's first membership (the personal organization created at sign-up)."""
-    return Membership.objects.select_related("organization").filter(user=user).order_by("created_at").first()
+    """The user's first membership (the personal organization created at sign-up); with an API key,
+    the key's organization's, holding the key's role (accounts/principals.py)."""
+    return grant_applied(user, memberships_of(user).select_related("organization").order_by("created_at").first())
+
+
+def membership_in(*, user: User, organization_id: Any) -> Membership | None:
+    """The user's membership of the organization (with `organization` and `user` loaded), None for a
+    non-member; with an API key, only of the key's organization, holding the key's role."""
+    membership = (memberships_of(user).select_related("organization", "user")
+                  .filter(organization_id=organization_id).first())
+    return grant_applied(user, membership)
 
 
 def organization_ids_of(*, user: User) -> QuerySet[Membership, Any]:
     """The ids of the organizations `user` belongs to, as a subquery: every tenant-scoped read filters
     with `organization_id__in=organization_ids_of(user=user)`, one statement with the membership check
-    in it (docs/architecture.md, "House style")."""
-    return Membership.objects.filter(user=user).values("organization_id")
+    in it (docs/architecture.md, "House style"). With an API key: its organization only."""
+    return memberships_of(user).values("organization_id")
 
 
 def organization_get(*, user: User, organization_id: Any) -> Organization:

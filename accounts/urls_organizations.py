@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import apis_api_keys
 from . import apis_organizations as apis
 
 urlpatterns = [
@@ -12,5 +13,9 @@ urlpatterns = [
          name="organization-invitations"),
     path("organizations/<uuid:organization_id>/invitations/<uuid:invitation_id>", apis.InvitationDetailApi.as_view(),
          name="organization-invitation"),
+    path("organizations/<uuid:organization_id>/api-keys", apis_api_keys.ApiKeyListCreateApi.as_view(),
+         name="organization-api-keys"),
+    path("organizations/<uuid:organization_id>/api-keys/<uuid:key_id>", apis_api_keys.ApiKeyDetailApi.as_view(),
+         name="organization-api-key"),
     path("invitations/accept", apis.InvitationAcceptApi.as_view(), name="invitation-accept"),
 ]

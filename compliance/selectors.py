@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, QuerySet
 
 from accounts.models import Membership, Organization, User
-from accounts.selectors import membership_primary
+from accounts.selectors import membership_in, membership_primary
 from biatec.audit.chain import audit_entry_row
 from biatec.audit.models import AuditEntry
 from biatec.core.api import filter_given
@@ -27,8 +27,7 @@ def compliance_membership(*, user: User, organization_id: Any = None) -> Members
     404. The view checks the role on it (`RoleRequired`, accounts/roles.py)."""
     if organization_id:
         try:
-            membership = (Membership.objects.select_related("organization")
-                          .filter(user=user, organization_id=organization_id).first())
+            membership = membership_in(user=user, organization_id=organization_id)
         except (ValueError, TypeError, DjangoValidationError):
             membership = None
     else:

@@ -9,7 +9,8 @@
   answers with that status (collected from the `ApplicationError` hierarchy and DRF's own errors).
   Which statuses an operation documents follows from the view, without decorators: 400 for anything
   with a body or query/header parameters, 401 when authentication is required, 403 for authenticated writes,
-  404 with path parameters, 413/415 with a body, 429 with throttles, 503 everywhere (node or database
+  404 with path parameters, 413/415 with a body, 429 with throttles, those an authentication class names
+  (`error_statuses_of(view, method)`: an API key's 403/429 on the routes open to keys), 503 everywhere (node or database
   unavailable). A view adds the state-dependent ones its operations answer with one attribute,
   `error_statuses = (409, 422, ...)`.
 """
@@ -125,6 +126,10 @@ class BiatecAutoSchema(AutoSchema):
             statuses.add(404)
         if self.view.get_throttles():
             statuses.add(429)
+        for authenticator in self.view.get_authenticators():  # e.g. an API key's own refusals and throttle
+            extra = getattr(authenticator, "error_statuses_of", None)
+            if callable(extra):
+                statuses.update(extra(self.view, self.method.lower()))
         statuses.update(getattr(self.view, "error_statuses", ()))
         return statuses
 

@@ -122,7 +122,10 @@ METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.VersionedJWTAuthentication"],
+    # A bearer JWT (people), else an organization's API key (servers; docs/api-keys.md). The JWT class
+    # comes first: its `WWW-Authenticate: Bearer` is the 401 challenge.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.VersionedJWTAuthentication",
+                                       "accounts.api_key_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["biatec.core.parsers.DepthLimitedJSONParser"],  # JSON_MAX_DEPTH
@@ -144,6 +147,8 @@ REST_FRAMEWORK = {
         "auth_mfa_account": env("THROTTLE_AUTH_MFA_ACCOUNT", default="20/minute"),
         "webhooks_manual": env("THROTTLE_WEBHOOKS_MANUAL", default="30/minute"),
         "compliance_evaluate": env("THROTTLE_COMPLIANCE_EVALUATE", default="60/minute"),
+        # Every request made with an API key, per key, whatever the route (accounts/api_key_auth.py)
+        "api_key": env("THROTTLE_API_KEY", default="600/minute"),
     },
     # Proxies in front of the server that append to X-Forwarded-For (accounts/client.py). 0: the
     # header is ignored and the peer address is the client.
@@ -184,6 +189,7 @@ SPECTACULAR_SETTINGS = {
         "OperationKindEnum": "tokens.standards.operations.KINDS",
         "AllowListStatusEnum": "compliance.models.AllowListEntry.Status",
         "InvitationStatusEnum": "accounts.apis_organizations.INVITATION_STATUSES",
+        "ApiKeyStatusEnum": "accounts.apis_api_keys.API_KEY_STATUSES",
     },
 }
 
@@ -207,6 +213,8 @@ LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
 # Each further lock of the same (e-mail, source) doubles, up to this many minutes.
 LOGIN_LOCKOUT_MAX_MINUTES = env.int("LOGIN_LOCKOUT_MAX_MINUTES", default=1440)
 # `manage.py purge_login_throttles` deletes counters idle this long (and not locked).
+# An API key's last_used_at is written at most once per this many seconds (docs/api-keys.md).
+API_KEY_LAST_USED_SECONDS = env.int("API_KEY_LAST_USED_SECONDS", default=60)
 LOGIN_THROTTLE_IDLE_HOURS = env.int("LOGIN_THROTTLE_IDLE_HOURS", default=24)
 
 # --- Two-factor (docs/mfa.md) -----------------------------------------------------------------

@@ -221,6 +221,12 @@ MATRIX: dict[str, dict[str, Call]] = {
                                                      "role": "viewer"}),
     },
     "organization-invitation": {"delete": Call(managers(204))},
+    # API keys (accounts/apis_api_keys.py): owner and admin list, create, read and revoke them.
+    "organization-api-keys": {
+        "get": Call(managers(200)),
+        "post": Call(managers(201), body=lambda _o: {"name": "matrix", "role": "viewer"}),
+    },
+    "organization-api-key": {"get": Call(managers(200)), "delete": Call(managers(204))},
     # Public: the token is the credential; a token that does not verify is the same 400 for everyone.
     "invitation-accept": {"post": Call(everyone(400), body=lambda _o: {"token": "not-a-token"})},
     "api-not-found": {"get": Call(everyone(404))},

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import ApiKey, Invitation, Membership, Organization, User
 from compliance.models import AllowListEntry, BlockListEntry, JurisdictionRules
 from conftest import auth_client, register
 from deployments.models import Deployment, Operation, Token
@@ -71,6 +71,8 @@ class World:
         invitation = Invitation.objects.create(
             organization=organization, email=f"tenancy.invited.{uuid.uuid4().hex[:12]}@example.com", role="viewer",
             invited_by=owner, token_hash=uuid.uuid4().hex, expires_at=timezone.now() + timedelta(days=1))
+        api_key, _key_text = ApiKey.objects.create_key(organization=organization, name="tenancy", role="viewer",
+                                                       created_by=owner)
         self.objects = {
             "organization_id": str(organization.pk),
             "deployment_id": str(deployment.pk),
@@ -83,8 +85,9 @@ class World:
             "block_id": str(block.pk),
             "membership_id": str(member.pk),
             "invitation_id": str(invitation.pk),
+            "key_id": str(api_key.pk),
         }
-        self.secrets += [*self.objects.values(), str(delivery.event_id), target.email, invitation.email]
+        self.secrets += [*self.objects.values(), str(delivery.event_id), target.email, invitation.email, api_key.prefix]
         return self.objects
 
     def fingerprint(self) -> list[Any]:
@@ -101,6 +104,7 @@ class World:
             list(WebhookDelivery.objects.filter(subscription__organization_id=org).order_by("pk").values()),
             list(Membership.objects.filter(organization_id=org).order_by("pk").values()),
             list(Invitation.objects.filter(organization_id=org).order_by("pk").values()),
+            list(ApiKey.objects.filter(organization_id=org).order_by("pk").values()),
             Organization.objects.filter(pk=org).values_list("name", flat=True).first(),
         ]
 
