@@ -11,6 +11,7 @@ class WebhooksConfig(AppConfig):
         from . import tasks  # noqa: F401  (registers the Celery tasks that services queue by name)
         from .outbox import (
             outbox_record_allowlist_event,
+            outbox_record_approval_event,
             outbox_record_deployment_event,
             outbox_record_member_event,
             outbox_record_operation_event,
@@ -22,3 +23,4 @@ class WebhooksConfig(AppConfig):
         events.subscribe(events.AllowListChanged, outbox_record_allowlist_event)
         events.subscribe(events.TransferDenied, outbox_record_transfer_denied)
         events.subscribe(events.MembershipChanged, outbox_record_member_event)
+        events.subscribe(events.ApprovalChanged, outbox_record_approval_event)
