@@ -5,6 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from biatec.core.serializers import JsonObjectField
 from tokens.standards import operations as ops
 
 from .approval_models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApprovalStatus
@@ -25,7 +26,7 @@ class ApprovalRequestSerializer(serializers.Serializer):
     organization_id = serializers.UUIDField()
     token_id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=ops.KINDS)
-    request = serializers.JSONField(help_text="The request as checked when it was made (recipients as addresses).")
+    request = JsonObjectField(help_text="The request as checked when it was made (recipients as addresses).")
     gated_by = serializers.ChoiceField(choices=["kind", "mint_above", "batch_transfer_above"],
                                        help_text="Why it waits: its kind, or the policy's amount threshold.")
     requested_by = serializers.UUIDField(help_text="The requesting user's id.")

@@ -182,6 +182,7 @@ SPECTACULAR_SETTINGS = {
         "ClassificationEnum": "compliance.mica.CLASSIFICATIONS",
         "StandardEnum": "tokens.standards.STANDARD_CHOICES",
         "OperationKindEnum": "tokens.standards.operations.KINDS",
+        "KindEnum": "tokens.standards.operations.ALL_KINDS",  # operations' `kind` incl. system kinds
         "AllowListStatusEnum": "compliance.models.AllowListEntry.Status",
         "InvitationStatusEnum": "accounts.apis_organizations.INVITATION_STATUSES",
     },
