@@ -5,6 +5,8 @@ who requested it (403 APPROVER_IS_REQUESTER), never through an API key unless th
 when the request was made (403 API_KEY_MAY_NOT_APPROVE); each user decides a request once (409
 APPROVAL_ALREADY_DECIDED). Only a pending request that has not expired can be decided (409
 APPROVAL_NOT_PENDING, with `details.status`; a request found past its expiry is marked `expired`).
+Approving also needs the requester to still hold `operate:<kind>` (409 REQUESTER_NOT_PERMITTED: a
+member demoted or removed while the request waited; reject it).
 
 The approval that completes the count (1 or 2 distinct approvers) re-runs every check of the request
 against the chain's state now (`operation_services.operation_check`) and queues the operation through
@@ -22,7 +24,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import User
-from accounts.permissions import role_require
+from accounts.permissions import organization_role, role_require
 from biatec.core import actors
 
 from . import errors
@@ -41,8 +43,8 @@ def request_is_api_key(request: Any) -> bool:
 
 
 def _locked(approval_id: Any) -> ApprovalRequest:
-    return ApprovalRequest.objects.select_for_update().select_related("token", "token__organization").get(
-        pk=approval_id)
+    return (ApprovalRequest.objects.select_for_update(of=("self",))
+            .select_related("token", "token__organization", "requested_by").get(pk=approval_id))
 
 
 def _expire(approval: ApprovalRequest, *, actor: str = actors.SYSTEM) -> None:
@@ -73,6 +75,14 @@ def _decider_check(approval: ApprovalRequest, *, user: User, via_api_key: bool) 
         raise errors.ApprovalAlreadyDecided(details={"id": str(approval.pk)})
 
 
+def _requester_check(approval: ApprovalRequest) -> None:
+    """The requester still holds `operate:<kind>` in the organization (a member demoted or removed
+    while the request waited does not get it run)."""
+    role = organization_role(user=approval.requested_by, organization_id=approval.organization_id)
+    if not roles.role_allows(role, roles.operate(approval.kind)):
+        raise errors.RequesterNoLongerPermitted(details={"id": str(approval.pk), "requester_role": role})
+
+
 def approval_approve(*, approval_id: Any, user: User, comment: str = "", via_api_key: bool = False,
                      actor: str | None = None) -> ApprovalRequest:
     """Record `user`'s approval; the last one required queues the operation (see the module docstring).
@@ -81,6 +91,7 @@ def approval_approve(*, approval_id: Any, user: User, comment: str = "", via_api
     with transaction.atomic():
         approval = _locked(approval_id)
         _decider_check(approval, user=user, via_api_key=via_api_key)
+        _requester_check(approval)
         ApprovalDecision.objects.create(approval_request=approval, user=user,
                                         decision=ApprovalDecision.Decision.APPROVE, comment=comment,
                                         via_api_key=via_api_key)
@@ -128,7 +139,8 @@ def approvals_expire(*, now: Any = None) -> list[str]:
     expired: list[str] = []
     for approval_id in due:
         with transaction.atomic():
-            approval = (ApprovalRequest.objects.select_for_update(skip_locked=True).select_related("token")
+            approval = (ApprovalRequest.objects.select_for_update(skip_locked=True, of=("self",))
+                        .select_related("token")
                         .filter(pk=approval_id, status=ApprovalStatus.PENDING, expires_at__lte=now).first())
             if approval is None:
                 continue

@@ -3,6 +3,7 @@ from biatec.core.errors import ApplicationError
 from tokens.standards.validation import UnsupportedStandard
 
 __all__ = ["ApiKeyMayNotApprove", "ApprovalAlreadyDecided", "ApprovalNotPending", "ApproverIsRequester",
+           "RequesterNoLongerPermitted",
            "CapExceeded", "DuplicateRecipient", "HolderFrozen", "IdempotencyKeyInProgress", "IdempotencyKeyMismatch",
            "InsufficientBalance", "NotRetryable", "OperationNotSupported", "RecipientNotFound", "RecipientNotOptedIn",
            "TokenPaused", "UnsupportedStandard"]
@@ -117,3 +118,9 @@ class ApprovalAlreadyDecided(ApplicationError):
     code = "APPROVAL_ALREADY_DECIDED"
     http_status = 409
     default_message = "You have already approved this request; another approver must approve it."
+
+
+class RequesterNoLongerPermitted(ApplicationError):
+    code = "REQUESTER_NOT_PERMITTED"
+    http_status = 409
+    default_message = "The member who requested this operation may no longer request it; reject the request."

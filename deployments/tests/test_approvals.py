@@ -131,6 +131,18 @@ def test_the_requester_and_api_keys_cannot_decide_and_viewers_are_refused(org):
     assert ApprovalRequest.objects.get(pk=approval.pk).status == "pending_approval"
 
 
+def test_a_requester_demoted_while_the_request_waits_does_not_get_it_run(org):
+    approval = _request(org)
+    Membership.objects.filter(user=org.users["issuer"], organization=org.organization).update(role="viewer")
+    answer = org.clients["approver"].post(f"/api/v1/approvals/{approval.pk}/approve", {}, format="json")
+    assert answer.status_code == 409 and answer.json()["code"] == "REQUESTER_NOT_PERMITTED"
+    assert answer.json()["details"]["requester_role"] == "viewer"
+    assert ApprovalRequest.objects.get(pk=approval.pk).decisions.count() == 0
+    answer = org.clients["approver"].post(f"/api/v1/approvals/{approval.pk}/reject", {"comment": "demoted"},
+                                          format="json")
+    assert answer.status_code == 200 and answer.json()["status"] == "rejected"
+
+
 def test_request_is_api_key_reads_the_credential_flag():
     assert request_is_api_key(SimpleNamespace(auth=SimpleNamespace(is_api_key=True))) is True
     assert request_is_api_key(SimpleNamespace(auth=None)) is False
