@@ -37,6 +37,10 @@ app.conf.update(
             "schedule": float(os.environ.get("DEPLOYMENT_POLL_SECONDS", "1")),
         },
         "idempotency-purge": {"task": "deployments.tasks.idempotency_purge_task", "schedule": 3600.0},
+        "approvals-expire": {  # four-eyes approval requests past their expiry (deployments/approval_decisions.py)
+            "task": "deployments.tasks.approvals_expire_task",
+            "schedule": float(os.environ.get("APPROVALS_EXPIRE_INTERVAL_SECONDS", "60")),
+        },
         "evm-accounts-sweep": {  # sign-ups whose derivation could not be queued (accounts/tasks.py)
             "task": "accounts.tasks.evm_accounts_sweep_task",
             "schedule": float(os.environ.get("EVM_ACCOUNTS_SWEEP_INTERVAL_SECONDS", "300")),

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("tokens.urls")),
     path("token/", include("deployments.urls")),
     path("", include("deployments.urls_tokens")),
+    path("", include("deployments.urls_approvals")),  # organizations/{id}/approval-policy, approvals
     path("", include("compliance.urls_holders")),
     path("support/", include("deployments.urls_support")),
     path("compliance/", include("compliance.urls")),

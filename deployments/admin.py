@@ -193,3 +193,6 @@ class OperationAdmin(SimpleHistoryAdmin):
             except ApplicationError as exc:
                 messages.warning(request, f"{operation.pk}: {exc.message}")
         messages.success(request, f"Re-queued {retried} operation(s).")
+
+
+from . import approval_admin  # noqa: E402, F401  (the approver queue registers itself)

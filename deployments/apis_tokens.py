@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -31,6 +31,8 @@ from tokens.standards.fields import AlgorandAddressField, EvmAddressField
 
 from . import operation_services, selectors_tokens
 from .apis import IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAMETER
+from .approval_models import ApprovalRequest
+from .approval_presenters import ApprovalRequestSerializer, approval_row
 from .csv_transfers import CsvTransfersParser
 from .idempotency import StoredResponse, idempotent_call
 from .models import DeploymentStatus
@@ -54,6 +56,13 @@ OPERATION_WITH_HISTORY = inline_serializer("OperationWithHistory", {
     "history": DeploymentEventSerializer(many=True),
     "transactions": DeploymentTransactionSerializer(many=True),
 })
+
+
+# What a create answers: the queued operation, or (the organization's approval policy gates the
+# request) the approval request it became, `status: pending_approval` (docs/approvals.md).
+OPERATION_OR_APPROVAL = PolymorphicProxySerializer(
+    component_name="OperationOrApprovalRequest", serializers=[OperationDetailSerializer, ApprovalRequestSerializer],
+    resource_type_field_name=None)
 
 
 def _location(request: Request, token_id: Any, operation_id: Any) -> str:
@@ -132,10 +141,13 @@ class OperationCreateApi(APIView):
         payload = request.data
 
         def create() -> StoredResponse:
-            operation = operation_services.operation_create(user=request.user, token_id=token_id, kind=self.kind,
-                                                            payload=payload, idempotency_key=key)
-            body = operation_detail(operation)
-            return StoredResponse(202, body, {"Location": _location(request, token_id, operation.pk)})
+            created = operation_services.operation_create(user=request.user, token_id=token_id, kind=self.kind,
+                                                          payload=payload, idempotency_key=key)
+            if isinstance(created, ApprovalRequest):  # the organization's policy gates it: nothing is queued
+                return StoredResponse(202, approval_row(created),
+                                      {"Location": request.build_absolute_uri(f"/api/v1/approvals/{created.pk}")})
+            return StoredResponse(202, operation_detail(created),
+                                  {"Location": _location(request, token_id, created.pk)})
 
         if key is None:
             result = create()
@@ -160,12 +172,14 @@ def operation_view(kind: str) -> Any:
         operation_id=f"tokens_operations_{kind}", summary=f"Queue a `{kind}`", tags=["tokens"],
         description=f"Queues the operation (202, `Location`). Standards: {supported}. Everything that needs no "
                     "transaction is checked now (balances, cap, paused, opt-ins, duplicates): a refused request "
-                    "queues and signs nothing." + (" Also accepts `text/csv` with columns `address` (or `email`) "
-                                                   "and `amount`, up to 1 MB / 10,000 rows."
-                                                   if kind == ops.BATCH_TRANSFER else ""),
+                    "queues and signs nothing. When the organization's approval policy gates the request, the "
+                    "202 carries an approval request (`status: pending_approval`, `Location` /api/v1/approvals/"
+                    "{id}) and nothing is queued until approvers approve it."
+                    + (" Also accepts `text/csv` with columns `address` (or `email`) and `amount`, up to 1 MB / "
+                       "10,000 rows." if kind == ops.BATCH_TRANSFER else ""),
         # The CSV form is described, not declared: generated clients know no text/csv request bodies.
         request={"application/json": body},
-        parameters=[IDEMPOTENCY_PARAMETER], responses={202: OperationDetailSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER], responses={202: OPERATION_OR_APPROVAL},
     )(post)
     parsers = [DepthLimitedJSONParser, CsvTransfersParser] if kind == ops.BATCH_TRANSFER else [DepthLimitedJSONParser]
     view: type[OperationCreateApi] = type(f"Operation{kind.title().replace('_', '')}Api", (OperationCreateApi,), {

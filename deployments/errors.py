@@ -2,7 +2,9 @@
 from biatec.core.errors import ApplicationError
 from tokens.standards.validation import UnsupportedStandard
 
-__all__ = ["CapExceeded", "DuplicateRecipient", "HolderFrozen", "IdempotencyKeyInProgress", "IdempotencyKeyMismatch",
+__all__ = ["ApiKeyMayNotApprove", "ApprovalAlreadyDecided", "ApprovalNotPending", "ApproverIsRequester",
+           "RequesterNoLongerPermitted",
+           "CapExceeded", "DuplicateRecipient", "HolderFrozen", "IdempotencyKeyInProgress", "IdempotencyKeyMismatch",
            "InsufficientBalance", "NotRetryable", "OperationNotSupported", "RecipientNotFound", "RecipientNotOptedIn",
            "TokenPaused", "UnsupportedStandard"]
 
@@ -91,3 +93,34 @@ class HolderFrozen(ApplicationError):
     code = "HOLDER_FROZEN"
     http_status = 422
     default_message = "The holding of the sender or a recipient is frozen."
+
+
+# Four-eyes approvals (deployments/approval_decisions.py, docs/approvals.md).
+class ApproverIsRequester(ApplicationError):
+    code = "APPROVER_IS_REQUESTER"
+    http_status = 403
+    default_message = "The member who requested an operation cannot approve or reject it."
+
+
+class ApiKeyMayNotApprove(ApplicationError):
+    code = "API_KEY_MAY_NOT_APPROVE"
+    http_status = 403
+    default_message = "The organization's approval policy does not let an API key approve or reject."
+
+
+class ApprovalNotPending(ApplicationError):
+    code = "APPROVAL_NOT_PENDING"
+    http_status = 409
+    default_message = "This approval request is no longer pending."
+
+
+class ApprovalAlreadyDecided(ApplicationError):
+    code = "APPROVAL_ALREADY_DECIDED"
+    http_status = 409
+    default_message = "You have already approved this request; another approver must approve it."
+
+
+class RequesterNoLongerPermitted(ApplicationError):
+    code = "REQUESTER_NOT_PERMITTED"
+    http_status = 409
+    default_message = "The member who requested this operation may no longer request it; reject the request."

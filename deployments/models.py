@@ -187,8 +187,10 @@ class IdempotencyRecord(models.Model):
         return f"{self.endpoint} {self.key}"
 
 
+from .approval_models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApprovalStatus  # noqa: E402
 from .token_models import Operation, OperationEvent, OperationTransaction, Token  # noqa: E402
 
-__all__ = ["ACTIVE_STATUSES", "ChainJobEventRow", "ChainJobRow", "ChainTransactionRow", "Deployment",
+__all__ = ["ACTIVE_STATUSES", "ApprovalDecision", "ApprovalPolicy", "ApprovalRequest", "ApprovalStatus",
+           "ChainJobEventRow", "ChainJobRow", "ChainTransactionRow", "Deployment",
            "DeploymentEvent", "DeploymentStatus", "DeploymentTransaction", "IdempotencyRecord", "Operation",
            "OperationEvent", "OperationTransaction", "Token", "TransactionStatus"]

@@ -10,6 +10,8 @@ eligibility (an on-chain holder registry: 422 TRANSFER_NOT_ALLOWED).
 """
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +28,9 @@ from tokens.standards import STANDARDS
 from tokens.standards import operations as ops
 
 from . import errors
+from .approval_models import ApprovalRequest
+from .approval_selectors import approval_gate, approval_policy_of
+from .approval_services import approval_request_create
 from .issuance_gates import operation_gates_check, transfer_refusal_notify
 from .jobs import OPERATION
 from .models import DeploymentStatus
@@ -205,15 +210,20 @@ def _check_eligible(token: Token, kind: str, recipients: list[str], held: dict[s
                                           **({"sender": token.issuer_address} if sender_refused else {})})
 
 
-@transaction.atomic
-def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
-                     idempotency_key: str | None = None) -> Operation:
-    """Validate, persist as `queued` (with its first history row) and enqueue on commit. The caller's
-    role was checked by the API (`RoleRequired`, action `operate:<kind>` of the role matrix)."""
-    token = token_get(user=user, token_id=token_id)  # another organization's token: 404 before anything
-    organization = token.organization
+@dataclass(frozen=True)
+class CheckedOperation:
+    """A request every check passed: recipients resolved to addresses, and the facts kept on the
+    operation's first history row."""
+
+    request: dict[str, Any]
+    facts: dict[str, Any]
+
+
+def operation_check(*, token: Token, kind: str, payload: Any, from_csv: bool = False) -> CheckedOperation:
+    """Every check of a request short of the caller's role, in the order of the module docstring:
+    the body, the kind, recipients, the compliance gates, then the chain's live state (read now).
+    Run at `POST` and again when an approval request is approved (the state may have changed)."""
     spec = STANDARDS[token.standard]
-    from_csv = isinstance(payload, dict) and payload.pop("_from_csv", False)
     serializer = ops.operation_serializer(kind, family=token.family, asset=spec.is_asset,
                                           max_batch=ops.MAX_CSV_BATCH if from_csv else ops.MAX_BATCH)(data=payload)
     serializer.is_valid(raise_exception=True)  # malformed input is 400 before any rule of state
@@ -223,7 +233,7 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
             f"{token.standard} token {token.pk} does not support '{kind}'.",
             details={"kind": kind, "standard": token.standard, "supported": supported})
     request, users = _resolved_request(token, kind, dict(serializer.validated_data))
-    gate_facts = operation_gates_check(organization=organization, token=token, kind=kind, request=request)
+    gate_facts = operation_gates_check(organization=token.organization, token=token, kind=kind, request=request)
     limits = gate_facts.pop("limits", {})
     try:
         facts = _check_state(token, kind, request, users, limits=limits)
@@ -233,9 +243,30 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
     if facts["opt_ins"]:
         request["opt_ins"] = facts["opt_ins"]
         request["opt_in_users"] = {a: str(users[a].pk) for a in facts["opt_ins"]}
+    return CheckedOperation(request=request, facts={**gate_facts, "total_supply_before": facts["total_supply_before"]})
+
+
+@transaction.atomic
+def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
+                     idempotency_key: str | None = None) -> Operation | ApprovalRequest:
+    """Validate, then persist as `queued` (with its first history row) and enqueue on commit; or,
+    when the organization's approval policy gates the request, persist it as an approval request
+    (`pending_approval`) and queue nothing (deployments/approval_decisions.py queues it on approval).
+    The caller's role was checked by the API (`RoleRequired`, action `operate:<kind>` of the role matrix)."""
+    token = token_get(user=user, token_id=token_id)  # another organization's token: 404 before anything
+    from_csv = isinstance(payload, dict) and bool(payload.pop("_from_csv", False))
+    sent = copy.deepcopy(payload)  # as sent: an approval re-validates it
+    checked = operation_check(token=token, kind=kind, payload=payload, from_csv=from_csv)
+    policy = approval_policy_of(organization_id=token.organization_id)
+    gated_by = approval_gate(policy=policy, kind=kind, request=checked.request)
+    if gated_by is not None:
+        return approval_request_create(policy=policy, token=token, kind=kind, payload=sent, from_csv=from_csv,
+                                       summary=checked.request, gated_by=gated_by, user=user,
+                                       idempotency_key=idempotency_key)
+    request = checked.request
     return operation_queue(token=token, kind=kind, request=request, creator_id=user.pk, actor=actor_of(user),
                            reason=request.get("reason") or "requested", idempotency_key=idempotency_key,
-                           facts={**gate_facts, "total_supply_before": facts["total_supply_before"]})
+                           facts=checked.facts)
 
 
 def operation_queue(*, token: Token, kind: str, request: dict[str, Any], creator_id: Any, actor: str, reason: str,

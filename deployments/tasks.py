@@ -14,6 +14,7 @@ from django.conf import settings
 
 from tokens.networks import get_network
 
+from .approval_decisions import approvals_expire
 from .idempotency import idempotency_records_purge
 from .jobs import DEPLOYMENT, OPERATION, JobType
 from .models import DeploymentStatus
@@ -80,3 +81,9 @@ def deployments_poll_pending_task() -> int:
 @shared_task(ignore_result=True)
 def idempotency_purge_task() -> int:
     return idempotency_records_purge()
+
+
+@shared_task(ignore_result=True)
+def approvals_expire_task() -> int:
+    """Pending approval requests past their expiry become `expired` (deployments/approval_decisions.py)."""
+    return len(approvals_expire())

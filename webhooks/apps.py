@@ -13,6 +13,7 @@ class WebhooksConfig(AppConfig):
         from . import tasks  # noqa: F401  (registers the Celery tasks that services queue by name)
         from .outbox import (
             outbox_record_allowlist_event,
+            outbox_record_approval_event,
             outbox_record_deployment_event,
             outbox_record_member_event,
             outbox_record_operation_event,
@@ -31,3 +32,4 @@ class WebhooksConfig(AppConfig):
         for signal in (post_save, post_delete):
             signal.connect(on_subscription_saved_or_deleted, sender=WebhookSubscription,
                            dispatch_uid=f"webhook-subscription-cache-{signal is post_save}")
+        events.subscribe(events.ApprovalChanged, outbox_record_approval_event)

@@ -20,8 +20,11 @@ ALLOWLIST_EVENT_TYPES = ("allowlist.added", "allowlist.updated", "allowlist.remo
 TRANSFER_EVENT_TYPES = ("transfer.denied",)  # an operation refused at POST by the token's holder registry
 # Organization-level: not about one network or standard, so a subscription's filters do not apply.
 MEMBER_EVENT_TYPES = ("member.added", "member.role_changed", "member.removed", "member.left")
+# A four-eyes approval request of a token operation (deployments/approval_services.py): about a token,
+# so a subscription's network and standard filters apply.
+APPROVAL_EVENT_TYPES = ("approval.requested", "approval.approved", "approval.rejected", "approval.expired")
 SUBSCRIBABLE_EVENT_TYPES = (*DEPLOYMENT_EVENT_TYPES, *OPERATION_EVENT_TYPES, *ALLOWLIST_EVENT_TYPES,
-                            *TRANSFER_EVENT_TYPES, *MEMBER_EVENT_TYPES, WILDCARD)
+                            *TRANSFER_EVENT_TYPES, *MEMBER_EVENT_TYPES, *APPROVAL_EVENT_TYPES, WILDCARD)
 
 
 class WebhookSubscription(BaseModel):

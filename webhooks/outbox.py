@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from biatec.core.events import (
     AllowListChanged,
+    ApprovalChanged,
     DeploymentTransitioned,
     MembershipChanged,
     OperationTransitioned,
@@ -26,7 +27,7 @@ from deployments.models import Deployment, Operation
 from deployments.presenters import deployment_detail
 from deployments.presenters_tokens import operation_detail, token_summary
 
-from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from .models import APPROVAL_EVENT_TYPES, WebhookDelivery, WebhookEvent, WebhookSubscription
 from .services import delivery_dispatch_on_commit
 from .subscription_cache import active_subscriptions
 
@@ -142,6 +143,19 @@ def outbox_record_transfer_denied(event: TransferDenied) -> WebhookEvent | None:
     id, the kind, the failed rules and the refused recipients. Written with the event's own transaction
     (the refused request's was rolled back; nothing of the operation exists to link to)."""
     event_type = "transfer.denied"
+    subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
+    if not subscriptions:
+        return None
+    return _data_event_write(organization_id=event.organization_id, event_type=event_type, data=event.data,
+                             subscriptions=subscriptions)
+
+
+def outbox_record_approval_event(event: ApprovalChanged) -> WebhookEvent | None:
+    """`approval.requested|approved|rejected|expired` carrying the approval request as the API shows it,
+    written in the change's transaction (an approval recorded short of the count is no event)."""
+    event_type = f"approval.{event.change}"
+    if event_type not in APPROVAL_EVENT_TYPES:
+        return None
     subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
     if not subscriptions:
         return None

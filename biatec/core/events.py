@@ -112,6 +112,22 @@ class TransferDenied(DomainEvent):
 
 
 @dataclass(frozen=True)
+class ApprovalChanged(DomainEvent):
+    """A four-eyes approval request of a token operation changed (`change`: requested, approved,
+    rejected, expired; deployments/approval_services.py). `data` is the JSON the webhook carries (the
+    approval request as the API shows it)."""
+
+    approval_id: str
+    token_id: str
+    organization_id: str
+    change: str
+    actor: str
+    standard: str
+    network: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SecurityEventRecorded(DomainEvent):
     """A security event (sign-up, login, lockout, key use ...) was recorded. `organization_id` is the
     user's first organization, None for unknown users (platform-level events)."""

@@ -187,6 +187,7 @@ SPECTACULAR_SETTINGS = {
         "ClassificationEnum": "compliance.mica.CLASSIFICATIONS",
         "StandardEnum": "tokens.standards.STANDARD_CHOICES",
         "OperationKindEnum": "tokens.standards.operations.KINDS",
+        "KindEnum": "tokens.standards.operations.ALL_KINDS",  # operations' `kind` incl. system kinds
         "AllowListStatusEnum": "compliance.models.AllowListEntry.Status",
         "InvitationStatusEnum": "accounts.apis_organizations.INVITATION_STATUSES",
         "ApiKeyStatusEnum": "accounts.apis_api_keys.API_KEY_STATUSES",

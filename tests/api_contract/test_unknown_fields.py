@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.models import User
 from compliance.models import AllowListEntry, BlockListEntry
-from deployments.models import Deployment, Operation
+from deployments.models import ApprovalRequest, Deployment, Operation
 from deployments.tests.factories import DeploymentFactory, operation_of, token_of
 from tokens.standards import STANDARDS
 from webhooks.services import webhook_subscription_create, webhook_subscription_test
@@ -68,7 +70,11 @@ def objects(user_factory, settings) -> dict[str, str]:
                                           address=evm_token.issuer_address, added_by="test")
     block = BlockListEntry.objects.create(organization=organization, address=evm_token.issuer_address,
                                           category="fraud", effective_from=entry.created_at, added_by="test")
-    return {"client": client, "deployment_id": str(deployment.pk), "subscription_id": str(subscription.pk),
+    approval = ApprovalRequest.objects.create(  # a four-eyes request (the owner may approve: the body comes first)
+        organization=organization, token=evm_token, kind="transfer", payload={}, gated_by="kind", requested_by=user,
+        expires_at=timezone.now() + timedelta(hours=1))
+    return {"client": client, "deployment_id": str(deployment.pk), "approval_id": str(approval.pk),
+            "subscription_id": str(subscription.pk),
             "delivery_id": str(delivery.pk), "organization_id": str(organization.pk),
             "token_id": str(evm_token.pk), "asa_token_id": str(asa_token.pk), "operation_id": str(operation.pk),
             "entry_id": str(entry.pk), "block_id": str(block.pk), "membership_id": str(user.memberships.get().pk)}

@@ -229,5 +229,16 @@ MATRIX: dict[str, dict[str, Call]] = {
     "organization-api-key": {"get": Call(managers(200)), "delete": Call(managers(204))},
     # Public: the token is the credential; a token that does not verify is the same 400 for everyone.
     "invitation-accept": {"post": Call(everyone(400), body=lambda _o: {"token": "not-a-token"})},
+    # Four-eyes approvals (deployments/apis_approvals.py): every member reads the policy and the
+    # requests; owner and admin change the policy; owner, compliance and approver decide. X's request
+    # was made by X's issuer: approving it re-checks the chain (no node here: 400 NETWORK_UNAVAILABLE).
+    "approval-policy": {"get": Call(members()),
+                        "put": Call(managers(200), body=lambda _o: {"approvals_required": 2})},
+    "approval-list": {"get": Call(authenticated(200))},
+    "approval-detail": {"get": Call(members())},
+    "approval-approve": {"post": Call(members(read=CREATE_OUTCOME, viewer=403, issuer=403, admin=403),
+                                      body=lambda _o: {"comment": "matrix"})},
+    "approval-reject": {"post": Call(members(read=200, viewer=403, issuer=403, admin=403),
+                                     body=lambda _o: {"comment": "matrix"})},
     "api-not-found": {"get": Call(everyone(404))},
 }

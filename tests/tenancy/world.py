@@ -23,12 +23,13 @@ from rest_framework.test import APIClient
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
 from compliance.models import AllowListEntry, BlockListEntry, JurisdictionRules
 from conftest import auth_client, register
-from deployments.models import Deployment, Operation, Token
+from deployments.models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, Deployment, Operation, Token
 from deployments.services import _record_event  # the history row a real create writes first
 from deployments.tests.factories import DeploymentFactory
 from webhooks import services as webhook_services
 from webhooks.models import WebhookDelivery, WebhookSubscription
 
+DEAD_ADDRESS = "0x000000000000000000000000000000000000dEaD"
 ROLES = ("other", "anon", "staff", "viewer", "approver", "compliance", "issuer", "admin", "owner")  # call order
 MEMBER_ROLES = ("viewer", "approver", "compliance", "issuer", "admin")  # X's members besides the owner
 
@@ -38,6 +39,7 @@ class World:
     clients: dict[str, APIClient]
     organization: Organization
     owner: User
+    issuer: User
     objects: dict[str, str]  # URL parameter name -> id of X's current objects
     secrets: list[str] = field(default_factory=list)  # X's identifiers that no other tenant may see
     base_secrets: list[str] = field(default_factory=list)  # those of the objects made with the world
@@ -73,6 +75,12 @@ class World:
             invited_by=owner, token_hash=uuid.uuid4().hex, expires_at=timezone.now() + timedelta(days=1))
         api_key, _key_text = ApiKey.objects.create_key(organization=organization, name="tenancy", role="viewer",
                                                        created_by=owner)
+        # A transfer waiting for approval, requested by X's issuer (so owner, compliance and approver
+        # may decide it); approving it re-checks the chain: no node here, 400 NETWORK_UNAVAILABLE.
+        approval = ApprovalRequest.objects.create(
+            organization=organization, token=token, kind="transfer", payload={"to": DEAD_ADDRESS, "amount": "1"},
+            summary={"to": DEAD_ADDRESS, "amount": "1"}, gated_by="kind", requested_by=self.issuer,
+            expires_at=timezone.now() + timedelta(days=1), correlation_id=f"tenancy-{uuid.uuid4()}")
         self.objects = {
             "organization_id": str(organization.pk),
             "deployment_id": str(deployment.pk),
@@ -86,6 +94,7 @@ class World:
             "membership_id": str(member.pk),
             "invitation_id": str(invitation.pk),
             "key_id": str(api_key.pk),
+            "approval_id": str(approval.pk),
         }
         self.secrets += [*self.objects.values(), str(delivery.event_id), target.email, invitation.email, api_key.prefix]
         return self.objects
@@ -105,6 +114,9 @@ class World:
             list(Membership.objects.filter(organization_id=org).order_by("pk").values()),
             list(Invitation.objects.filter(organization_id=org).order_by("pk").values()),
             list(ApiKey.objects.filter(organization_id=org).order_by("pk").values()),
+            list(ApprovalPolicy.objects.filter(organization_id=org).order_by("pk").values()),
+            list(ApprovalRequest.objects.filter(organization_id=org).order_by("pk").values()),
+            list(ApprovalDecision.objects.filter(approval_request__organization_id=org).order_by("pk").values()),
             Organization.objects.filter(pk=org).values_list("name", flat=True).first(),
         ]
 
@@ -133,7 +145,8 @@ def build_world(user_factory: Callable[[str], tuple[dict, APIClient]]) -> World:
     secrets = [str(organization.pk), owner.email, owner.algorand_address,
                *(str(bodies[r]["id"]) for r in ("owner", *MEMBER_ROLES)),
                *(f"tenancy.{r}@example.com" for r in MEMBER_ROLES)]
-    world = World(clients=clients, organization=organization, owner=owner, objects={},
+    world = World(clients=clients, organization=organization, owner=owner,
+                  issuer=User.objects.get(pk=bodies["issuer"]["id"]), objects={},
                   secrets=[s for s in secrets if s])
     world.objects_new()
     world.base_secrets = list(world.secrets)
