@@ -39,6 +39,7 @@ from .services import (
 )
 from .token_models import Operation, Token
 from .token_state import supported_operations, token_live_state
+from .treasury_moves import treasury_target
 
 RECIPIENT_FIELDS = ("to", "from", "address", "new_owner", "lost_address", "new_address")
 MOVES_TOKENS = (ops.MINT, ops.BURN, ops.TRANSFER, ops.BATCH_TRANSFER)
@@ -207,9 +208,10 @@ def _check_eligible(token: Token, kind: str, recipients: list[str], held: dict[s
 
 @transaction.atomic
 def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
-                     idempotency_key: str | None = None) -> Operation:
+                     idempotency_key: str | None = None, request_extra: dict[str, Any] | None = None) -> Operation:
     """Validate, persist as `queued` (with its first history row) and enqueue on commit. The caller's
-    role was checked by the API (`RoleRequired`, action `operate:<kind>` of the role matrix)."""
+    role was checked by the API (`RoleRequired`, action `operate:<kind>` of the role matrix).
+    `request_extra`: platform fields kept in the request (a member removal waiting for the move)."""
     token = token_get(user=user, token_id=token_id)  # another organization's token: 404 before anything
     organization = token.organization
     spec = STANDARDS[token.standard]
@@ -222,7 +224,15 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
         raise errors.OperationNotSupported(
             f"{token.standard} token {token.pk} does not support '{kind}'.",
             details={"kind": kind, "standard": token.standard, "supported": supported})
-    request, users = _resolved_request(token, kind, dict(serializer.validated_data))
+    data = dict(serializer.validated_data)
+    to_treasury = bool(data.pop("to_treasury", False))
+    if to_treasury:  # transfer_ownership / set_roles to the organization's treasury (docs/treasury.md)
+        target, treasury = treasury_target(token, kind)
+        data |= target
+    request, users = _resolved_request(token, kind, data)
+    if to_treasury:
+        request |= {"to_treasury": True, "treasury_address": treasury}
+    request |= request_extra or {}
     gate_facts = operation_gates_check(organization=organization, token=token, kind=kind, request=request)
     limits = gate_facts.pop("limits", {})
     try:
