@@ -148,6 +148,10 @@ def member_removal_complete(*, membership_id: Any, actor_membership_id: Any) -> 
     actor left, the member became the last owner) keeps the membership and is logged. True: removed."""
     membership = Membership.objects.filter(pk=membership_id).first()
     actor = Membership.objects.filter(pk=actor_membership_id).first()
+    if membership is not None:
+        # Serialises concurrent completions of the same removal's moves: the last one to take the lock
+        # sees every other move committed, so it is the one that removes (none would, unlocked).
+        _lock(membership.organization_id)
     if membership is None or actor is None or member_hooks.member_controlled_tokens(membership):
         return False
     try:
