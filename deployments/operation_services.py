@@ -39,7 +39,7 @@ from .services import (
 )
 from .token_models import Operation, Token
 from .token_state import supported_operations, token_live_state
-from .treasury_moves import treasury_target
+from .treasury_moves import names_treasury, treasury_target
 
 RECIPIENT_FIELDS = ("to", "from", "address", "new_owner", "lost_address", "new_address")
 MOVES_TOKENS = (ops.MINT, ops.BURN, ops.TRANSFER, ops.BATCH_TRANSFER)
@@ -230,6 +230,8 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
         target, treasury = treasury_target(token, kind)
         data |= target
     request, users = _resolved_request(token, kind, data)
+    if not to_treasury and (named := names_treasury(token, kind, request)) is not None:
+        to_treasury, treasury = True, named  # the treasury's address given by hand is a move too
     if to_treasury:
         request |= {"to_treasury": True, "treasury_address": treasury}
     request |= request_extra or {}

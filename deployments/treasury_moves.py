@@ -14,7 +14,7 @@ from typing import Any
 from accounts import roles
 from accounts.member_hooks import TokenControl
 from accounts.members_errors import MemberControlsTokens
-from accounts.models import Membership
+from accounts.models import Membership, OrganizationAccount
 from accounts.treasury import MEMBER, ORGANIZATION, treasury_address
 from biatec.core.errors import ApplicationError, PermissionDenied
 from tokens.networks import get_available_network
@@ -43,6 +43,26 @@ def treasury_target(token: Token, kind: str) -> tuple[dict[str, Any], str]:
         return {"new_owner": {"address": address}}, address
     held = [role for role in ops.ROLE_NAMES if token.roles.get(role) == token.issuer_address]
     return {role: address for role in held}, address
+
+
+def names_treasury(token: Token, kind: str, request: dict[str, Any]) -> str | None:
+    """The treasury's address when a `transfer_ownership` / `set_roles` naming addresses itself hands
+    everything the issuer controls to the organization's existing treasury (so it counts as a move
+    to the treasury), else None. One lookup, for these two kinds only."""
+    if kind == ops.TRANSFER_OWNERSHIP:
+        targets = {str(request.get("new_owner", ""))}
+    elif kind == ops.SET_ROLES:
+        held = [role for role in ops.ROLE_NAMES if token.roles.get(role) == token.issuer_address]
+        if not held or any(role not in request for role in held):
+            return None
+        targets = {str(request[role]) for role in held}
+    else:
+        return None
+    if len(targets) != 1 or token.issuer_account == ORGANIZATION:
+        return None
+    address = targets.pop()
+    found = OrganizationAccount.objects.filter(organization_id=token.organization_id, address=address).exists()
+    return address if found and address else None
 
 
 def _move_kind(token: Token) -> str | None:

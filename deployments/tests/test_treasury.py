@@ -184,3 +184,18 @@ def test_a_treasury_asset_keeps_working_after_its_creator_was_removed(algod_devn
     _op(alice_client, token, "transfer", {"to": {"email": "treasury.carol@example.com"}, "amount": "40"})
     holding = node.account_asset_info(carol["algorand_address"], token.asset_id)["asset-holding"]
     assert holding["amount"] == 40
+
+
+def test_naming_the_treasury_address_by_hand_is_a_move_too(anvil_node, team):
+    from accounts.treasury import treasury_address
+    from tokens.networks import get_network
+
+    organization, alice_client, bob_client, bob_membership = team
+    token = _evm_token(bob_client, issuer_account="member")
+    address = treasury_address(organization_id=organization.pk, network=get_network("evm-local"))
+    moved = _op(alice_client, token, "transfer_ownership", {"new_owner": address})
+    assert moved["request"]["to_treasury"] is True
+    assert _contract(anvil_node.url, token.contract_address).functions.owner().call() == address
+    token.refresh_from_db()
+    assert token.issuer_account == "organization"
+    assert _remove(alice_client, bob_membership).status_code == 204
