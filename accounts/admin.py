@@ -10,13 +10,31 @@ from simple_history.admin import SimpleHistoryAdmin
 from biatec.core.admin_mixins import ReadOnlyAdminMixin
 
 from . import admin_invitations  # noqa: F401  (InvitationAdmin registers itself)
-from .models import ApiKey, EvmAccount, LoginThrottle, Membership, Organization, SecurityEvent, User
+from .models import (
+    ApiKey,
+    EvmAccount,
+    LoginThrottle,
+    Membership,
+    Organization,
+    OrganizationAccount,
+    SecurityEvent,
+    User,
+)
 from .services import login_unlock
 
 
 class EvmAccountInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = EvmAccount
     fields = ("chain_id", "address", "created_at")
+    readonly_fields = fields
+    extra = 0
+
+
+class OrganizationAccountInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The organization's treasury accounts (docs/treasury.md): the address only, never the sealed key."""
+
+    model = OrganizationAccount
+    fields = ("family", "chain_id", "address", "created_at")
     readonly_fields = fields
     extra = 0
 
@@ -48,7 +66,8 @@ class UserAdmin(SimpleHistoryAdmin):
 @admin.register(Organization)
 class OrganizationAdmin(SimpleHistoryAdmin):
     list_display = ("name", "id", "created_at")
-    search_fields = ("name", "id")
+    search_fields = ("name", "id", "treasury_accounts__address")
+    inlines = (OrganizationAccountInline,)
 
 
 @admin.register(Membership)

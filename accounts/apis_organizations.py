@@ -7,13 +7,14 @@ e-mail with a role (the token is in the 201 answer, once), lists and revokes. `P
 e-mail without an account (which registers it as a sign-up does)."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from biatec.core.errors import ValidationFailed
 from biatec.core.schema import results_of
 from biatec.core.serializers import StrictSerializer, body_empty_check
 
@@ -52,6 +53,32 @@ class InvitationSerializer(serializers.Serializer):
 class InvitationCreatedSerializer(InvitationSerializer):
     token = serializers.CharField(help_text="Shown once: pass it to the invitee (POST /api/v1/invitations/accept). "
                                             "Only its hash is stored.")
+
+
+class RemovalPendingSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["removal_pending"])
+    operations = serializers.ListField(child=serializers.UUIDField(), help_text=(
+        "The queued moves to the organization treasury (GET /api/v1/tokens/{id}/operations/{op}); the member is "
+        "removed when the last of them completes."))
+
+
+MOVE_PARAMETER = OpenApiParameter(
+    "move_tokens_to_treasury", bool, required=False,
+    description="Move the tokens the member's own keys control to the organization treasury in the same "
+                "request (docs/treasury.md): 202 with the queued operations, the removal completing with them.")
+
+
+def _move_flag(request: Request) -> bool:
+    value = request.query_params.get("move_tokens_to_treasury", "false").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ValidationFailed(details={"fields": {"move_tokens_to_treasury": ["Must be true or false."]}})
+    return value in ("true", "1")
+
+
+def _removed(operation_ids: list[str]) -> Response:
+    if operation_ids:
+        return Response({"status": "removal_pending", "operations": operation_ids}, status=status.HTTP_202_ACCEPTED)
+    return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrganizationApi(APIView):
@@ -96,14 +123,17 @@ class MemberDetailApi(OrganizationApi):
         return Response(selectors.member_row(selectors.member_get(organization_id=caller.organization_id,
                                                                   membership_id=changed.pk)))
 
-    @extend_schema(tags=["organizations"], request=None, responses={204: None},
+    @extend_schema(tags=["organizations"], request=None, responses={204: None, 202: RemovalPendingSerializer},
+                   parameters=[MOVE_PARAMETER],
                    description="Remove the member (not one above you: 403 ROLE_NOT_GRANTABLE; not the last "
-                               "owner: 409 LAST_OWNER).")
+                               "owner: 409 LAST_OWNER; not while their own keys control tokens of the "
+                               "organization on chain: 409 MEMBER_CONTROLS_TOKENS listing them, unless "
+                               "`move_tokens_to_treasury=true`).")
     def delete(self, request: AuthenticatedRequest, organization_id: str, membership_id: str) -> Response:
         caller = self.caller(request, organization_id)
+        move = _move_flag(request)
         target = selectors.member_get(organization_id=caller.organization_id, membership_id=membership_id)
-        services.member_remove(actor=caller, membership=target)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _removed(services.member_remove(actor=caller, membership=target, move_tokens_to_treasury=move))
 
 
 class MemberLeaveApi(OrganizationApi):
@@ -111,12 +141,15 @@ class MemberLeaveApi(OrganizationApi):
     person_only = True  # not with an API key (accounts/api_key_auth.py): it would remove the key's creator
     error_statuses = (409,)
 
-    @extend_schema(tags=["organizations"], request=None, responses={204: None})
+    @extend_schema(tags=["organizations"], request=None, responses={204: None, 202: RemovalPendingSerializer},
+                   parameters=[MOVE_PARAMETER],
+                   description="Leave the organization (the last owner: 409 LAST_OWNER; while your own keys "
+                               "control its tokens: 409 MEMBER_CONTROLS_TOKENS, unless `move_tokens_to_treasury`).")
     def post(self, request: AuthenticatedRequest, organization_id: str) -> Response:
         caller = self.caller(request, organization_id)
         body_empty_check(request)
-        services.member_leave(membership=caller)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        move = _move_flag(request)
+        return _removed(services.member_leave(membership=caller, move_tokens_to_treasury=move))
 
 
 class InvitationListCreateApi(OrganizationApi):

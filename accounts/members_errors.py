@@ -60,3 +60,10 @@ class InvitationLoginRequired(ApplicationError):
     code = "INVITATION_LOGIN_REQUIRED"
     http_status = 409
     default_message = "An account with the invited e-mail exists: sign in as it and accept again."
+
+
+class MemberControlsTokens(ApplicationError):
+    code = "MEMBER_CONTROLS_TOKENS"
+    http_status = 409
+    default_message = ("The member's own keys still control tokens of this organization on chain: move them to "
+                       "the organization's treasury first, or in the same request (move_tokens_to_treasury=true).")

@@ -27,10 +27,10 @@ from biatec.audit.chain import audit_record
 from biatec.core import events
 from biatec.core.actors import actor_of
 from biatec.core.correlation import get_correlation_id
-from biatec.core.errors import ValidationFailed
+from biatec.core.errors import ApplicationError, ValidationFailed
 
+from . import member_hooks, roles
 from . import members_errors as errors
-from . import roles
 from .models import Invitation, Membership, Organization, User, normalize_email
 from .services import ClientInfo, TokenPair, user_register
 
@@ -109,23 +109,59 @@ def member_role_change(*, actor: Membership, membership: Membership, role: str) 
 
 
 @transaction.atomic
-def member_remove(*, actor: Membership, membership: Membership) -> None:
-    """`actor` removes `membership` (themselves too: that is leaving)."""
+def member_remove(*, actor: Membership, membership: Membership, move_tokens_to_treasury: bool = False) -> list[str]:
+    """`actor` removes `membership` (themselves too: that is leaving). A member whose own keys still
+    control tokens of the organization on chain is refused (409 MEMBER_CONTROLS_TOKENS) unless
+    `move_tokens_to_treasury`: then the moves are queued and the membership stays until the last of
+    them completes (`member_removal_complete`), so a removed member never controls a token. Returns
+    the queued operations' ids (empty: removed now)."""
     _lock(membership.organization_id)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.pk != actor.pk:
         _ceiling_check(actor_role=actor.role, role=membership.role)
     _last_owner_check(membership)
+    controlled = member_hooks.member_controlled_tokens(membership)
+    if controlled and not move_tokens_to_treasury:
+        raise errors.MemberControlsTokens(details={"tokens": controlled})
+    if controlled:
+        operation_ids = member_hooks.member_tokens_move(actor, membership)
+        _audit("membership.removal_pending", actor=actor_of(actor.user), organization_id=membership.organization_id,
+               object_type="membership", object_id=membership.pk,
+               payload=_membership_payload(membership, operations=operation_ids))
+        return operation_ids
     change = "left" if membership.pk == actor.pk else "removed"
     payload = _membership_payload(membership)
     membership_id, organization_id = membership.pk, membership.organization_id
     membership.delete()
     _membership_changed(change, actor=actor_of(actor.user), membership_id=membership_id,
                         organization_id=organization_id, payload=payload)
+    return []
 
 
-def member_leave(*, membership: Membership) -> None:
-    member_remove(actor=membership, membership=membership)
+def member_leave(*, membership: Membership, move_tokens_to_treasury: bool = False) -> list[str]:
+    return member_remove(actor=membership, membership=membership, move_tokens_to_treasury=move_tokens_to_treasury)
+
+
+def member_removal_complete(*, membership_id: Any, actor_membership_id: Any) -> bool:
+    """Finish a removal that waited for its tokens' moves to the treasury (called when each move
+    completes, in its transaction): removed once the member controls nothing; a refusal now (the
+    actor left, the member became the last owner) keeps the membership and is logged. True: removed."""
+    membership = Membership.objects.filter(pk=membership_id).first()
+    actor = Membership.objects.filter(pk=actor_membership_id).first()
+    if membership is not None:
+        # Serialises concurrent completions of the same removal's moves: the last one to take the lock
+        # sees every other move committed, so it is the one that removes (none would, unlocked).
+        _lock(membership.organization_id)
+    if membership is None or actor is None or member_hooks.member_controlled_tokens(membership):
+        return False
+    try:
+        with transaction.atomic():
+            member_remove(actor=actor, membership=membership)
+    except ApplicationError as refused:
+        logger.warning("a pending member removal was refused after the moves to the treasury",
+                       extra={"membership_id": str(membership_id), "code": refused.code})
+        return False
+    return True
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from tokens.networks import EVM, Network
 from . import arc76, keyvault
 from .models import EncryptedSecret, EvmAccount, SecurityEvent, User
 from .security_events import security_event_record
+from .treasury import treasury_account_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -166,3 +167,26 @@ def chain_key(*, user: User, network: Network, organization_id: Any = None) -> C
             user=user, chain_id=chain_id, reason=reason, account=account, organization_id=organization_id))
     return ChainKey(address=user.algorand_address, open=lambda reason: algorand_signer(
         user=user, reason=reason, organization_id=organization_id))
+
+
+# ---- organization treasury (accounts/treasury.py, docs/treasury.md) -------------------------------
+@contextmanager
+def treasury_signer(*, account: Any, reason: str) -> Iterator[AlgorandSigner | EvmSigner]:
+    """The signer of an organization's treasury key (`account`: its `OrganizationAccount`); the key
+    use is recorded in that organization, with no user."""
+    secret = EncryptedSecret.objects.get(pk=account.secret_id)
+    material = keyvault.open_sealed(secret)
+    signer: AlgorandSigner | EvmSigner = (EvmSigner(material, int(account.chain_id)) if account.family == EVM
+                                          else AlgorandSigner(material))
+    security_event_record(event_type=SecurityEvent.Type.KEY_USE, organization_id=account.organization_id,
+                          details={"key": secret.purpose, "reason": reason, "account": "organization"})
+    try:
+        yield signer
+    finally:
+        signer.close()
+
+
+def treasury_chain_key(*, organization_id: Any, network: Network) -> ChainKey:
+    """The organization's treasury key on `network` (created on first use: a random key, sealed)."""
+    account = treasury_account_ensure(organization_id=organization_id, network=network)
+    return ChainKey(address=account.address, open=lambda reason: treasury_signer(account=account, reason=reason))

@@ -44,6 +44,7 @@ from .services import (
 )
 from .token_models import Operation, Token
 from .token_state import supported_operations, token_live_state
+from .treasury_moves import names_treasury, treasury_target
 
 RECIPIENT_FIELDS = ("to", "from", "address", "new_owner", "lost_address", "new_address")
 MOVES_TOKENS = (ops.MINT, ops.BURN, ops.TRANSFER, ops.BATCH_TRANSFER)
@@ -219,10 +220,12 @@ class CheckedOperation:
     facts: dict[str, Any]
 
 
-def operation_check(*, token: Token, kind: str, payload: Any, from_csv: bool = False) -> CheckedOperation:
+def operation_check(*, token: Token, kind: str, payload: Any, from_csv: bool = False,
+                    request_extra: dict[str, Any] | None = None) -> CheckedOperation:
     """Every check of a request short of the caller's role, in the order of the module docstring:
     the body, the kind, recipients, the compliance gates, then the chain's live state (read now).
-    Run at `POST` and again when an approval request is approved (the state may have changed)."""
+    Run at `POST` and again when an approval request is approved (the state may have changed).
+    `request_extra`: platform fields kept in the request (a member removal waiting for the move)."""
     spec = STANDARDS[token.standard]
     serializer = ops.operation_serializer(kind, family=token.family, asset=spec.is_asset,
                                           max_batch=ops.MAX_CSV_BATCH if from_csv else ops.MAX_BATCH)(data=payload)
@@ -232,7 +235,17 @@ def operation_check(*, token: Token, kind: str, payload: Any, from_csv: bool = F
         raise errors.OperationNotSupported(
             f"{token.standard} token {token.pk} does not support '{kind}'.",
             details={"kind": kind, "standard": token.standard, "supported": supported})
-    request, users = _resolved_request(token, kind, dict(serializer.validated_data))
+    data = dict(serializer.validated_data)
+    to_treasury = bool(data.pop("to_treasury", False))
+    if to_treasury:  # transfer_ownership / set_roles to the organization's treasury (docs/treasury.md)
+        target, treasury = treasury_target(token, kind)
+        data |= target
+    request, users = _resolved_request(token, kind, data)
+    if not to_treasury and (named := names_treasury(token, kind, request)) is not None:
+        to_treasury, treasury = True, named  # the treasury's address given by hand is a move too
+    if to_treasury:
+        request |= {"to_treasury": True, "treasury_address": treasury}
+    request |= request_extra or {}
     gate_facts = operation_gates_check(organization=token.organization, token=token, kind=kind, request=request)
     limits = gate_facts.pop("limits", {})
     try:
@@ -247,18 +260,21 @@ def operation_check(*, token: Token, kind: str, payload: Any, from_csv: bool = F
 
 
 @transaction.atomic
-def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
-                     idempotency_key: str | None = None) -> Operation | ApprovalRequest:
+def operation_create(*, user: User, token_id: Any, kind: str, payload: Any, idempotency_key: str | None = None,
+                     request_extra: dict[str, Any] | None = None) -> Operation | ApprovalRequest:
     """Validate, then persist as `queued` (with its first history row) and enqueue on commit; or,
     when the organization's approval policy gates the request, persist it as an approval request
     (`pending_approval`) and queue nothing (deployments/approval_decisions.py queues it on approval).
-    The caller's role was checked by the API (`RoleRequired`, action `operate:<kind>` of the role matrix)."""
+    The caller's role was checked by the API (`RoleRequired`, action `operate:<kind>` of the role matrix).
+    `request_extra` (platform fields: a member removal's move of a token to the organization's own
+    treasury, docs/treasury.md) is queued without an approval: such a move takes control away from
+    a person and gives it to the organization, the direction four-eyes approval protects."""
     token = token_get(user=user, token_id=token_id)  # another organization's token: 404 before anything
     from_csv = isinstance(payload, dict) and bool(payload.pop("_from_csv", False))
     sent = copy.deepcopy(payload)  # as sent: an approval re-validates it
-    checked = operation_check(token=token, kind=kind, payload=payload, from_csv=from_csv)
+    checked = operation_check(token=token, kind=kind, payload=payload, from_csv=from_csv, request_extra=request_extra)
     policy = approval_policy_of(organization_id=token.organization_id)
-    gated_by = approval_gate(policy=policy, kind=kind, request=checked.request)
+    gated_by = None if request_extra else approval_gate(policy=policy, kind=kind, request=checked.request)
     if gated_by is not None:
         return approval_request_create(policy=policy, token=token, kind=kind, payload=sent, from_csv=from_csv,
                                        summary=checked.request, gated_by=gated_by, user=user,

@@ -1,4 +1,5 @@
-"""Whose keys an operation signs with: the token issuer's (the account that deployed it), and for
+"""Whose keys an operation signs with: the token issuer's (the account that controls it,
+`job_keys.token_signing_key`: the organization's treasury or the member who deployed it), and for
 recipients who are platform users and must opt in to an asset first, theirs (the server holds every
 platform user's key, so "send 100 shares to alice@example.com" needs no wallet anywhere)."""
 from __future__ import annotations
@@ -9,13 +10,14 @@ from accounts.models import User
 from accounts.signing import ChainKey, chain_key
 from tokens.networks import Network
 
+from .job_keys import job_signing_key
 from .token_models import Operation
 
 
 def operation_chain_context(*, operation: Operation, network: Network) -> tuple[ChainKey, dict[str, Any]]:
     """(the issuer's key, the operation fields of its `ChainJob`: kind, target, co-signers)."""
     token = operation.token
-    key = chain_key(user=token.deployment.creator, network=network, organization_id=operation.organization_id)
+    key = job_signing_key(job=operation, network=network)  # the treasury's or the controlling member's
     opt_ins: dict[str, str] = operation.request.get("opt_in_users") or {}
     users = {str(u.pk): u for u in User.objects.filter(pk__in=list(opt_ins.values()))} if opt_ins else {}
     co_signers = {address: chain_key(user=users[user_id], network=network).open  # their own organization's

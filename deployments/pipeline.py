@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.signing import ChainKey, chain_key
+from accounts.signing import ChainKey
 from biatec.core.errors import (
     ApplicationError,
     ChainUnavailable,
@@ -38,6 +38,7 @@ from biatec.core.faults import fault_point
 from tokens.networks import Network, get_network
 
 from .adapters import ChainAdapter, ChainJob, ClaimedIds, SignedTx, StoredTx, TxState, adapter_for_job
+from .job_keys import job_signing_key
 from .jobs import DEPLOYMENT, JOB_TYPES, OPERATION, JobType, job_type_of
 from .models import (
     ACTIVE_STATUSES,
@@ -93,9 +94,10 @@ def _error(exc: ApplicationError) -> dict[str, Any]:
 
 @dataclass
 class _Run:
-    """One pass over a job: its network resolved once, the family's adapter, the signing key (the
-    creator's for a deployment, the token issuer's for an operation). The adapter sees only `job`
-    and `StoredTx` snapshots (plain data); the rows stay here."""
+    """One pass over a job: its network resolved once, the family's adapter, the signing key
+    (`job_keys.job_signing_key`: the creator's or the organization treasury's for a deployment, the
+    token controller's for an operation). The adapter sees only `job` and `StoredTx` snapshots
+    (plain data); the rows stay here."""
 
     job_type: JobType
     row: ChainJobRow
@@ -113,7 +115,7 @@ class _Run:
         if isinstance(row, Operation):
             key, extra = operation_chain_context(operation=row, network=network)
         else:
-            key, extra = chain_key(user=row.creator, network=network, organization_id=row.organization_id), {}
+            key, extra = job_signing_key(job=row, network=network), {}
         adapter = adapter_for_job(network.family, operation=job_type is OPERATION)
         return cls(job_type=job_type, row=row, network=network, adapter=adapter, key=key, extra=extra)
 

@@ -43,7 +43,11 @@ class TokenSummarySerializer(serializers.Serializer):
     name = serializers.CharField()
     symbol = serializers.CharField(allow_blank=True, help_text="Symbol, or an asset's unit name.")
     decimals = serializers.IntegerField()
-    issuer_address = serializers.CharField()
+    issuer_address = serializers.CharField(help_text="The account that signs the token's operations.")
+    issuer_account = serializers.ChoiceField(
+        choices=["organization", "member"],
+        help_text="Whose key controls the token: the organization's treasury account, or the member who created it "
+                  "(docs/treasury.md).")
     paused = serializers.BooleanField(help_text="As the platform's last pause/unpause left it.")
     destroyed = serializers.BooleanField()
     roles = JsonObjectField(help_text="owner, or an asset's manager/reserve/freeze/clawback, as last recorded.")

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import roles
+from accounts import roles, treasury
 from accounts.models import EvmAccount, Membership, User
 from accounts.selectors import membership_primary
 from biatec.core import actors, events
@@ -138,14 +138,16 @@ def _organization_for_issuing(user: User, membership: Membership | None) -> Any:
     return membership.organization
 
 
-def _preflight(*, user: User, standard: str, network_slug: str) -> None:
+def _issuer_address(*, user: User, organization: Any, issuer_account: str, network_slug: str) -> str | None:
+    """The address that will deploy: the organization treasury's (created now on first use: a random
+    key, no derivation) or the member's (None: an EVM key not derived yet)."""
     network = get_available_network(network_slug)
+    if issuer_account == treasury.ORGANIZATION:
+        return treasury.treasury_address(organization_id=organization.pk, network=network)
     if network.family == EVM:
         account = EvmAccount.objects.filter(user=user, chain_id=int(network.chain_id or 0)).first()
-        address = account.address if account is not None else None
-    else:
-        address = user.algorand_address or None
-    deployment_preflight(spec=standard_require(standard), network=network, address=address)
+        return account.address if account is not None else None
+    return user.algorand_address or None
 
 
 @transaction.atomic
@@ -165,10 +167,14 @@ def deployment_create(
     deployer pay). No key derivation and no signing on the request path."""
     organization = _organization_for_issuing(user, membership)
     request = deployment_request_validate(standard=standard, payload=payload)
-    regulated_issuer_check(spec=standard_require(standard), request=request, issuer=user.algorand_address or None)
+    request["issuer_account"] = request.get("issuer_account") or treasury.default_issuer_account(organization.pk)
+    issuer = _issuer_address(user=user, organization=organization, issuer_account=request["issuer_account"],
+                             network_slug=request["network"])
+    regulated_issuer_check(spec=standard_require(standard), request=request, issuer=issuer)
     compliance = issuance_gates_check(organization=organization, standard=standard, network=request["network"],
                                       request=request, compliance_metadata=compliance_metadata)
-    _preflight(user=user, standard=standard, network_slug=request["network"])
+    deployment_preflight(spec=standard_require(standard), network=get_available_network(request["network"]),
+                         address=issuer)
     deployment = Deployment.objects.create(
         organization=organization, creator=user, standard=standard, network=request["network"], request=request,
         compliance_metadata=compliance_metadata, correlation_id=get_correlation_id() or "",

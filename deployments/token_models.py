@@ -31,6 +31,10 @@ class Token(BaseModel):
     symbol = models.CharField(max_length=32, blank=True, default="")
     decimals = models.PositiveSmallIntegerField(default=0)
     issuer_address = models.CharField(max_length=64, db_index=True)
+    issuer_account = models.CharField(
+        max_length=16, choices=[("organization", "organization"), ("member", "member")], default="member",
+        help_text="Whose key controls the token (docs/treasury.md): the organization's treasury account, or "
+                  "the member who created it (the deployment's creator).")
     paused = models.BooleanField(default=False)
     destroyed = models.BooleanField(default=False)
     roles = models.JSONField(default=dict, blank=True,

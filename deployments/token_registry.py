@@ -1,5 +1,6 @@
 """Writes of the token registry: a `Token` when its deployment completes, and what a completed
-operation changes in the row (paused, roles, destroyed). Called by the pipeline inside the
+operation changes in the row (paused, roles, destroyed, and the controlling account when a token
+moves to the organization's treasury). Called by the pipeline inside the
 `completed` transition's database transaction."""
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tokens.standards import operations as ops
 
 from .models import Deployment
 from .token_models import Operation, Token
+from .treasury_moves import pending_removal_finish
 
 ASA_ROLES = ("manager", "reserve", "freeze", "clawback")
 
@@ -37,6 +39,7 @@ def token_register(deployment: Deployment) -> Token:
         asset_id=results.get("asset_id"), app_id=results.get("app_id"),
         name=request.get("name", ""), symbol=request.get("symbol") or request.get("unit_name") or "",
         decimals=int(request.get("decimals") or 0), issuer_address=issuer, roles=roles,
+        issuer_account=request.get("issuer_account") or "member",
         default_frozen=spec.is_asset and bool(on_chain.get("default_frozen", request.get("default_frozen", False))),
     )
 
@@ -58,6 +61,10 @@ def token_apply_operation(operation: Operation) -> Token:
     elif kind == ops.DESTROY:
         token.destroyed = True
         changed.append("destroyed")
+    if request.get("to_treasury") and kind in (ops.TRANSFER_OWNERSHIP, ops.SET_ROLES):
+        # The organization's treasury controls the token from now on: every later job signs with it.
+        token.issuer_account, token.issuer_address = "organization", request["treasury_address"]
+        changed += ["issuer_account", "issuer_address"]
     if changed:
         token.save(update_fields=[*changed, "updated_at"])
     return token
@@ -67,5 +74,6 @@ def job_completed(job: Any) -> None:
     """The pipeline's hook on `completed` (same database transaction)."""
     if isinstance(job, Operation):
         token_apply_operation(job)
+        pending_removal_finish(job)  # a member removal waiting for this move to the treasury
     elif isinstance(job, Deployment):
         token_register(job)

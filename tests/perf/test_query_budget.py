@@ -129,3 +129,16 @@ def test_statement_budget_of_one_algorand_deployment(algod_devnet_node, user_fac
         monkeypatch)
     print(f"\nAlgorand deployment: {count} statements")
     assert count <= ALGORAND_DEPLOYMENT_STATEMENTS, "\n".join(sql)
+
+
+@pytest.mark.chain
+@pytest.mark.django_db(transaction=True)
+def test_a_treasury_deployment_stays_within_the_same_budget(anvil_node, user_factory, monkeypatch):
+    """The organization's treasury key (docs/treasury.md) costs what a member's does: one lookup of its
+    account row (created at POST), then the sealed secret."""
+    _, client = user_factory("budget.treasury")
+    count, sql = _statements_to_complete(client, "erc20-mintable", {
+        "network": "evm-local", "name": "Budget", "symbol": "BDG", "decimals": 18, "initial_supply": "1",
+        "cap": "10", "issuer_account": "organization"}, monkeypatch)
+    print(f"\nEVM treasury deployment: {count} statements")
+    assert count <= EVM_DEPLOYMENT_STATEMENTS, "\n".join(sql)

@@ -114,6 +114,25 @@ def _amount(family: str, asset: bool) -> BigIntegerStringField:
     return BigIntegerStringField(min_value=1, max_value=UINT64_MAX if asset else UINT256_MAX)
 
 
+def _to_treasury() -> serializers.BooleanField:
+    return serializers.BooleanField(
+        required=False, default=False,
+        help_text="Move the token to the organization's treasury account (docs/treasury.md): the new owner "
+                  "(or every role the issuer holds now) is the treasury, which controls the token from then on.")
+
+
+def _treasury_or(names: tuple[str, ...], *, required: bool) -> Any:
+    """`to_treasury` excludes naming the target yourself; without it, `names` (one of them if `required`)."""
+    def validate(self: Any, attrs: dict[str, Any]) -> dict[str, Any]:
+        named = [n for n in names if n in attrs]
+        if attrs.get("to_treasury") and named:
+            raise serializers.ValidationError({n: ["Leave this out with to_treasury."] for n in named})
+        if required and not attrs.get("to_treasury") and not named:
+            raise serializers.ValidationError({names[0]: ["This field is required (or to_treasury)."]})
+        return attrs
+    return validate
+
+
 def operation_serializer(kind: str, *, family: str, asset: bool, max_batch: int = MAX_BATCH) -> type[StrictSerializer]:
     """The request body of `kind` for a token of `family` (`asset`: an Algorand Standard Asset);
     `max_batch` rows in a batch (10,000 for a CSV upload)."""
@@ -146,8 +165,10 @@ def operation_serializer(kind: str, *, family: str, asset: bool, max_batch: int 
         fields |= {name: AlgorandAddressField(required=False, allow_blank=True,
                                               help_text="New address; empty string clears the role for good.")
                    for name in ROLE_NAMES}
+        fields |= {"to_treasury": _to_treasury(), "validate": _treasury_or(ROLE_NAMES, required=False)}
     elif kind == TRANSFER_OWNERSHIP:
-        fields |= {"new_owner": recipient()}
+        fields |= {"new_owner": recipient(required=False, help_text="Required unless `to_treasury`."),
+                   "to_treasury": _to_treasury(), "validate": _treasury_or(("new_owner",), required=True)}
     name = "".join(p.capitalize() for p in f"{family}_{'asset_' if asset else ''}{kind}".split("_")) + "Serializer"
     serializer: type[StrictSerializer] = type(name, (StrictSerializer,), {"__module__": __name__, **fields})
     return serializer

@@ -50,8 +50,18 @@ class CapAtLeastSupplyMixin:
         return attrs
 
 
+class IssuerAccountSerializer(StrictSerializer):
+    """Every standard's request: which account issues and controls the token (docs/treasury.md)."""
+
+    issuer_account = serializers.ChoiceField(
+        choices=["organization", "member"], required=False,
+        help_text="`organization`: the organization's treasury account (a server-generated key nobody can "
+                  "re-derive) deploys and controls the token; `member`: your own account. Default: "
+                  "`organization` when the organization has more than one member, else `member`.")
+
+
 # ---- EVM ---------------------------------------------------------------------------------------
-class Erc20BaseSerializer(StrictSerializer):
+class Erc20BaseSerializer(IssuerAccountSerializer):
     network = _network_field(EVM)
     name = serializers.CharField(max_length=64)
     symbol = serializers.CharField(max_length=16)
@@ -95,7 +105,7 @@ def regulated_asset_check(attrs: dict[str, Any], *, given: Any) -> None:
         raise serializers.ValidationError(errors)
 
 
-class AsaBaseSerializer(StrictSerializer):
+class AsaBaseSerializer(IssuerAccountSerializer):
     network = _network_field(ALGORAND)
     name = Utf8CharField(max_bytes=32)
     unit_name = Utf8CharField(max_bytes=8)
@@ -213,7 +223,7 @@ class Arc3FnftSerializer(Arc3Mixin, AsaFnftSerializer):
 
 
 # ---- Algorand smart-contract tokens -------------------------------------------------------------
-class Arc200BaseSerializer(StrictSerializer):
+class Arc200BaseSerializer(IssuerAccountSerializer):
     network = _network_field(ALGORAND)
     name = Utf8CharField(max_bytes=32)
     symbol = Utf8CharField(max_bytes=8)
