@@ -166,3 +166,48 @@ def chain_key(*, user: User, network: Network, organization_id: Any = None) -> C
             user=user, chain_id=chain_id, reason=reason, account=account, organization_id=organization_id))
     return ChainKey(address=user.algorand_address, open=lambda reason: algorand_signer(
         user=user, reason=reason, organization_id=organization_id))
+
+
+# ---------------------------------------------------------------------------------- key rotation
+# A password change's new ARC-76 account (accounts/key_rotation.py): the old keys are re-sealed under a
+# retired purpose and stay usable by the server only, through `retired_chain_key`, until destroyed.
+
+def retired_purpose(rotation_id: Any, purpose: str) -> str:
+    return f"retired:{rotation_id}:{purpose}"
+
+
+def secret_reseal(secret: EncryptedSecret, *, purpose: str) -> None:
+    """Seal the secret's plaintext again under `purpose` (the purpose is bound into the ciphertext),
+    in place: the row keeps its id, so whatever points at it still does."""
+    fresh = keyvault.seal(keyvault.open_sealed(secret), owner_id=secret.owner_id, purpose=purpose)
+    for name in ("purpose", "kek_id", "wrapped_key", "wrap_nonce", "ciphertext", "nonce"):
+        setattr(secret, name, getattr(fresh, name))
+    secret.save(update_fields=["purpose", "kek_id", "wrapped_key", "wrap_nonce", "ciphertext", "nonce", "updated_at"])
+
+
+@contextmanager
+def _retired_signer(*, user: User, secret_id: Any, chain_id: int | None, reason: str,
+                    organization_id: Any) -> Iterator[AlgorandSigner | EvmSigner]:
+    secret = EncryptedSecret.objects.get(pk=secret_id)
+    signer: AlgorandSigner | EvmSigner = (AlgorandSigner(keyvault.open_sealed(secret)) if chain_id is None
+                                          else EvmSigner(keyvault.open_sealed(secret), chain_id))
+    _record_key_use(user, secret.purpose, reason, organization_id)
+    try:
+        yield signer
+    finally:
+        signer.close()
+
+
+def retired_chain_key(*, user: User, network: Network, address: str, organization_id: Any = None) -> ChainKey | None:
+    """The user's retired (not yet destroyed) key of `address` on `network`, for the server's own
+    moves out of it (and jobs signed before the rotation); None when there is none."""
+    from .models import RetiredKey
+
+    chain_id = int(network.chain_id or 0) if network.family == EVM else None
+    retired = (RetiredKey.objects.filter(rotation__user=user, address__iexact=address, chain_id=chain_id,
+                                         secret__isnull=False).order_by("-created_at").first())
+    if retired is None:
+        return None
+    secret_id = retired.secret_id
+    return ChainKey(address=retired.address, open=lambda reason: _retired_signer(
+        user=user, secret_id=secret_id, chain_id=chain_id, reason=reason, organization_id=organization_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import User
-from accounts.signing import ChainKey, chain_key
+from accounts.signing import ChainKey, chain_key, retired_chain_key
 from tokens.networks import Network
 
 from .token_models import Operation
@@ -15,7 +15,13 @@ from .token_models import Operation
 def operation_chain_context(*, operation: Operation, network: Network) -> tuple[ChainKey, dict[str, Any]]:
     """(the issuer's key, the operation fields of its `ChainJob`: kind, target, co-signers)."""
     token = operation.token
-    key = chain_key(user=token.deployment.creator, network=network, organization_id=operation.organization_id)
+    creator = token.deployment.creator
+    key = chain_key(user=creator, network=network, organization_id=operation.organization_id)
+    if key.address.lower() != token.issuer_address.lower():
+        # A password change retired the key of the token's issuer address (deployments/key_rotation.py):
+        # until its moves are done and the token's issuer switched, the old key signs, server side only.
+        key = retired_chain_key(user=creator, network=network, address=token.issuer_address,
+                                organization_id=operation.organization_id) or key
     opt_ins: dict[str, str] = operation.request.get("opt_in_users") or {}
     users = {str(u.pk): u for u in User.objects.filter(pk__in=list(opt_ins.values()))} if opt_ins else {}
     co_signers = {address: chain_key(user=users[user_id], network=network).open  # their own organization's

@@ -67,5 +67,9 @@ def job_completed(job: Any) -> None:
     """The pipeline's hook on `completed` (same database transaction)."""
     if isinstance(job, Operation):
         token_apply_operation(job)
+        if (job.request or {}).get("key_rotation"):
+            from .key_rotation import key_rotation_operation_completed  # imports the operation services
+
+            key_rotation_operation_completed(job)
     elif isinstance(job, Deployment):
         token_register(job)
