@@ -73,7 +73,10 @@ def key_rotation_complete(*, rotation_id: Any, keep_addresses: frozenset[str] = 
     if rotation.status == KeyRotation.Status.COMPLETED:
         return rotation
     now = timezone.now()
-    for retired in rotation.retired_keys.select_for_update().filter(secret__isnull=False):
+    # Every retired key of the user's still sealed, those an earlier rotation kept too (their tokens
+    # were planned again by this one).
+    for retired in RetiredKey.objects.select_for_update().filter(rotation__user_id=rotation.user_id,
+                                                                 secret__isnull=False):
         if retired.address.lower() in keep_addresses:
             continue
         secret = retired.secret

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.key_rotation import key_rotation_complete
-from accounts.models import KeyRotation, User
+from accounts.models import KeyRotation, RetiredKey, User
 from accounts.signing import evm_account_ensure
 from biatec.core import events
 from biatec.core.errors import ApplicationError
@@ -53,6 +53,12 @@ ADVANCE_TASK = "deployments.tasks.key_rotation_advance_task"
 WAIT_SECONDS = 10.0
 """How long planning waits while jobs signed by the old keys are still running."""
 DONE = ("completed", "skipped", "left")
+
+
+class MoveRefused(ApplicationError):
+    code = "KEY_ROTATION_MOVE_REFUSED"
+    http_status = 409
+    default_message = "The chain would refuse this move."
 
 
 def key_rotation_on_started(event: events.KeyRotationStarted) -> None:
@@ -86,7 +92,10 @@ def _old_keys_busy(user_id: Any) -> bool:
 
 
 def _plan(rotation: KeyRotation) -> list[dict[str, Any]]:
-    old = {k.address.lower() for k in rotation.retired_keys.all()}
+    # Every retired key of the user still sealed: an earlier rotation may have kept one (a token it
+    # could not move), and its token moves to the newest account now.
+    old = {a.lower() for a in RetiredKey.objects.filter(rotation__user_id=rotation.user_id, secret__isnull=False)
+           .values_list("address", flat=True)}
     moves: list[dict[str, Any]] = []
     tokens = Token.objects.filter(deployment__creator_id=rotation.user_id, destroyed=False).order_by("created_at")
     for token in tokens:
@@ -115,9 +124,15 @@ def _move_request(token: Token, kind: str, new: str, user: User) -> dict[str, An
     live = token_live_state(token, holders=[new])
     spec = STANDARDS[token.standard]
     if kind == ops.TRANSFER:
-        holding = live["holders"][old]
+        holding, receiving = live["holders"][old], live["holders"][new]
         if not holding["balance"]:
             return None
+        if receiving.get("eligible") is False or receiving.get("whitelisted") is False:
+            raise MoveRefused("The token's on-chain registry does not let the new address hold it.",
+                              details={"rules": ["not_eligible"], "address": new})
+        if holding["frozen"] or receiving["frozen"] or (spec.is_asset and token.default_frozen
+                                                        and not receiving["opted_in"]):
+            raise MoveRefused("A frozen holding can neither send nor receive.", details={"rules": ["frozen"]})
         request: dict[str, Any] = {"to": new, "amount": int(holding["balance"])}
         if spec.is_asset and not live["holders"][new]["opted_in"]:
             request |= {"opt_ins": [new], "opt_in_users": {new: str(user.pk)}}
@@ -126,7 +141,7 @@ def _move_request(token: Token, kind: str, new: str, user: User) -> dict[str, An
     if kind == ops.SET_ROLES:
         held = {role: new for role in ASA_ROLES if (roles.get(role) or "") == old}
         if held and roles.get("manager") != old:
-            raise ApplicationError("The old account holds asset roles but not the manager role that changes them.",
+            raise MoveRefused("The old account holds asset roles but not the manager role that changes them.",
                                    details={"roles": sorted(held)})
         return held or None
     if kind == ops.TRANSFER_OWNERSHIP:
@@ -203,8 +218,16 @@ def key_rotation_advance(rotation_id: Any) -> float | None:
                 if status == DeploymentStatus.COMPLETED:
                     move["status"] = "completed"
                     continue
-                move["status"] = status or "missing"
-                return None  # running (its completion advances us), or failed and waiting for a retry
+                if status in ACTIVE_STATUSES:
+                    move["status"] = status
+                    return None  # running: its completion advances the rotation
+                # Failed (or cancelled): a person has to act; that address's key is kept and the rotation
+                # completes, so a later password change is not refused for it (its rotation plans it again).
+                move["status"] = "left"
+                blocked.add(move["token_id"])
+                left.append({"token_id": move["token_id"], "kind": move["kind"], "address": move["from"],
+                             "blocking": True, "reason": f"operation {status}", "operation_id": move["operation_id"]})
+                continue
             try:
                 with transaction.atomic():
                     move["status"] = _start(rotation, move, user)

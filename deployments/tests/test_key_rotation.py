@@ -170,3 +170,42 @@ def test_a_user_without_tokens_rotates_at_once(user_factory, settings):
     rotation = KeyRotation.objects.get(user=user)
     assert rotation.status == KeyRotation.Status.COMPLETED and rotation.moves == []
     assert user.check_password(NEW_PASSWORD)
+
+
+def test_a_token_the_move_cannot_reach_keeps_its_old_key_and_the_rest_completes(user_factory, settings):
+    """A token on a network without a node here: its move is left behind (blocking), the old key of that
+    address is kept (destroying it would lose the token), every other old key is destroyed."""
+    from accounts.models import Membership
+    from accounts.signing import evm_account_ensure, retired_chain_key
+    from deployments.models import DeploymentStatus
+    from deployments.tests.factories import DeploymentFactory, token_of
+    from tokens.networks import get_network
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    body, client = user_factory("rotation.unreachable")
+    user = User.objects.get(pk=body["id"])
+    old_base = evm_account_ensure(user=user, chain_id=8453).address  # base-mainnet: no node in the tests
+    organization = Membership.objects.get(user=user).organization
+    deployment = DeploymentFactory(organization=organization, creator=user, network="base-mainnet",
+                                   status=DeploymentStatus.COMPLETED)
+    token = token_of(deployment, network="base-mainnet", issuer_address=old_base, roles={"owner": old_base})
+    old_algorand = user.arc76_secret_id
+
+    assert _change_password(client).status_code == 200
+    rotation = KeyRotation.objects.get(user=user)
+    assert rotation.status == KeyRotation.Status.COMPLETED
+    assert [(m["kind"], m["status"]) for m in rotation.moves] == [
+        ("transfer", "left"), ("transfer_ownership", "left"), ("issuer_switch", "left")]
+    blocking = [entry for entry in rotation.left_behind if entry["blocking"]]
+    assert blocking == [{"token_id": str(token.pk), "kind": "transfer", "address": old_base, "blocking": True,
+                         "reason": "NETWORK_UNAVAILABLE", "message": blocking[0]["message"]}]
+    kept = RetiredKey.objects.get(rotation=rotation, address=old_base)
+    assert kept.secret_id is not None and kept.destroyed_at is None
+    assert not EncryptedSecret.objects.filter(pk=old_algorand).exists()
+    assert RetiredKey.objects.filter(rotation=rotation, secret__isnull=True).count() == \
+        RetiredKey.objects.filter(rotation=rotation).count() - 1
+    token.refresh_from_db()
+    assert token.issuer_address == old_base  # still the old account's: the server can still sign for it
+    assert retired_chain_key(user=user, network=get_network("base-mainnet"), address=old_base).address == old_base
+    status = client.get("/api/v1/account/key-rotation")
+    assert status.status_code == 401  # the change revoked the tokens the client holds
