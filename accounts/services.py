@@ -404,7 +404,9 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     seed, password_hash = _derive_and_hash(user.email, new_password) if user.arc76_secret_id is not None \
         else (b"", make_password(new_password))
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+        # NO KEY UPDATE: an EVM derivation inserting its account (a key-share lock on this row) while
+        # holding the seed's lock must not deadlock with the rotation waiting for that seed.
+        user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         if key_rotation_active(user=user) is not None:  # a concurrent change got there first
             raise KeyRotationInProgress()
         user.password = password_hash  # hashed above with the derivation (set_password would hash again)

@@ -114,11 +114,24 @@ def evm_account_ensure(*, user: User, chain_id: int) -> EvmAccount:
         return existing
     if user.arc76_secret_id is None:
         raise keyvault.KeyVaultError("This user has no chain account.")
-    seed = keyvault.open_sealed(EncryptedSecret.objects.get(pk=user.arc76_secret_id))
+    seed_secret_id = user.arc76_secret_id
+    seed_secret = EncryptedSecret.objects.filter(pk=seed_secret_id, purpose=PURPOSE_ARC76).first()
+    if seed_secret is None:  # retired (or destroyed) by a password change since `user` was read
+        user.refresh_from_db(fields=["arc76_secret", "algorand_address"])
+        if user.arc76_secret_id == seed_secret_id:
+            raise keyvault.KeyVaultError("The user's chain account key is missing.")
+        return evm_account_ensure(user=user, chain_id=chain_id)
+    seed = keyvault.open_sealed(seed_secret)
     private_key = arc76.evm_private_key(seed, chain_id)
     address = Account.from_key(private_key).address
     try:
         with transaction.atomic():
+            # Still the user's seed? A password change may have retired it during the derivation
+            # (accounts/key_rotation.py locks it too): then derive from the new one.
+            current = EncryptedSecret.objects.select_for_update().filter(pk=seed_secret_id, purpose=PURPOSE_ARC76)
+            if not current.exists():
+                user.refresh_from_db(fields=["arc76_secret", "algorand_address"])
+                raise _SeedRetired()
             secret = keyvault.seal(private_key, owner_id=str(user.pk), purpose=evm_purpose(chain_id))
             secret.save()
             account = EvmAccount.objects.create(user=user, chain_id=chain_id, address=address, secret=secret)
@@ -128,7 +141,13 @@ def evm_account_ensure(*, user: User, chain_id: int) -> EvmAccount:
             )
     except IntegrityError:  # derived concurrently by another worker: same key, keep theirs
         return EvmAccount.objects.get(user=user, chain_id=chain_id)
+    except _SeedRetired:
+        return evm_account_ensure(user=user, chain_id=chain_id)
     return account
+
+
+class _SeedRetired(Exception):
+    """The seed an EVM key was being derived from was retired meanwhile (`evm_account_ensure`)."""
 
 
 @contextmanager

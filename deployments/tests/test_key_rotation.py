@@ -209,3 +209,22 @@ def test_a_token_the_move_cannot_reach_keeps_its_old_key_and_the_rest_completes(
     assert retired_chain_key(user=user, network=get_network("base-mainnet"), address=old_base).address == old_base
     status = client.get("/api/v1/account/key-rotation")
     assert status.status_code == 401  # the change revoked the tokens the client holds
+
+
+def test_an_evm_key_derived_from_a_stale_user_comes_from_the_new_seed(user_factory, settings):
+    """A worker holding the user as read before the password change derives from the new seed, never
+    from the retired one (accounts.signing.evm_account_ensure)."""
+    from eth_account import Account
+
+    from accounts.signing import evm_account_ensure
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    body, client = user_factory("rotation.stale")
+    stale = User.objects.get(pk=body["id"])
+    assert _change_password(client).status_code == 200
+    derived = EvmAccount.objects.get(user=stale, chain_id=31337)
+    derived.delete()  # as if not derived yet
+    EncryptedSecret.objects.filter(pk=derived.secret_id).delete()
+    account = evm_account_ensure(user=stale, chain_id=31337)
+    seed = arc76.arc76_seed("rotation.stale@example.com", NEW_PASSWORD)
+    assert account.address == Account.from_key(arc76.evm_private_key(seed, 31337)).address
