@@ -31,7 +31,7 @@ from accounts.key_rotation import key_rotation_complete
 from accounts.models import KeyRotation, RetiredKey, User
 from accounts.signing import evm_account_ensure
 from biatec.core import events
-from biatec.core.errors import ApplicationError
+from biatec.core.errors import ApplicationError, ChainUnavailable
 from tokens.chains import algorand_reads, evm_reads
 from tokens.networks import EVM, Network, all_networks, get_available_network
 from tokens.standards import STANDARDS
@@ -231,6 +231,8 @@ def key_rotation_advance(rotation_id: Any) -> float | None:
             try:
                 with transaction.atomic():
                     move["status"] = _start(rotation, move, user)
+            except ChainUnavailable:
+                return WAIT_SECONDS  # the node did not answer the live read: try again later
             except ApplicationError as exc:
                 move["status"] = "left"
                 blocked.add(move["token_id"])
@@ -252,6 +254,10 @@ def key_rotations_sweep() -> list[str]:
     ids = [str(pk) for pk in KeyRotation.objects.filter(status__in=KeyRotation.ACTIVE, updated_at__lt=stale)
            .values_list("pk", flat=True)[:100]]
     for rotation_id in ids:
-        key_rotation_advance(rotation_id)
+        try:
+            key_rotation_advance(rotation_id)
+        except Exception as exc:  # one rotation failing does not stop the others; the next sweep retries
+            logger.warning("key rotation advance failed in the sweep",
+                           extra={"rotation_id": rotation_id, "error": type(exc).__name__})
     return ids
 
