@@ -187,6 +187,24 @@ def _native_left(rotation: KeyRotation) -> list[dict[str, Any]]:
     return left
 
 
+def _assets_left(rotation: KeyRotation) -> list[dict[str, Any]]:
+    """Asset holdings still on the retired Algorand accounts (another issuer's token the old address
+    received: no move covers it). Blocking: that old key is kept rather than the holding lost."""
+    left = []
+    for key in rotation.retired_keys.filter(secret__isnull=False, family="algorand"):
+        for network in (n for n in _networks() if n.family != EVM):
+            try:
+                holdings = algorand_reads.account_assets(network=network, address=key.address)
+            except ApplicationError:
+                continue
+            held = [h for h in holdings if int(h.get("amount") or 0) > 0]
+            if held:
+                left.append({"address": key.address, "network": network.slug, "blocking": True,
+                             "reason": "holds assets no move took",
+                             "assets": [{"asset_id": h["asset-id"], "amount": str(h["amount"])} for h in held[:50]]})
+    return left
+
+
 def _networks() -> list[Network]:
     return [n for n in all_networks() if n.available]
 
@@ -243,6 +261,7 @@ def key_rotation_advance(rotation_id: Any) -> float | None:
     finally:
         rotation.left_behind = left
         rotation.save(update_fields=["moves", "status", "left_behind", "updated_at"])
+    left += _assets_left(rotation)
     keep = frozenset(entry["address"].lower() for entry in left if entry.get("blocking"))
     key_rotation_complete(rotation_id=rotation.pk, keep_addresses=keep, left_behind=[*left, *_native_left(rotation)])
     return None

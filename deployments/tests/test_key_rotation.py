@@ -55,7 +55,7 @@ def test_password_change_moves_an_asa_with_its_roles_and_destroys_the_old_seed(a
     settings.CELERY_TASK_ALWAYS_EAGER = True
     node = AlgodClient(algod_devnet_node.token, algod_devnet_node.url)
     body, client = user_factory("rotation.algo")
-    user_factory("rotation.algo.bob")
+    bob_body, bob_client = user_factory("rotation.algo.bob")
     old = body["algorand_address"]
     response = client.post("/api/v1/token/asa-ft/create", {
         "network": ALGO, "decimals": 0, "name": "Rotated", "unit_name": "ROT", "total": "1000",
@@ -97,6 +97,16 @@ def test_password_change_moves_an_asa_with_its_roles_and_destroys_the_old_seed(a
 
     token.refresh_from_db()
     assert token.issuer_address == new
+    # Bob holds the token on his old address: his own password change moves nothing of another issuer's,
+    # so his old key is kept (left behind, blocking) rather than the holding lost.
+    assert _change_password(bob_client).status_code == 200
+    bob_rotation = KeyRotation.objects.get(user_id=bob_body["id"])
+    assert bob_rotation.status == KeyRotation.Status.COMPLETED
+    assert [e for e in bob_rotation.left_behind if e["blocking"]] == [{
+        "address": bob, "network": ALGO, "blocking": True, "reason": "holds assets no move took",
+        "assets": [{"asset_id": token.asset_id, "amount": "100"}]}]
+    assert RetiredKey.objects.get(rotation=bob_rotation, family="algorand").secret_id is not None
+
     # The new key works for new work: a clawback signed by the new clawback address.
     _op(client, token, "forced_transfer", {"from": bob, "to": new, "amount": "100", "reason": "rotation check"})
     assert _holding(node, new, token.asset_id)["amount"] == 1000
