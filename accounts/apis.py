@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from biatec.core.schema import results_of
 from biatec.core.serializers import StrictSerializer
 
-from . import roles, selectors, services, throttles
+from . import key_rotation, roles, selectors, services, throttles
 from .client import client_ip
 from .permissions import AuthenticatedRequest, RoleRequired
 
@@ -155,19 +155,65 @@ class ChangePasswordApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"post": roles.SELF}
     throttle_classes = [throttles.PasswordChangeRateThrottle]
-    error_statuses = (423,)  # wrong current passwords count towards the lockout
+    error_statuses = (409, 423)  # KEY_ROTATION_IN_PROGRESS; wrong current passwords count towards the lockout
 
     class InputSerializer(StrictSerializer):
         current_password = serializers.CharField(max_length=256, trim_whitespace=False)
         new_password = serializers.CharField(max_length=256, trim_whitespace=False)
 
-    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer}, description=(
+        "Sets the new password and gives the account the ARC-76 addresses of the new password: what the old "
+        "addresses hold and control is moved by the platform, then their keys are destroyed (GET "
+        "/api/v1/account/key-rotation). 409 KEY_ROTATION_IN_PROGRESS while the previous change's move runs."))
     def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tokens = services.user_change_password(user=request.user, **data.validated_data,
                                                client=client_info(request))
         return Response(tokens.as_dict())
+
+
+class RetiredKeySerializer(serializers.Serializer):
+    family = serializers.ChoiceField(choices=["algorand", "evm"])
+    chain_id = serializers.IntegerField(allow_null=True)
+    address = serializers.CharField()
+    destroyed = serializers.BooleanField(help_text="Whether the old key's sealed secret is gone.")
+    destroyed_at = serializers.DateTimeField(allow_null=True)
+
+
+class KeyRotationMoveSerializer(serializers.Serializer):
+    token_id = serializers.UUIDField()
+    kind = serializers.CharField(help_text="transfer, set_roles, transfer_ownership, or issuer_switch (no chain job).")
+    status = serializers.CharField(help_text="planned, queued (then the operation's status), completed, skipped, "
+                                             "left.")
+    operation_id = serializers.UUIDField(allow_null=True, required=False)
+
+
+class KeyRotationSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["planning", "moving", "completed"])
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    old_algorand_address = serializers.CharField(allow_null=True)
+    new_algorand_address = serializers.CharField(allow_null=True)
+    retired_keys = RetiredKeySerializer(many=True)
+    moves = KeyRotationMoveSerializer(many=True)
+    left_behind = serializers.ListField(child=serializers.DictField(), help_text=(
+        "What the old accounts still hold that no move took: native coin (not moved), or a token the move "
+        "could not reach (`blocking`: that old key is kept)."))
+
+
+class KeyRotationStatusSerializer(serializers.Serializer):
+    rotation = KeyRotationSerializer(allow_null=True, help_text="The latest password change's rotation; null if none.")
+
+
+class KeyRotationApi(APIView):
+    permission_classes = [IsAuthenticated, RoleRequired]
+    role_actions = {"get": roles.SELF}
+
+    @extend_schema(responses={200: KeyRotationStatusSerializer})
+    def get(self, request: AuthenticatedRequest) -> Response:
+        return Response({"rotation": key_rotation.key_rotation_status(user=request.user)})
 
 
 class AddressesApi(APIView):

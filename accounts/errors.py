@@ -78,3 +78,12 @@ class MfaRequiredForStaff(ApplicationError):
     code = "MFA_REQUIRED_FOR_STAFF"
     http_status = 409
     default_message = "Staff accounts keep their authenticator: the admin requires it."
+
+
+class KeyRotationInProgress(ApplicationError):
+    """The chain accounts of the previous password change are still being moved (GET
+    /api/v1/account/key-rotation): a second change would retire keys that still hold something."""
+
+    code = "KEY_ROTATION_IN_PROGRESS"
+    http_status = 409
+    default_message = "The previous password change is still moving your chain accounts; try again once it completed."

@@ -191,6 +191,7 @@ class SecurityEvent(AppendOnlyMixin, BaseModel):
         API_KEY_CREATED = "api_key_created"  # pragma: allowlist secret
         API_KEY_REVOKED = "api_key_revoked"  # pragma: allowlist secret
         API_KEY_IP_REFUSED = "api_key_ip_refused"  # pragma: allowlist secret
+        KEY_DESTROYED = "key_destroyed"
 
     event_type = models.CharField(max_length=32, choices=Type.choices, db_index=True)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -298,3 +299,50 @@ class ApiKey(BaseModel):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.expired() else "active"
+class KeyRotation(BaseModel):
+    """A password change's move of the user's chain accounts (docs/decisions/0107-key-rotation-on-password-change.md).
+
+    The new ARC-76 account (derived from the new password) is the user's from the change on; the old
+    keys are kept as `RetiredKey`s, usable by the server only, until every move of what the old
+    addresses held or controlled (`moves`, token operations of the one pipeline, written by
+    `deployments.key_rotation`) completed; then their sealed secrets are destroyed."""
+
+    class Status(models.TextChoices):
+        PLANNING = "planning"
+        MOVING = "moving"
+        COMPLETED = "completed"
+
+    ACTIVE: ClassVar[tuple[str, ...]] = (Status.PLANNING, Status.MOVING)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="key_rotations")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNING)
+    old_algorand_address = models.CharField(max_length=58, blank=True, default="")
+    new_algorand_address = models.CharField(max_length=58, blank=True, default="")
+    moves = models.JSONField(default=list, blank=True, help_text="The planned token operations, in order: "
+                             "{token_id, kind, request, operation_id, status}.")
+    left_behind = models.JSONField(default=list, blank=True,
+                                   help_text="What the old accounts still hold that no move covers (read from chain).")
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user"], condition=models.Q(status__in=["planning", "moving"]),
+                                               name="accounts_keyrotation_one_active_per_user")]
+
+    def __str__(self) -> str:
+        return f"key rotation of {self.user_id} ({self.status})"
+
+
+class RetiredKey(BaseModel):
+    """An account a key rotation replaced: its address, and its sealed key until the rotation completes
+    (`secret` is then destroyed and set to null; the row stays as the record of the old address)."""
+
+    rotation = models.ForeignKey(KeyRotation, on_delete=models.CASCADE, related_name="retired_keys")
+    family = models.CharField(max_length=16)  # "algorand" | "evm"
+    chain_id = models.BigIntegerField(null=True, blank=True)
+    address = models.CharField(max_length=64, db_index=True)
+    secret = models.OneToOneField(EncryptedSecret, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"retired {self.family} key {self.address}"

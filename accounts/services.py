@@ -26,6 +26,7 @@ from .errors import (
     AccountLocked,
     InvalidCredentials,
     InvalidToken,
+    KeyRotationInProgress,
     MfaChallengeInvalid,
     MfaCodeInvalid,
     MfaNotEnabled,
@@ -34,6 +35,7 @@ from .errors import (
     UserAlreadyExists,
     WeakPassword,
 )
+from .key_rotation import key_rotation_active, key_rotation_begin
 from .models import LoginThrottle, Membership, Organization, SecurityEvent, User, normalize_email
 from .security_events import security_event_record
 from .signing import PURPOSE_ARC76
@@ -385,20 +387,34 @@ def user_logout(*, user: User, refresh: str) -> None:
 
 def user_change_password(*, user: User, current_password: str, new_password: str,
                          client: ClientInfo | None = None) -> TokenPair:
-    """New password hash; the chain accounts stay (keys are sealed by KEKs, not by the password).
+    """New password hash and the new password's ARC-76 account (accounts/key_rotation.py): the old
+    keys are retired, what they hold and control is moved by the pipeline, then they are destroyed.
     A wrong `current_password` counts against the same (e-mail, source) lockout as a failed login,
-    so a stolen access token cannot guess the password without limit."""
+    so a stolen access token cannot guess the password without limit. While the previous change's
+    move is running, 409 KEY_ROTATION_IN_PROGRESS (before any derivation)."""
     client = client or ClientInfo()
     _counted_check(user=user, client=client, context="change_password", check=lambda: (
         None if user.check_password(current_password) else InvalidCredentials("The current password is wrong.")))
     problems = _password_problems(new_password, user.email)
     if problems:
         raise WeakPassword(details={"reasons": problems})
+    if key_rotation_active(user=user) is not None:
+        raise KeyRotationInProgress()
+    # The new ARC-76 seed (PBKDF2, ~1 s) and the hash, side by side and outside the transaction.
+    seed, password_hash = _derive_and_hash(user.email, new_password) if user.arc76_secret_id is not None \
+        else (b"", make_password(new_password))
     with transaction.atomic():
-        user.set_password(new_password)
+        # NO KEY UPDATE: an EVM derivation inserting its account (a key-share lock on this row) while
+        # holding the seed's lock must not deadlock with the rotation waiting for that seed.
+        user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+        if key_rotation_active(user=user) is not None:  # a concurrent change got there first
+            raise KeyRotationInProgress()
+        user.password = password_hash  # hashed above with the derivation (set_password would hash again)
         user.save(update_fields=["password"])
+        rotation = key_rotation_begin(user=user, seed=seed) if seed else None
         refresh_tokens_revoke_all(user=user)
-        security_event_record(event_type=SecurityEvent.Type.PASSWORD_CHANGE, user=user)
+        security_event_record(event_type=SecurityEvent.Type.PASSWORD_CHANGE, user=user,
+                              details={"key_rotation": str(rotation.pk)} if rotation else None)
     # A fresh pair issued after the revocation instant, so the caller stays signed in.
     return token_pair_issue(user=user)
 

@@ -115,11 +115,24 @@ def evm_account_ensure(*, user: User, chain_id: int) -> EvmAccount:
         return existing
     if user.arc76_secret_id is None:
         raise keyvault.KeyVaultError("This user has no chain account.")
-    seed = keyvault.open_sealed(EncryptedSecret.objects.get(pk=user.arc76_secret_id))
+    seed_secret_id = user.arc76_secret_id
+    seed_secret = EncryptedSecret.objects.filter(pk=seed_secret_id, purpose=PURPOSE_ARC76).first()
+    if seed_secret is None:  # retired (or destroyed) by a password change since `user` was read
+        user.refresh_from_db(fields=["arc76_secret", "algorand_address"])
+        if user.arc76_secret_id == seed_secret_id:
+            raise keyvault.KeyVaultError("The user's chain account key is missing.")
+        return evm_account_ensure(user=user, chain_id=chain_id)
+    seed = keyvault.open_sealed(seed_secret)
     private_key = arc76.evm_private_key(seed, chain_id)
     address = Account.from_key(private_key).address
     try:
         with transaction.atomic():
+            # Still the user's seed? A password change may have retired it during the derivation
+            # (accounts/key_rotation.py locks it too): then derive from the new one.
+            current = EncryptedSecret.objects.select_for_update().filter(pk=seed_secret_id, purpose=PURPOSE_ARC76)
+            if not current.exists():
+                user.refresh_from_db(fields=["arc76_secret", "algorand_address"])
+                raise _SeedRetired()
             secret = keyvault.seal(private_key, owner_id=str(user.pk), purpose=evm_purpose(chain_id))
             secret.save()
             account = EvmAccount.objects.create(user=user, chain_id=chain_id, address=address, secret=secret)
@@ -129,7 +142,13 @@ def evm_account_ensure(*, user: User, chain_id: int) -> EvmAccount:
             )
     except IntegrityError:  # derived concurrently by another worker: same key, keep theirs
         return EvmAccount.objects.get(user=user, chain_id=chain_id)
+    except _SeedRetired:
+        return evm_account_ensure(user=user, chain_id=chain_id)
     return account
+
+
+class _SeedRetired(Exception):
+    """The seed an EVM key was being derived from was retired meanwhile (`evm_account_ensure`)."""
 
 
 @contextmanager
@@ -180,6 +199,30 @@ def treasury_signer(*, account: Any, reason: str) -> Iterator[AlgorandSigner | E
                                           else AlgorandSigner(material))
     security_event_record(event_type=SecurityEvent.Type.KEY_USE, organization_id=account.organization_id,
                           details={"key": secret.purpose, "reason": reason, "account": "organization"})
+# ---------------------------------------------------------------------------------- key rotation
+# A password change's new ARC-76 account (accounts/key_rotation.py): the old keys are re-sealed under a
+# retired purpose and stay usable by the server only, through `retired_chain_key`, until destroyed.
+
+def retired_purpose(rotation_id: Any, purpose: str) -> str:
+    return f"retired:{rotation_id}:{purpose}"
+
+
+def secret_reseal(secret: EncryptedSecret, *, purpose: str) -> None:
+    """Seal the secret's plaintext again under `purpose` (the purpose is bound into the ciphertext),
+    in place: the row keeps its id, so whatever points at it still does."""
+    fresh = keyvault.seal(keyvault.open_sealed(secret), owner_id=secret.owner_id, purpose=purpose)
+    for name in ("purpose", "kek_id", "wrapped_key", "wrap_nonce", "ciphertext", "nonce"):
+        setattr(secret, name, getattr(fresh, name))
+    secret.save(update_fields=["purpose", "kek_id", "wrapped_key", "wrap_nonce", "ciphertext", "nonce", "updated_at"])
+
+
+@contextmanager
+def _retired_signer(*, user: User, secret_id: Any, chain_id: int | None, reason: str,
+                    organization_id: Any) -> Iterator[AlgorandSigner | EvmSigner]:
+    secret = EncryptedSecret.objects.get(pk=secret_id)
+    signer: AlgorandSigner | EvmSigner = (AlgorandSigner(keyvault.open_sealed(secret)) if chain_id is None
+                                          else EvmSigner(keyvault.open_sealed(secret), chain_id))
+    _record_key_use(user, secret.purpose, reason, organization_id)
     try:
         yield signer
     finally:
@@ -190,3 +233,16 @@ def treasury_chain_key(*, organization_id: Any, network: Network) -> ChainKey:
     """The organization's treasury key on `network` (created on first use: a random key, sealed)."""
     account = treasury_account_ensure(organization_id=organization_id, network=network)
     return ChainKey(address=account.address, open=lambda reason: treasury_signer(account=account, reason=reason))
+def retired_chain_key(*, user: User, network: Network, address: str, organization_id: Any = None) -> ChainKey | None:
+    """The user's retired (not yet destroyed) key of `address` on `network`, for the server's own
+    moves out of it (and jobs signed before the rotation); None when there is none."""
+    from .models import RetiredKey
+
+    chain_id = int(network.chain_id or 0) if network.family == EVM else None
+    retired = (RetiredKey.objects.filter(rotation__user=user, address__iexact=address, chain_id=chain_id,
+                                         secret__isnull=False).order_by("-created_at").first())
+    if retired is None:
+        return None
+    secret_id = retired.secret_id
+    return ChainKey(address=retired.address, open=lambda reason: _retired_signer(
+        user=user, secret_id=secret_id, chain_id=chain_id, reason=reason, organization_id=organization_id))

@@ -4,6 +4,7 @@ from . import apis, apis_mfa
 
 urlpatterns = [
     path("addresses", apis.AddressesApi.as_view(), name="account-addresses"),
+    path("key-rotation", apis.KeyRotationApi.as_view(), name="account-key-rotation"),
     path("mfa", apis_mfa.MfaStatusApi.as_view(), name="account-mfa"),
     path("mfa/totp", apis_mfa.MfaTotpEnrolApi.as_view(), name="account-mfa-totp"),
     path("mfa/totp/confirm", apis_mfa.MfaTotpConfirmApi.as_view(), name="account-mfa-totp-confirm"),

@@ -36,6 +36,10 @@ app.conf.update(
             "task": "deployments.tasks.deployments_poll_pending_task",
             "schedule": float(os.environ.get("DEPLOYMENT_POLL_SECONDS", "1")),
         },
+        "key-rotations-sweep": {  # password changes whose moves lost a message (deployments/key_rotation.py)
+            "task": "deployments.tasks.key_rotations_sweep_task",
+            "schedule": float(os.environ.get("KEY_ROTATION_SWEEP_INTERVAL_SECONDS", "60")),
+        },
         "idempotency-purge": {"task": "deployments.tasks.idempotency_purge_task", "schedule": 3600.0},
         "approvals-expire": {  # four-eyes approval requests past their expiry (deployments/approval_decisions.py)
             "task": "deployments.tasks.approvals_expire_task",

@@ -3,13 +3,15 @@
 A deployment signs with its organization's treasury key when its request says
 `issuer_account: "organization"`, else with its creator's; an operation (and the allow-list sync,
 which queues operations) signs with the key of the account that controls the token now
-(`Token.issuer_account`): the treasury, or the member who deployed it.
+(`Token.issuer_account`): the treasury, or the member who deployed it - with the member's retired
+key while a password change's rotation has not yet moved the token off the old address
+(deployments/key_rotation.py; server side only).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from accounts.signing import ChainKey, chain_key, treasury_chain_key
+from accounts.signing import ChainKey, chain_key, retired_chain_key, treasury_chain_key
 from accounts.treasury import ORGANIZATION
 from tokens.networks import Network
 
@@ -21,8 +23,14 @@ def token_signing_key(*, token: Token, network: Network, organization_id: Any = 
     """The key that controls `token` on chain (its key use recorded for `organization_id`)."""
     if token.issuer_account == ORGANIZATION:
         return treasury_chain_key(organization_id=token.organization_id, network=network)
-    return chain_key(user=token.deployment.creator, network=network,
-                     organization_id=organization_id or token.organization_id)
+    creator, organization_id = token.deployment.creator, organization_id or token.organization_id
+    key = chain_key(user=creator, network=network, organization_id=organization_id)
+    if key.address.lower() != token.issuer_address.lower():
+        # A password change retired the key of the token's issuer address: until its moves are done
+        # and the token's issuer switched, the old key signs, server side only.
+        key = retired_chain_key(user=creator, network=network, address=token.issuer_address,
+                                organization_id=organization_id) or key
+    return key
 
 
 def job_signing_key(*, job: ChainJobRow, network: Network) -> ChainKey:

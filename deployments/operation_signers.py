@@ -17,7 +17,7 @@ from .token_models import Operation
 def operation_chain_context(*, operation: Operation, network: Network) -> tuple[ChainKey, dict[str, Any]]:
     """(the issuer's key, the operation fields of its `ChainJob`: kind, target, co-signers)."""
     token = operation.token
-    key = job_signing_key(job=operation, network=network)  # the treasury's or the controlling member's
+    key = job_signing_key(job=operation, network=network)  # the treasury's, the controlling member's or retired
     opt_ins: dict[str, str] = operation.request.get("opt_in_users") or {}
     users = {str(u.pk): u for u in User.objects.filter(pk__in=list(opt_ins.values()))} if opt_ins else {}
     co_signers = {address: chain_key(user=users[user_id], network=network).open  # their own organization's

@@ -17,6 +17,7 @@ from tokens.networks import get_network
 from .approval_decisions import approvals_expire
 from .idempotency import idempotency_records_purge
 from .jobs import DEPLOYMENT, OPERATION, JobType
+from .key_rotation import key_rotation_advance, key_rotation_advance_later, key_rotations_sweep
 from .models import DeploymentStatus
 from .pipeline import job_advance, jobs_sweep
 from .polling import batch_polled, deployments_poll_pending
@@ -87,3 +88,14 @@ def idempotency_purge_task() -> int:
 def approvals_expire_task() -> int:
     """Pending approval requests past their expiry become `expired` (deployments/approval_decisions.py)."""
     return len(approvals_expire())
+@shared_task(acks_late=True, ignore_result=True)
+def key_rotation_advance_task(rotation_id: str) -> None:
+    """Plan, queue the next move of, or complete a key rotation (deployments/key_rotation.py)."""
+    delay = key_rotation_advance(rotation_id)
+    if delay is not None and not settings.CELERY_TASK_ALWAYS_EAGER:  # eager: the sweep comes back
+        key_rotation_advance_later(rotation_id, countdown=delay)
+
+
+@shared_task(ignore_result=True)
+def key_rotations_sweep_task() -> int:
+    return len(key_rotations_sweep())

@@ -75,5 +75,9 @@ def job_completed(job: Any) -> None:
     if isinstance(job, Operation):
         token_apply_operation(job)
         pending_removal_finish(job)  # a member removal waiting for this move to the treasury
+        if (job.request or {}).get("key_rotation"):
+            from .key_rotation import key_rotation_operation_completed  # imports the operation services
+
+            key_rotation_operation_completed(job)
     elif isinstance(job, Deployment):
         token_register(job)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import arc76
-from accounts.models import EncryptedSecret, EvmAccount, Membership, SecurityEvent, User
+from accounts.models import EncryptedSecret, EvmAccount, Membership, RetiredKey, SecurityEvent, User
 from conftest import DEFAULT_PASSWORD, auth_client, register
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_unknown_email_answers_like_a_wrong_password():
     assert unknown.json()["message"] == wrong.json()["message"]
 
 
-def test_change_password_keeps_accounts_and_revokes_tokens():
+def test_change_password_rotates_accounts_and_revokes_tokens():
     body = register(APIClient(), "changer@example.com")
     old_tokens = body["tokens"]
     client = auth_client(old_tokens)
@@ -133,7 +133,12 @@ def test_change_password_keeps_accounts_and_revokes_tokens():
     new_login = _login("changer@example.com", new_password)
     assert new_login.status_code == 200
     profile = auth_client(new_login.json()).get("/api/v1/auth/profile").json()
-    assert profile["algorand_address"] == body["algorand_address"]  # same account, keys not password-bound
+    # The new password's ARC-76 account (docs/decisions/0107-key-rotation-on-password-change.md); the old key
+    # is retired, server use only, until the moves are done (deployments/tests/test_key_rotation.py).
+    assert profile["algorand_address"] == arc76.algorand_address(arc76.arc76_seed("changer@example.com", new_password))
+    assert profile["algorand_address"] != body["algorand_address"]
+    retired = RetiredKey.objects.get(rotation__user_id=body["id"], family="algorand")
+    assert retired.address == body["algorand_address"] and retired.secret.purpose.startswith("retired:")
 
 
 def test_change_password_requires_current():

@@ -128,6 +128,15 @@ class ApprovalChanged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class KeyRotationStarted(DomainEvent):
+    """A password change gave the user a new ARC-76 account (accounts/key_rotation.py): what the old
+    accounts hold and control is to be moved to the new ones (`deployments.key_rotation`)."""
+
+    rotation_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
 class SecurityEventRecorded(DomainEvent):
     """A security event (sign-up, login, lockout, key use ...) was recorded. `organization_id` is the
     user's first organization, None for unknown users (platform-level events)."""

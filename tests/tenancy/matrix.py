@@ -125,6 +125,7 @@ MATRIX: dict[str, dict[str, Call]] = {
     "auth-profile": {"get": Call(authenticated(200))},
     "auth-change-password": {"post": Call(authenticated(400), body=lambda _o: {})},
     "account-addresses": {"get": Call(authenticated(200))},
+    "account-key-rotation": {"get": Call(authenticated(200))},
     # The API login's two-factor (docs/mfa.md): the second step is public (an empty body: 400); the
     # caller's own device: status 200, enrol 201 (a new unconfirmed device), confirm and disable 400.
     "auth-login-mfa": {"post": Call(everyone(400), body=lambda _o: {})},

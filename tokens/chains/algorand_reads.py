@@ -49,6 +49,14 @@ def account_info(*, network: Network | str, address: str) -> dict[str, Any]:
         return algod_client(net).account_info(address, exclude="all", timeout=_timeout())
 
 
+def account_assets(*, network: Network | str, address: str) -> list[dict[str, Any]]:
+    """The asset holdings of `address` (algod's `assets`: asset-id, amount, is-frozen)."""
+    net = resolve_network(network)
+    with node_errors(net, "read an account's asset holdings"):
+        info = algod_client(net).account_info(address, timeout=_timeout())
+    return list(info.get("assets", []))
+
+
 def account_created(*, network: Network | str, address: str) -> dict[str, list[dict[str, Any]]]:
     """The assets and apps `address` created (algod's `created-assets` / `created-apps`)."""
     net = resolve_network(network)

@@ -1,0 +1,240 @@
+"""Issue 20 item 7: a password change rotates the chain accounts. The ARC-76 account of the new password
+becomes the user's; what the old addresses held and controlled is moved through the one pipeline
+(signed by the old keys, server side), then the old sealed secrets are destroyed. Everything is read
+back from the chain with the node's own clients (algosdk, web3.py)."""
+import pytest
+from algosdk.v2client.algod import AlgodClient
+from web3 import Web3
+
+from accounts import arc76
+from accounts.models import EncryptedSecret, EvmAccount, KeyRotation, RetiredKey, SecurityEvent, User
+from conftest import DEFAULT_PASSWORD
+from deployments.models import Operation, Token
+from tokens.chains.evm_artifacts import load_artifact
+
+pytestmark = [pytest.mark.chain, pytest.mark.django_db(transaction=True)]
+NEW_PASSWORD = "a different horse, battery & staple 43?"
+ALGO = "algorand-localnet"
+
+
+def _change_password(client, new: str = NEW_PASSWORD, current: str = DEFAULT_PASSWORD):  # noqa: ANN001, ANN202
+    return client.post("/api/v1/auth/change-password", {"current_password": current, "new_password": new},
+                       format="json")
+
+
+def _signed_in(tokens: dict):  # noqa: ANN202
+    from conftest import auth_client
+
+    return auth_client(tokens)
+
+
+def _op(client, token: Token, kind: str, body: dict) -> dict:  # noqa: ANN001
+    response = client.post(f"/api/v1/tokens/{token.pk}/operations/{kind}", body, format="json")
+    assert response.status_code == 202, response.content
+    detail = client.get(f"/api/v1/tokens/{token.pk}/operations/{response.json()['id']}").json()
+    assert detail["status"] == "completed", detail
+    return detail
+
+
+def _retired_secrets_gone(user: User, old_secret_ids: list) -> None:
+    assert not EncryptedSecret.objects.filter(pk__in=old_secret_ids).exists()
+    assert not EncryptedSecret.objects.filter(owner_id=str(user.pk), purpose__startswith="retired:").exists()
+    assert RetiredKey.objects.filter(rotation__user=user).exists()
+    assert not RetiredKey.objects.filter(rotation__user=user, secret__isnull=False).exists()
+
+
+def _holding(node: AlgodClient, address: str, asset_id: int) -> dict | None:
+    try:
+        return node.account_asset_info(address, asset_id)["asset-holding"]
+    except Exception:  # noqa: BLE001 - 404: not opted in
+        return None
+
+
+def test_password_change_moves_an_asa_with_its_roles_and_destroys_the_old_seed(algod_devnet_node, user_factory,
+                                                                                 settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    node = AlgodClient(algod_devnet_node.token, algod_devnet_node.url)
+    body, client = user_factory("rotation.algo")
+    bob_body, bob_client = user_factory("rotation.algo.bob")
+    old = body["algorand_address"]
+    response = client.post("/api/v1/token/asa-ft/create", {
+        "network": ALGO, "decimals": 0, "name": "Rotated", "unit_name": "ROT", "total": "1000",
+        "freeze": old, "clawback": old}, format="json")
+    assert response.status_code == 202, response.content
+    token = Token.objects.get(deployment_id=response.json()["id"])
+    bob = _op(client, token, "transfer", {"to": {"email": "rotation.algo.bob@example.com"}, "amount": "100"})[
+        "request"]["to"]
+    user = User.objects.get(pk=body["id"])
+    old_secret_ids = [user.arc76_secret_id, *EvmAccount.objects.filter(user=user).values_list("secret_id", flat=True)]
+    old_evm = set(EvmAccount.objects.filter(user=user).values_list("address", flat=True))
+
+    answer = _change_password(client)
+    assert answer.status_code == 200, answer.content
+    client = _signed_in(answer.json())
+
+    new = arc76.algorand_address(arc76.arc76_seed("rotation.algo@example.com", NEW_PASSWORD))
+    assert new != old
+    user.refresh_from_db()
+    assert user.algorand_address == new
+    rotation = KeyRotation.objects.get(user=user)
+    assert rotation.status == KeyRotation.Status.COMPLETED, rotation.moves
+    assert [(m["kind"], m["status"]) for m in rotation.moves] == [
+        ("transfer", "completed"), ("set_roles", "completed"), ("issuer_switch", "completed")]
+    # Read from chain: the old address holds nothing and controls nothing; the new one everything.
+    assert _holding(node, old, token.asset_id)["amount"] == 0
+    assert _holding(node, new, token.asset_id)["amount"] == 900
+    assert _holding(node, bob, token.asset_id)["amount"] == 100  # other holders are not touched
+    params = node.asset_info(token.asset_id)["params"]
+    assert {r: params.get(r) for r in ("manager", "reserve", "freeze", "clawback")} == {
+        "manager": new, "reserve": new, "freeze": new, "clawback": new}
+    # The moves were signed by the old key: its transactions' sender is the old address.
+    moved = Operation.objects.filter(request__key_rotation=str(rotation.pk))
+    assert {tx.sender for op in moved for tx in op.transactions.all()} == {old}
+    _retired_secrets_gone(user, old_secret_ids)
+    assert not EvmAccount.objects.filter(user=user, address__in=old_evm).exists()
+    assert SecurityEvent.objects.filter(user=user, event_type=SecurityEvent.Type.KEY_DESTROYED).count() == len(
+        old_secret_ids)
+
+    token.refresh_from_db()
+    assert token.issuer_address == new
+    # Bob holds the token on his old address: his own password change moves nothing of another issuer's,
+    # so his old key is kept (left behind, blocking) rather than the holding lost.
+    assert _change_password(bob_client).status_code == 200
+    bob_rotation = KeyRotation.objects.get(user_id=bob_body["id"])
+    assert bob_rotation.status == KeyRotation.Status.COMPLETED
+    assert [e for e in bob_rotation.left_behind if e["blocking"]] == [{
+        "address": bob, "network": ALGO, "blocking": True, "reason": "holds assets no move took",
+        "assets": [{"asset_id": token.asset_id, "amount": "100"}]}]
+    assert RetiredKey.objects.get(rotation=bob_rotation, family="algorand").secret_id is not None
+
+    # The new key works for new work: a clawback signed by the new clawback address.
+    _op(client, token, "forced_transfer", {"from": bob, "to": new, "amount": "100", "reason": "rotation check"})
+    assert _holding(node, new, token.asset_id)["amount"] == 1000
+
+    status = client.get("/api/v1/account/key-rotation").json()["rotation"]
+    assert status["status"] == "completed" and status["new_algorand_address"] == new
+    assert all(k["destroyed"] for k in status["retired_keys"])
+    assert client.get("/api/v1/auth/profile").json()["algorand_address"] == new
+
+
+def test_password_change_moves_an_erc20_balance_and_ownership(anvil_node, user_factory, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    body, client = user_factory("rotation.evm")
+    response = client.post("/api/v1/token/erc20-mintable/create", {
+        "network": "evm-local", "name": "Rotated", "symbol": "ROT", "decimals": 0, "initial_supply": "1000",
+        "cap": "5000"}, format="json")
+    assert response.status_code == 202, response.content
+    token = Token.objects.get(deployment_id=response.json()["id"])
+    user = User.objects.get(pk=body["id"])
+    old = token.issuer_address
+    old_secret_ids = [user.arc76_secret_id, *EvmAccount.objects.filter(user=user).values_list("secret_id", flat=True)]
+
+    answer = _change_password(client)
+    assert answer.status_code == 200, answer.content
+    client = _signed_in(answer.json())
+
+    from eth_account import Account
+
+    seed = arc76.arc76_seed("rotation.evm@example.com", NEW_PASSWORD)
+    new = Account.from_key(arc76.evm_private_key(seed, 31337)).address
+    assert new != old
+    rotation = KeyRotation.objects.get(user=user)
+    assert rotation.status == KeyRotation.Status.COMPLETED, rotation.moves
+    assert [(m["kind"], m["status"]) for m in rotation.moves] == [
+        ("transfer", "completed"), ("transfer_ownership", "completed"), ("issuer_switch", "completed")]
+    contract = Web3(Web3.HTTPProvider(anvil_node.url)).eth.contract(address=token.contract_address,
+                                                                    abi=load_artifact("erc20-mintable").abi)
+    assert contract.functions.balanceOf(old).call() == 0
+    assert contract.functions.balanceOf(new).call() == 1000
+    assert contract.functions.owner().call() == new
+    _retired_secrets_gone(user, old_secret_ids)
+    assert EvmAccount.objects.get(user=user, chain_id=31337).address == new
+    # The new key mints (onlyOwner) through the pipeline.
+    _op(client, token, "mint", {"to": new, "amount": "5"})
+    assert contract.functions.balanceOf(new).call() == 1005
+
+
+def test_a_second_change_while_the_first_moves_is_refused(user_factory, settings):
+    body, client = user_factory("rotation.busy")
+    user = User.objects.get(pk=body["id"])
+    KeyRotation.objects.create(user=user, status=KeyRotation.Status.MOVING, old_algorand_address="X",
+                               new_algorand_address=user.algorand_address)
+    answer = _change_password(client)
+    assert answer.status_code == 409 and answer.json()["code"] == "KEY_ROTATION_IN_PROGRESS"
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+    assert KeyRotation.objects.filter(user=user).count() == 1
+
+
+def test_a_user_without_tokens_rotates_at_once(user_factory, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    body, client = user_factory("rotation.empty")
+    user = User.objects.get(pk=body["id"])
+    old_secret = user.arc76_secret_id
+    answer = _change_password(client)
+    assert answer.status_code == 200
+    user.refresh_from_db()
+    assert user.algorand_address == arc76.algorand_address(arc76.arc76_seed("rotation.empty@example.com",
+                                                                            NEW_PASSWORD))
+    assert user.arc76_secret_id != old_secret and not EncryptedSecret.objects.filter(pk=old_secret).exists()
+    rotation = KeyRotation.objects.get(user=user)
+    assert rotation.status == KeyRotation.Status.COMPLETED and rotation.moves == []
+    assert user.check_password(NEW_PASSWORD)
+
+
+def test_a_token_the_move_cannot_reach_keeps_its_old_key_and_the_rest_completes(user_factory, settings):
+    """A token on a network without a node here: its move is left behind (blocking), the old key of that
+    address is kept (destroying it would lose the token), every other old key is destroyed."""
+    from accounts.models import Membership
+    from accounts.signing import evm_account_ensure, retired_chain_key
+    from deployments.models import DeploymentStatus
+    from deployments.tests.factories import DeploymentFactory, token_of
+    from tokens.networks import get_network
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    body, client = user_factory("rotation.unreachable")
+    user = User.objects.get(pk=body["id"])
+    old_base = evm_account_ensure(user=user, chain_id=8453).address  # base-mainnet: no node in the tests
+    organization = Membership.objects.get(user=user).organization
+    deployment = DeploymentFactory(organization=organization, creator=user, network="base-mainnet",
+                                   status=DeploymentStatus.COMPLETED)
+    token = token_of(deployment, network="base-mainnet", issuer_address=old_base, roles={"owner": old_base})
+    old_algorand = user.arc76_secret_id
+
+    assert _change_password(client).status_code == 200
+    rotation = KeyRotation.objects.get(user=user)
+    assert rotation.status == KeyRotation.Status.COMPLETED
+    assert [(m["kind"], m["status"]) for m in rotation.moves] == [
+        ("transfer", "left"), ("transfer_ownership", "left"), ("issuer_switch", "left")]
+    blocking = [entry for entry in rotation.left_behind if entry["blocking"]]
+    assert blocking == [{"token_id": str(token.pk), "kind": "transfer", "address": old_base, "blocking": True,
+                         "reason": "NETWORK_UNAVAILABLE", "message": blocking[0]["message"]}]
+    kept = RetiredKey.objects.get(rotation=rotation, address=old_base)
+    assert kept.secret_id is not None and kept.destroyed_at is None
+    assert not EncryptedSecret.objects.filter(pk=old_algorand).exists()
+    assert RetiredKey.objects.filter(rotation=rotation, secret__isnull=True).count() == \
+        RetiredKey.objects.filter(rotation=rotation).count() - 1
+    token.refresh_from_db()
+    assert token.issuer_address == old_base  # still the old account's: the server can still sign for it
+    assert retired_chain_key(user=user, network=get_network("base-mainnet"), address=old_base).address == old_base
+    status = client.get("/api/v1/account/key-rotation")
+    assert status.status_code == 401  # the change revoked the tokens the client holds
+
+
+def test_an_evm_key_derived_from_a_stale_user_comes_from_the_new_seed(user_factory, settings):
+    """A worker holding the user as read before the password change derives from the new seed, never
+    from the retired one (accounts.signing.evm_account_ensure)."""
+    from eth_account import Account
+
+    from accounts.signing import evm_account_ensure
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    body, client = user_factory("rotation.stale")
+    stale = User.objects.get(pk=body["id"])
+    assert _change_password(client).status_code == 200
+    derived = EvmAccount.objects.get(user=stale, chain_id=31337)
+    derived.delete()  # as if not derived yet
+    EncryptedSecret.objects.filter(pk=derived.secret_id).delete()
+    account = evm_account_ensure(user=stale, chain_id=31337)
+    seed = arc76.arc76_seed("rotation.stale@example.com", NEW_PASSWORD)
+    assert account.address == Account.from_key(arc76.evm_private_key(seed, 31337)).address
