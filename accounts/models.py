@@ -71,6 +71,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 class Organization(BaseModel):
     name = models.CharField(max_length=200)
+    # The plan billed (accounts/plans_models.py); None: the BIATEC_DEFAULT_PLAN setting's.
+    plan = models.ForeignKey("accounts.Plan", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="organizations")
     history = HistoricalRecords()
 
     def __str__(self) -> str:
@@ -213,3 +216,12 @@ class Invitation(BaseModel):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.expires_at <= timezone.now() else "pending"
+
+
+
+# Plans, overrides and metering live in their own module (re-exported here for the app's models).
+from .plans_models import Plan, PlanOverride, UsageFee, UsageKind, UsageRecord  # noqa: E402
+
+__all__ = ["EncryptedSecret", "EvmAccount", "Invitation", "LoginThrottle", "Membership", "Organization", "Plan",
+           "PlanOverride", "SecurityEvent", "UsageFee", "UsageKind", "UsageRecord", "User", "UserManager",
+           "normalize_email"]

@@ -28,6 +28,7 @@ from tokens.standards import operations as ops
 from . import errors
 from .issuance_gates import operation_gates_check, transfer_refusal_notify
 from .jobs import OPERATION
+from .metering import job_metered, operation_quota_check
 from .models import DeploymentStatus
 from .selectors_tokens import token_get
 from .services import (
@@ -233,6 +234,7 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any,
     if facts["opt_ins"]:
         request["opt_ins"] = facts["opt_ins"]
         request["opt_in_users"] = {a: str(users[a].pk) for a in facts["opt_ins"]}
+    operation_quota_check(organization=organization)  # under the organization's row lock until commit
     return operation_queue(token=token, kind=kind, request=request, creator_id=user.pk, actor=actor_of(user),
                            reason=request.get("reason") or "requested", idempotency_key=idempotency_key,
                            facts={**gate_facts, "total_supply_before": facts["total_supply_before"]})
@@ -249,6 +251,7 @@ def operation_queue(*, token: Token, kind: str, request: dict[str, Any], creator
         idempotency_key=idempotency_key, status=DeploymentStatus.QUEUED, status_changed_at=now,
         next_action_at=now + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS),
     )
+    job_metered(operation)
     _record_event(operation, from_status="", reason=reason, actor=actor,
                   facts={"kind": kind, "token_id": str(token.pk), **facts})
     job_enqueue_on_commit(OPERATION, operation.pk)

@@ -294,6 +294,8 @@ CACHES = {
 AUTH_STATE_CACHE_ALIAS = "auth-state"
 AUTH_STATE_CACHE_SECONDS = env.int("AUTH_STATE_CACHE_SECONDS", default=900)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+# The plan of new organizations (a seeded Plan's slug; docs/plans-and-usage.md).
+BIATEC_DEFAULT_PLAN = env("BIATEC_DEFAULT_PLAN", default="free")
 # Deployment workers: poll interval, the cap of the backoff, attempts before a never-broadcast
 # deployment fails with CHAIN_UNAVAILABLE, and the grace after which the sweep re-queues work.
 DEPLOYMENT_POLL_SECONDS = env.float("DEPLOYMENT_POLL_SECONDS", default=1.0)
