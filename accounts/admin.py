@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from biatec.core.admin_mixins import ReadOnlyAdminMixin
 
 from . import admin_invitations  # noqa: F401  (InvitationAdmin registers itself)
+from .admin_plans import usage_export_this_month
 from .models import EvmAccount, LoginThrottle, Membership, Organization, SecurityEvent, User
 from .services import login_unlock
 
@@ -47,8 +48,10 @@ class UserAdmin(SimpleHistoryAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "id", "created_at")
+    list_display = ("name", "id", "plan", "created_at")
+    list_filter = ("plan",)
     search_fields = ("name", "id")
+    actions = [usage_export_this_month]
 
 
 @admin.register(Membership)

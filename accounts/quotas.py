@@ -66,20 +66,23 @@ def monthly_used(organization_id: Any, quota: str, *, at: datetime | None = None
 
 
 def quota_check(organization: Any, quota: str, *, used: int | Callable[[], int] | None = None,
-                adding: int = 1) -> None:
+                adding: int = 1, serialised_by_caller: bool = False) -> None:
     """QuotaExceeded unless `adding` more objects fit the organization's limit `quota` (an
     accounts.plans_models.LIMITS name). `used`: the count now, best as a callable (it is then
     counted after the lock, race-free); monthly quotas count their usage records themselves.
 
     The API-key helper calls `quota_check(organization, "api_keys", used=lambda: <active keys>.count())`
-    in the transaction that creates the key."""
+    in the transaction that creates the key. `serialised_by_caller`: the caller already holds a lock
+    that serialises the count (the allow list's token row: its limit is per token), so the
+    organization's row is not locked too (which could deadlock against that lock's order)."""
     if quota not in LIMITS:
         raise ValueError(f"unknown quota {quota!r}")
     limits = limits_of(organization)
     limit = limits.of(quota)
     if limit is None:
         return
-    organization_lock(organization.pk)
+    if not serialised_by_caller:
+        organization_lock(organization.pk)
     if used is None:
         if quota not in MONTHLY:
             raise ValueError(f"quota {quota!r} needs `used`")
