@@ -128,6 +128,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["biatec.core.parsers.DepthLimitedJSONParser"],  # JSON_MAX_DEPTH
     "DEFAULT_SCHEMA_CLASS": "biatec.core.schema.BiatecAutoSchema",
     "EXCEPTION_HANDLER": "biatec.core.exception_handler.application_exception_handler",
+    # The plan's request rate per organization (accounts.throttles.PlanRateThrottle); views that
+    # name their own throttles (auth, webhooks' manual sends) keep only those.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.PlanRateThrottle"],
     # Abuse limits (accounts/throttles.py): "N/second|minute|hour|day" per source (client IP, IPv6
     # /64) or per account; the per-account rates sit above the per-source ones so that one source
     # alone cannot use up an account's budget.
