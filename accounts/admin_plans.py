@@ -48,8 +48,10 @@ class UsageFeeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 def csv_response(*, organization: Organization, month: str) -> HttpResponse:
     start = month_parse(month)
-    response = HttpResponse(usage_csv(organization_id=organization.pk, start=start), content_type="text/csv")
+    response = HttpResponse(usage_csv(organization_id=organization.pk, start=start),
+                            content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="usage-{organization.pk}-{month}.csv"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -19,8 +19,11 @@ from .quotas import month_start
 from .usage_selectors import month_parse, usage_month
 
 
+USAGE_KINDS = tuple(UsageKind.values)
+
+
 class UsageCountSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=UsageKind.choices)
+    kind = serializers.ChoiceField(choices=USAGE_KINDS)
     accepted = serializers.IntegerField(help_text="Events accepted in the month (refunded ones included).")
     refunded = serializers.IntegerField(help_text="Of those, refunded: nothing reached a chain.")
     billable = serializers.IntegerField(help_text="accepted - refunded.")

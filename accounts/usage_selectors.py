@@ -1,12 +1,12 @@
 """Reads of metering: an organization's month (the usage API) and its CSV export (the admin)."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, Sum
+
+from biatec.core.csv_export import csv_text
 
 from .plans import limits_of
 from .plans_models import MONTHLY, UsageFee, UsageRecord
@@ -59,17 +59,14 @@ CSV_COLUMNS = ("occurred_at", "kind", "subject_id", "network", "standard", "oper
 
 
 def usage_csv(*, organization_id: Any, start: datetime) -> str:
-    """One line per usage record of the month (refunds included, marked), with its chain fees."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    """One line per usage record of the month (refunds included, marked), with its chain fees; every
+    cell through `biatec.core.csv_export` (never a formula)."""
     records = (_records(organization_id, start).order_by("occurred_at", "id")
                .annotate(fee_amount=Sum("fees__amount"), fee_transactions=Count("fees")))
     units = dict(UsageFee.objects.filter(record__in=_records(organization_id, start))
                  .values_list("record_id", "unit").distinct())
-    for r in records:
-        writer.writerow([r.occurred_at.isoformat(), r.kind, r.subject_id, r.network, r.standard, r.operation_kind,
-                         r.refunded_at.isoformat() if r.refunded_at else "", r.refund_reason,
-                         r.fee_amount if r.fee_amount is not None else 0, units.get(r.pk, ""),
-                         r.fee_transactions])
-    return out.getvalue()
+    rows = ([r.occurred_at.isoformat(), r.kind, str(r.subject_id), r.network, r.standard, r.operation_kind,
+             r.refunded_at.isoformat() if r.refunded_at else "", r.refund_reason,
+             r.fee_amount if r.fee_amount is not None else 0, units.get(r.pk, ""), r.fee_transactions]
+            for r in records)
+    return csv_text(CSV_COLUMNS, rows)

@@ -187,6 +187,8 @@ SPECTACULAR_SETTINGS = {
         "OperationKindEnum": "tokens.standards.operations.KINDS",
         "AllowListStatusEnum": "compliance.models.AllowListEntry.Status",
         "InvitationStatusEnum": "accounts.apis_organizations.INVITATION_STATUSES",
+        "UsageKindEnum": "accounts.apis_usage.USAGE_KINDS",
+        "KindEnum": "tokens.standards.operations.ALL_KINDS",  # its name before UsageKindEnum shared "kind"
     },
 }
 

@@ -7,7 +7,6 @@ from web3 import Web3
 
 from accounts.models import Membership, UsageFee, UsageRecord
 from deployments.models import Deployment, DeploymentTransaction, OperationTransaction, Token
-from deployments.pipeline import deployment_advance
 from deployments.services import deployment_retry, deployment_transition
 
 ERC20 = {"network": "evm-local", "name": "Meter", "symbol": "MTR", "decimals": 0, "initial_supply": "1000"}
