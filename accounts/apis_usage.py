@@ -18,7 +18,6 @@ from .plans_models import UsageKind
 from .quotas import month_start
 from .usage_selectors import month_parse, usage_month
 
-
 USAGE_KINDS = tuple(UsageKind.values)
 
 
