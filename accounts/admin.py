@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from biatec.core.admin_mixins import ReadOnlyAdminMixin
 
 from . import admin_invitations  # noqa: F401  (InvitationAdmin registers itself)
+from .admin_plans import usage_export_this_month
 from .models import (
     ApiKey,
     EvmAccount,
@@ -65,9 +66,11 @@ class UserAdmin(SimpleHistoryAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "id", "created_at")
+    list_display = ("name", "id", "plan", "created_at")
+    list_filter = ("plan",)
     search_fields = ("name", "id", "treasury_accounts__address")
     inlines = (OrganizationAccountInline,)
+    actions = [usage_export_this_month]
 
 
 @admin.register(Membership)

@@ -154,7 +154,7 @@ class MemberLeaveApi(OrganizationApi):
 
 class InvitationListCreateApi(OrganizationApi):
     role_actions = {"get": roles.MANAGE_MEMBERS, "post": roles.MANAGE_MEMBERS}
-    error_statuses = (409,)
+    error_statuses = (402, 409)  # 402: the plan's members (open invitations count)
 
     class InputSerializer(StrictSerializer):
         email = serializers.EmailField(max_length=254)
@@ -200,7 +200,7 @@ class InvitationAcceptApi(APIView):
     permission_classes = [AllowAny]
     role_actions = {"post": roles.PUBLIC}
     throttle_classes = [throttles.RegisterRateThrottle]
-    error_statuses = (401, 403, 409, 410)
+    error_statuses = (401, 402, 403, 409, 410)  # 402: the plan's members
 
     class InputSerializer(StrictSerializer):
         token = serializers.CharField(max_length=1024)

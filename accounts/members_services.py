@@ -32,6 +32,8 @@ from biatec.core.errors import ApplicationError, ValidationFailed
 from . import member_hooks, roles
 from . import members_errors as errors
 from .models import Invitation, Membership, Organization, User, normalize_email
+from .plans_models import MEMBERS
+from .quotas import quota_check
 from .services import ClientInfo, TokenPair, user_register
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,13 @@ def _secret_hash(secret: str) -> str:
 
 def _lock(organization_id: Any) -> None:
     Organization.objects.select_for_update().filter(pk=organization_id).first()
+
+
+def _members_and_open_invitations(organization_id: Any, now: Any) -> int:
+    """What the members quota counts at an invitation: members, plus invitations still open."""
+    return (Membership.objects.filter(organization_id=organization_id).count()
+            + Invitation.objects.filter(organization_id=organization_id, accepted_at__isnull=True,
+                                        revoked_at__isnull=True, expires_at__gt=now).count())
 
 
 def _ceiling_check(*, actor_role: str, role: str) -> None:
@@ -182,6 +191,7 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> tuple[Invi
             raise errors.InvitationPending(details={"invitation_id": str(open_one.pk)})
         open_one.revoked_at = now  # an expired one is superseded
         open_one.save(update_fields=["revoked_at", "updated_at"])
+    quota_check(actor.organization, MEMBERS, used=lambda: _members_and_open_invitations(organization_id, now))
     secret = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organization_id=organization_id, email=email, role=role, invited_by=actor.user,
@@ -254,6 +264,8 @@ def invitation_accept(*, token: str, user: User | None, email: str | None = None
     if Membership.objects.filter(user=user, organization_id=invitation.organization_id).exists():
         raise errors.AlreadyMember()
     _lock(invitation.organization_id)
+    quota_check(invitation.organization, MEMBERS,  # the plan may have shrunk since the invitation
+                used=lambda: Membership.objects.filter(organization_id=invitation.organization_id).count())
     membership = Membership.objects.create(user=user, organization_id=invitation.organization_id,
                                            role=invitation.role)
     invitation.accepted_at, invitation.accepted_by = timezone.now(), user

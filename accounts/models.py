@@ -72,6 +72,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 class Organization(BaseModel):
     name = models.CharField(max_length=200)
+    # The plan billed (accounts/plans_models.py); None: the BIATEC_DEFAULT_PLAN setting's.
+    plan = models.ForeignKey("accounts.Plan", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="organizations")
     history = HistoricalRecords()
 
     def __str__(self) -> str:
@@ -346,3 +349,11 @@ class RetiredKey(BaseModel):
 
     def __str__(self) -> str:
         return f"retired {self.family} key {self.address}"
+
+
+# Plans, overrides and metering live in their own module (re-exported here for the app's models).
+from .plans_models import Plan, PlanOverride, UsageFee, UsageKind, UsageRecord  # noqa: E402
+
+__all__ = ["ApiKey", "EncryptedSecret", "EvmAccount", "Invitation", "KeyRotation", "LoginThrottle", "Membership",
+           "Organization", "OrganizationAccount", "Plan", "PlanOverride", "RetiredKey", "SecurityEvent", "UsageFee",
+           "UsageKind", "UsageRecord", "User", "UserManager", "normalize_email"]

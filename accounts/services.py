@@ -37,6 +37,7 @@ from .errors import (
 )
 from .key_rotation import key_rotation_active, key_rotation_begin
 from .models import LoginThrottle, Membership, Organization, SecurityEvent, User, normalize_email
+from .plans import plan_default
 from .security_events import security_event_record
 from .signing import PURPOSE_ARC76
 
@@ -124,7 +125,7 @@ def user_register(*, email: str, password: str, client: ClientInfo | None = None
             secret.save()
             user.arc76_secret = secret
             user.save(update_fields=["arc76_secret"])
-            organization = Organization.objects.create(name=f"{email}'s organization")
+            organization = Organization.objects.create(name=f"{email}'s organization", plan=plan_default())
             Membership.objects.create(user=user, organization=organization, role=Membership.Role.OWNER)
             security_event_record(
                 event_type=SecurityEvent.Type.SIGNUP, user=user,

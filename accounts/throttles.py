@@ -25,6 +25,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from biatec.core.errors import ApplicationError
+
 from .client import client_ip, client_source
 from .errors import RateLimiterUnavailable
 from .models import normalize_email
@@ -186,3 +188,60 @@ class ComplianceEvaluateRateThrottle(ChainedRateThrottle):
     """`compliance/evaluate` writes a decision row per call."""
 
     limits = (("compliance_evaluate", by_user),)
+
+
+# --- the plan's request rate (docs/plans-and-usage.md) -----------------------------------------
+PLAN_RATE_CACHE_SECONDS = 60
+
+
+def _plan_rate_of(request: Request, user: Any) -> tuple[str, int] | None:
+    """(organization id, requests per minute) of the request's active organization, or None when
+    unlimited or there is none. Cached a minute per (user, X-Organization-Id header) in the throttle
+    cache, so a request costs no query once cached; a header naming an organization the caller does
+    not belong to spends nobody's budget (the view answers 404)."""
+    from .organization_context import membership_active
+    from .plans import limits_of
+
+    header = (request.headers.get("X-Organization-Id") or "").strip()
+    key = f"plan_rate_org:{user.pk}:{_digest(header)}"
+    cache = throttle_cache()
+    cached = cache.get(key)
+    if cached is None:
+        try:
+            membership = membership_active(user=user, request=request)
+        except ApplicationError:
+            membership = None
+        rate = limits_of(membership.organization).of("requests_per_minute") if membership is not None else None
+        cached = f"{membership.organization_id}:{rate}" if membership is not None and rate is not None else "-"
+        cache.set(key, cached, timeout=PLAN_RATE_CACHE_SECONDS)
+    if cached == "-":
+        return None
+    organization_id, per_minute = str(cached).rsplit(":", 1)
+    return organization_id, int(per_minute)
+
+
+class PlanRateThrottle(BaseThrottle):
+    """The organization's plan (or override) `requests_per_minute`, counted per organization across
+    its members (a default throttle class of the API; views with their own throttles keep those).
+    429 RATE_LIMITED with Retry-After, as every throttle."""
+
+    def __init__(self) -> None:
+        self._wait: float | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self._wait = None
+        user = getattr(request, "user", None)
+        if user is None or not getattr(user, "is_authenticated", False):
+            return True
+        try:
+            rate = _plan_rate_of(request, user)
+            if rate is None:
+                return True
+            organization_id, limit = rate
+            self._wait = window_consume(f"plan_rate:{organization_id}", limit=limit, period=60)
+        except RedisError:
+            raise RateLimiterUnavailable() from None
+        return self._wait is None
+
+    def wait(self) -> float | None:
+        return self._wait

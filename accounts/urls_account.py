@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis, apis_mfa
+from . import apis, apis_mfa, apis_usage
 
 urlpatterns = [
     path("addresses", apis.AddressesApi.as_view(), name="account-addresses"),
@@ -9,5 +9,6 @@ urlpatterns = [
     path("mfa/totp", apis_mfa.MfaTotpEnrolApi.as_view(), name="account-mfa-totp"),
     path("mfa/totp/confirm", apis_mfa.MfaTotpConfirmApi.as_view(), name="account-mfa-totp-confirm"),
     path("mfa/disable", apis_mfa.MfaDisableApi.as_view(), name="account-mfa-disable"),
+    path("usage", apis_usage.UsageApi.as_view(), name="account-usage"),
     path("organizations/<uuid:organization_id>", apis.OrganizationDetailApi.as_view(), name="account-organization"),
 ]

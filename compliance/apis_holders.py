@@ -278,7 +278,7 @@ class EntryFilterSerializer(serializers.Serializer):
 class AllowListApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"get": roles.READ, "post": roles.MANAGE_ALLOWLIST}
-    error_statuses = (409, 422)
+    error_statuses = (402, 409, 422)  # 402: the plan's entries per token
 
     @extend_schema(parameters=[EntryFilterSerializer, *cursor_parameters()], tags=["holder registry"],
                    operation_id="tokens_allowlist_list",
@@ -337,7 +337,7 @@ class AllowListEntryApi(APIView):
 class AllowListBulkApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"post": roles.MANAGE_ALLOWLIST}
-    error_statuses = (422,)
+    error_statuses = (402, 422)  # 402: the plan's entries per token
 
     @extend_schema(request=BulkRequestSerializer, responses={200: BulkResultSerializer}, tags=["holder registry"],
                    operation_id="tokens_allowlist_bulk",

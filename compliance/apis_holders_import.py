@@ -93,7 +93,7 @@ class AllowListImportApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"post": roles.MANAGE_ALLOWLIST}
     parser_classes = [CsvParser, MultiPartParser]
-    error_statuses = (422,)
+    error_statuses = (402, 422)  # 402: the plan's entries per token
 
     @extend_schema(
         request={"text/csv": OpenApiTypes.BINARY, "multipart/form-data": AllowListImportFormSerializer},

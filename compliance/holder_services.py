@@ -17,6 +17,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Organization, User
+from accounts.plans_models import ALLOWLIST_ENTRIES
+from accounts.quotas import quota_check
 from accounts.signing import evm_account_ensure
 from biatec.audit.chain import AuditRecord, audit_record, audit_records
 from biatec.core import events
@@ -149,6 +151,9 @@ def _entries_write(token: Token, rows: list[_Row], *, actor: str, single: bool,
     new = {row.index: AllowListEntry(organization_id=token.organization_id, token=token, address=row.address,
                                      user=row.user, added_by=actor, **merged)
            for row, entry, merged in plans if entry is None}
+    if new:  # the plan's entries per token; the token's row lock (`_token_locked`) serialises the count
+        quota_check(token.organization, ALLOWLIST_ENTRIES, adding=len(new), serialised_by_caller=True,
+                    used=lambda: AllowListEntry.objects.filter(token=token).count())
     bulk_create_with_history(list(new.values()), AllowListEntry)  # two INSERTs however many rows
     changes: list[Change] = []
     saved = []

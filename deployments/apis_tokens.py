@@ -131,7 +131,7 @@ class OperationCreateApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"post": roles.operate("{kind}")}  # the view's kind
     parser_classes = [DepthLimitedJSONParser]
-    error_statuses = (403, 409, 422, 503)
+    error_statuses = (402, 403, 409, 422, 503)  # 402: the plan's operations per month
     kind = ""
 
     def post(self, request: AuthenticatedRequest, token_id: str) -> Response:

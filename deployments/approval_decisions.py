@@ -30,6 +30,7 @@ from biatec.core import actors
 from . import errors
 from .approval_models import ApprovalDecision, ApprovalRequest, ApprovalStatus
 from .approval_services import approval_changed
+from .metering import operation_quota_check
 from .operation_services import operation_check, operation_queue
 from .services import actor_of
 
@@ -103,6 +104,7 @@ def approval_approve(*, approval_id: Any, user: User, comment: str = "", via_api
         token = approval.token
         checked = operation_check(token=token, kind=approval.kind, payload=approval.payload,
                                   from_csv=approval.from_csv)
+        operation_quota_check(organization=token.organization)  # the operation is accepted now
         operation = operation_queue(
             token=token, kind=approval.kind, request=checked.request, creator_id=approval.requested_by_id, actor=actor,
             reason=checked.request.get("reason") or "approved", idempotency_key=approval.idempotency_key,

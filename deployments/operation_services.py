@@ -33,6 +33,7 @@ from .approval_selectors import approval_gate, approval_policy_of
 from .approval_services import approval_request_create
 from .issuance_gates import operation_gates_check, transfer_refusal_notify
 from .jobs import OPERATION
+from .metering import job_metered, operation_quota_check
 from .models import DeploymentStatus
 from .selectors_tokens import token_get
 from .services import (
@@ -280,6 +281,7 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any, idem
                                        summary=checked.request, gated_by=gated_by, user=user,
                                        idempotency_key=idempotency_key)
     request = checked.request
+    operation_quota_check(organization=token.organization)  # under the organization's row lock until commit
     return operation_queue(token=token, kind=kind, request=request, creator_id=user.pk, actor=actor_of(user),
                            reason=request.get("reason") or "requested", idempotency_key=idempotency_key,
                            facts=checked.facts)
@@ -296,6 +298,7 @@ def operation_queue(*, token: Token, kind: str, request: dict[str, Any], creator
         idempotency_key=idempotency_key, status=DeploymentStatus.QUEUED, status_changed_at=now,
         next_action_at=now + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS),
     )
+    job_metered(operation)
     _record_event(operation, from_status="", reason=reason, actor=actor,
                   facts={"kind": kind, "token_id": str(token.pk), **facts})
     job_enqueue_on_commit(OPERATION, operation.pk)

@@ -40,6 +40,7 @@ from tokens.networks import Network, get_network
 from .adapters import ChainAdapter, ChainJob, ClaimedIds, SignedTx, StoredTx, TxState, adapter_for_job
 from .job_keys import job_signing_key
 from .jobs import DEPLOYMENT, JOB_TYPES, OPERATION, JobType, job_type_of
+from .metering import tx_fee_metered
 from .models import (
     ACTIVE_STATUSES,
     ChainJobRow,
@@ -455,6 +456,7 @@ def _wait_part(run: _Run, step: str, txs: list[Tx], *, rebuild_on_dead: bool) ->
         results = run.adapter.step_results(run.job, _stored(tx), state)
         with transaction.atomic():
             _mark(tx, TransactionStatus.CONFIRMED, confirmed_in=state.confirmed_in)
+            tx_fee_metered(run.adapter, run.job, run.row, tx, _stored(tx), state)
             for other in txs:  # replacements of the same nonce: this one landed, they never can
                 if other.pk != tx.pk and other.status != TransactionStatus.CONFIRMED:
                     _mark(other, TransactionStatus.SUPERSEDED, last_error=f"{tx.tx_id} landed with the same nonce")
@@ -463,8 +465,10 @@ def _wait_part(run: _Run, step: str, txs: list[Tx], *, rebuild_on_dead: bool) ->
                 run.row.save_without_history(["results"])
         return None
     if state.state == "failed":
-        _mark(tx, TransactionStatus.FAILED, last_error=(state.message or "failed on chain")[:2000],
-              details={**(tx.details or {}), "failure": state.info})
+        with transaction.atomic():  # `confirmed_in`: the block of a reverted transaction (it reached the chain)
+            _mark(tx, TransactionStatus.FAILED, last_error=(state.message or "failed on chain")[:2000],
+                  confirmed_in=state.confirmed_in, details={**(tx.details or {}), "failure": state.info})
+            tx_fee_metered(run.adapter, run.job, run.row, tx, _stored(tx), state)
         return None
     if state.state == "dead":
         _mark(tx, TransactionStatus.SUPERSEDED, last_error=state.message[:2000])

@@ -33,6 +33,7 @@ from tokens.standards.validation import (
 from .errors import NotRetryable
 from .issuance_gates import issuance_gates_check
 from .jobs import DEPLOYMENT, JobType, job_type_of
+from .metering import deployment_quota_check, job_metered, job_transition_metered
 from .models import (
     ACTIVE_STATUSES,
     ChainJobEventRow,
@@ -116,6 +117,7 @@ def job_transition(
         job.completed_at = now
         fields.append("completed_at")
     job.save_without_history(fields)  # the transition's record is its history row and audit entry
+    job_transition_metered(job, previous=previous, to=to, reason=reason)
     _record_event(job, from_status=previous, reason=reason, actor=actor, facts=facts)
     fault_point(f"before_commit:{to}")  # the fault suite kills here: nothing of this transition may remain
     logger.info(f"{job_type.name} transition", extra={f"{job_type.name}_id": str(job.pk), "from_status": previous,
@@ -175,12 +177,15 @@ def deployment_create(
                                       request=request, compliance_metadata=compliance_metadata)
     deployment_preflight(spec=standard_require(standard), network=get_available_network(request["network"]),
                          address=issuer)
+    # Last, under the organization's row lock until commit: 402 before anything is queued or signed.
+    deployment_quota_check(organization=organization, network_slug=request["network"])
     deployment = Deployment.objects.create(
         organization=organization, creator=user, standard=standard, network=request["network"], request=request,
         compliance_metadata=compliance_metadata, correlation_id=get_correlation_id() or "",
         idempotency_key=idempotency_key, status=DeploymentStatus.QUEUED, status_changed_at=timezone.now(),
         next_action_at=timezone.now() + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS),
     )
+    job_metered(deployment)
     _record_event(deployment, from_status="", reason="requested", actor=actor_of(user),
                   facts={"standard": standard, "network": deployment.network, **compliance})
     _enqueue_submit_on_commit(deployment.pk)

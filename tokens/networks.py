@@ -47,6 +47,11 @@ class Network:
         return bool(self.node_url)
 
     @property
+    def is_test(self) -> bool:
+        """A local devnet or a public test network (no real value): what the Free plan allows."""
+        return self.is_local or self.slug.endswith(("-testnet", "-sepolia"))
+
+    @property
     def required_confirmations(self) -> int:
         override = (settings.CHAIN_CONFIRMATIONS or {}).get(self.slug)
         return int(override) if override is not None else self.confirmations

@@ -57,7 +57,7 @@ class SubscriptionListCreateApi(APIView):
 
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"get": roles.READ, "post": roles.MANAGE_WEBHOOKS}
-    error_statuses = (404,)  # X-Organization-Id not one of yours
+    error_statuses = (402, 404)  # 402: the plan's subscriptions; 404: X-Organization-Id not one of yours
 
     class FilterSerializer(serializers.Serializer):
         is_active = serializers.BooleanField(required=False, allow_null=True, default=None)

@@ -22,6 +22,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import EncryptedSecret, Organization, User
+from accounts.plans_models import WEBHOOK_SUBSCRIPTIONS
+from accounts.quotas import quota_check
 from accounts.throttles import window_consume
 from biatec.core.actors import actor_of
 from biatec.core.errors import Conflict, ValidationFailed
@@ -106,6 +108,8 @@ def webhook_subscription_create(
     networks, standards = list(dict.fromkeys(networks or [])), list(dict.fromkeys(standards or []))
     _validate_filters(networks=networks, standards=standards)
     check_target(url)
+    quota_check(organization, WEBHOOK_SUBSCRIPTIONS,
+                used=lambda: WebhookSubscription.objects.filter(organization=organization).count())
     subscription_id = uuid.uuid4()
     secret = secret_generate()
     subscription = WebhookSubscription.objects.create(

@@ -30,7 +30,9 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Malformed or invalid input (`details.fields` names each field), or a network that is unknown, "
          "of the wrong family or not configured.",
     401: "Missing, expired or revoked credentials.",
-    402: "The account cannot pay for the transaction (`details.needed` / `details.available`).",
+    402: "The account cannot pay for the transaction (`details.needed` / `details.available`), or the "
+         "organization's plan refuses it: QUOTA_EXCEEDED (`details.limit` / `used` / `resets_at`), "
+         "PLAN_NETWORK_NOT_ALLOWED (docs/plans-and-usage.md).",
     403: "Your role does not allow this.",
     404: "No such resource (or not visible to you).",
     409: "Conflicts with the resource's current state (or with an earlier request of the same Idempotency-Key).",

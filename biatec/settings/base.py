@@ -131,6 +131,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["biatec.core.parsers.DepthLimitedJSONParser"],  # JSON_MAX_DEPTH
     "DEFAULT_SCHEMA_CLASS": "biatec.core.schema.BiatecAutoSchema",
     "EXCEPTION_HANDLER": "biatec.core.exception_handler.application_exception_handler",
+    # The plan's request rate per organization (accounts.throttles.PlanRateThrottle); views that
+    # name their own throttles (auth, webhooks' manual sends) keep only those.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.PlanRateThrottle"],
     # Abuse limits (accounts/throttles.py): "N/second|minute|hour|day" per source (client IP, IPv6
     # /64) or per account; the per-account rates sit above the per-source ones so that one source
     # alone cannot use up an account's budget.
@@ -191,6 +194,8 @@ SPECTACULAR_SETTINGS = {
         "AllowListStatusEnum": "compliance.models.AllowListEntry.Status",
         "InvitationStatusEnum": "accounts.apis_organizations.INVITATION_STATUSES",
         "ApiKeyStatusEnum": "accounts.apis_api_keys.API_KEY_STATUSES",
+        "UsageKindEnum": "accounts.apis_usage.USAGE_KINDS",
+        "KindEnum": "tokens.standards.operations.ALL_KINDS",  # its name before UsageKindEnum shared "kind"
     },
 }
 
@@ -312,6 +317,8 @@ WEBHOOK_SUBSCRIPTIONS_CACHE_ALIAS = "webhook-subscriptions"
 WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS = env.int("WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS", default=300)
 AUTH_STATE_CACHE_SECONDS = env.int("AUTH_STATE_CACHE_SECONDS", default=900)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+# The plan of new organizations (a seeded Plan's slug; docs/plans-and-usage.md).
+BIATEC_DEFAULT_PLAN = env("BIATEC_DEFAULT_PLAN", default="free")
 # Deployment workers: poll interval, the cap of the backoff, attempts before a never-broadcast
 # deployment fails with CHAIN_UNAVAILABLE, and the grace after which the sweep re-queues work.
 DEPLOYMENT_POLL_SECONDS = env.float("DEPLOYMENT_POLL_SECONDS", default=1.0)

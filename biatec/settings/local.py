@@ -10,6 +10,8 @@ from .base import CACHES, LOG_LEVEL, LOGGING, MIDDLEWARE, env
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 VAR_DIR = embedded.var_dir()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Development and the demo run unlimited; production's default is Free (docs/plans-and-usage.md).
+BIATEC_DEFAULT_PLAN = env("BIATEC_DEFAULT_PLAN", default="enterprise")
 
 # --- Database ---------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{embedded.sqlite_path()}")}

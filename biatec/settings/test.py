@@ -19,6 +19,8 @@ CACHES["webhook-subscriptions"]["KEY_PREFIX"] = f"biatec-test-webhook-subs-{__im
 DATABASES["default"]["TEST"] = {  # noqa: F405
     "NAME": env("DATABASE_TEST_NAME", default=f"biatec_test_{__import__('os').getpid()}")
 }
+# Unlimited plan for the suite's organizations; the quota tests put theirs on Free explicitly.
+BIATEC_DEFAULT_PLAN = env("BIATEC_DEFAULT_PLAN", default="enterprise")
 # Webhook receivers in tests are loopback http servers.
 WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=True)
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=True)

@@ -71,6 +71,14 @@ class AlgorandAdapter:
             return TxState("unknown")  # the node does not know it (restart): re-broadcast the same bytes
         return TxState("pending")
 
+    def fee(self, job: ChainJob, tx: StoredTx, state: TxState) -> tuple[int, str] | None:
+        """Optional capability (metering): what a confirmed group paid, the sum of its transactions'
+        fee fields (Algorand charges exactly the fee set at signing), in microalgos. A group the
+        node refused (`failed`) paid nothing."""
+        if state.state != "confirmed":
+            return None
+        return sum(int(stx.transaction.fee or 0) for stx in algo.decode_signed(tx.signed_bytes)), "microalgo"
+
     def created_anyway(self, job: ChainJob, tx: StoredTx, *, claimed: ClaimedIds) -> dict[str, Any] | None:
         """Before declaring a creation dead, look at what the sender created: a real algod forgets
         pending info of old transactions, so "expired" alone does not prove it never landed. Ids

@@ -130,6 +130,15 @@ class BatchPolling(Protocol):
         """The ids among `tx_ids` that now have a receipt; raises ChainUnavailable."""
 
 
+@runtime_checkable
+class FeeReporting(Protocol):
+    """Optional capability (metering, docs/plans-and-usage.md): the chain fee a settled transaction
+    paid, as (amount in the network's base unit, unit), or None when it paid nothing."""
+
+    def fee(self, job: ChainJob, tx: StoredTx, state: TxState) -> tuple[int, str] | None:
+        """(amount, "wei" | "microalgo") or None."""
+
+
 def read_back_compare(token: Mapping[str, Any], expected: Mapping[str, Any], **details: Any) -> dict[str, Any]:
     """The token as read from the chain (integers as strings), or TransactionFailed naming every field
     that differs from `expected`."""

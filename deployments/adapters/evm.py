@@ -73,7 +73,9 @@ class EvmAdapter:
         if receipt is not None:
             if receipt["status"] == 1:
                 return TxState("confirmed", confirmed_in=receipt["block_number"], info=receipt)
-            return TxState("failed", confirmed_in=receipt["block_number"], info={"tx_hash": tx.tx_id},
+            return TxState("failed", confirmed_in=receipt["block_number"],
+                           info={"tx_hash": tx.tx_id, "gas_used": receipt["gas_used"],
+                                 "effective_gas_price": receipt["effective_gas_price"]},
                            message=f"The {self.what} reverted on {network.name} "
                                    f"in block {receipt['block_number']}.")
         if evm.transaction_known(network=network, tx_hash=tx.tx_id):
@@ -83,6 +85,14 @@ class EvmAdapter:
             return TxState("dead", info={"nonce": tx.nonce, "reason": "nonce_used"},
                            message=f"Nonce {tx.nonce} was used by another transaction.")
         return TxState("unknown")
+
+    def fee(self, job: ChainJob, tx: StoredTx, state: TxState) -> tuple[int, str] | None:
+        """Optional capability (metering): what the mined transaction paid, reverted or not, from its
+        receipt: gasUsed x effectiveGasPrice, in wei."""
+        info = state.info
+        if state.state not in ("confirmed", "failed") or info.get("gas_used") is None:
+            return None
+        return int(info["gas_used"]) * int(info.get("effective_gas_price") or 0), "wei"
 
     def created_anyway(self, job: ChainJob, tx: StoredTx, *, claimed: ClaimedIds) -> dict[str, Any] | None:
         return None  # EVM transactions do not expire: `check` never answers "expired"

@@ -134,6 +134,9 @@ MATRIX: dict[str, dict[str, Call]] = {
     "account-mfa-totp-confirm": {"post": Call(authenticated(400), body=lambda _o: {})},
     "account-mfa-disable": {"post": Call(authenticated(400), body=lambda _o: {})},
     "account-organization": {"get": Call(members())},
+    # The active organization's usage (billing: the owner); staff belong to no organization: 404.
+    "account-usage": {"get": Call({**members(read=403, other=200), "owner": 200, "staff": 404},
+                                  query=lambda _o: {"month": "2026-01"})},
     "network-list": {"get": Call(everyone(200))},
     **{f"token-create-{slug}": {"post": _create(slug)} for slug in STANDARDS},
     "token-create": {"post": Call(authenticated(404), body=lambda _o: {}, path={"standard": "no-such-standard"})},
