@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -13,10 +14,11 @@ matplotlib.use("Agg")  # no display; set before any figure is made
 
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # Colour-blind-safe palette (Okabe-Ito), cycled when there are more series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
-RC = {"svg.fonttype": "none", "font.size": 8, "svg.hashsalt": "biatec-dashboard"}
+RC: dict[Any, Any] = {"svg.fonttype": "none", "font.size": 8, "svg.hashsalt": "biatec-dashboard"}
 
 
 def _data_uri(figure: Figure) -> str:
@@ -35,7 +37,7 @@ def _figure(title: str, height: float = 2.6) -> tuple[Figure, Axes]:
     return figure, axes
 
 
-def stacked_bars_svg(title: str, categories: Sequence[str], series: dict[str, Sequence[float]]) -> str:
+def stacked_bars_svg(title: str, categories: Sequence[str], series: Mapping[str, Sequence[float]]) -> str:
     """Vertical bars per category, one stacked segment per series (a legend names them)."""
     with matplotlib.rc_context(RC):
         figure, axes = _figure(title)
@@ -47,7 +49,7 @@ def stacked_bars_svg(title: str, categories: Sequence[str], series: dict[str, Se
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         step = max(1, len(categories) // 10)
         axes.set_xticks(positions[::step], list(categories)[::step])
-        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         if series:
             axes.legend(loc="upper left", fontsize=7, frameon=False)
         else:
@@ -63,7 +65,7 @@ def horizontal_bars_svg(title: str, labels: Sequence[str], values: Sequence[floa
         if labels:
             axes.barh(list(range(len(labels)))[::-1], values, color=PALETTE[0],
                       tick_label=list(labels))
-            axes.xaxis.get_major_locator().set_params(integer=True)
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         else:
             axes.text(0.5, 0.5, "no data", ha="center", va="center",
                       transform=axes.transAxes)

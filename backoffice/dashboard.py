@@ -51,8 +51,9 @@ def _per_day_chart(key: str, title: str, days: list[date], counts: list[DayCount
     names = sorted(grid)
     series = {name: [grid[name][day] for day in days] for name in names}
     labels = [day.strftime("%m-%d") for day in days]
-    rows = [[day.isoformat(), *(grid[name][day] for name in names), sum(grid[name][day] for name in names)]
-            for day in days]
+    rows: list[list[Any]] = [
+        [day.isoformat(), *(grid[name][day] for name in names), sum(grid[name][day] for name in names)]
+        for day in days]
     total = sum(row[-1] for row in rows)
     return Chart(key=key, title=title, image=stacked_bars_svg(title, labels, series),
                  headers=["day", *names, "total"], rows=rows, summary=f"{total} in {DAYS} days")
@@ -128,8 +129,4 @@ def _webhook_chart(board: Dashboard, days: list[date], since: datetime) -> Chart
 def _plans_available() -> bool:
     """Usage per plan needs the plans of the accounts app (issue 21, another branch); until its model
     exists the panel says so instead of guessing."""
-    try:
-        apps.get_model("accounts", "Plan")
-    except LookupError:
-        return False
-    return True
+    return "plan" in apps.get_app_config("accounts").models

@@ -10,9 +10,9 @@ from typing import Any
 from django.db.models import Count, Min
 from django.db.models.functions import TruncDate
 
-from .models import ACTIVE_STATUSES, ChainJobRow, Deployment, DeploymentStatus, Operation
+from .models import ACTIVE_STATUSES, Deployment, DeploymentStatus, Operation
 
-JOB_MODELS: dict[str, type[ChainJobRow]] = {"deployments": Deployment, "operations": Operation}
+JOB_MODELS: dict[str, type[Deployment] | type[Operation]] = {"deployments": Deployment, "operations": Operation}
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,6 @@ def failure_codes_top(*, since: datetime, limit: int = 10) -> list[tuple[str, in
 def queues_per_chain(*, kind: str) -> list[ChainQueue]:
     """Per network: how many jobs of `kind` a worker still has to do (the active statuses) and when
     the oldest of them was created."""
-    rows: list[dict[str, Any]] = list(
-        JOB_MODELS[kind].objects.filter(status__in=ACTIVE_STATUSES).values("network")
-        .annotate(depth=Count("id"), oldest=Min("created_at")).order_by("network"))
+    rows: Any = (JOB_MODELS[kind].objects.filter(status__in=ACTIVE_STATUSES).values("network")
+                 .annotate(depth=Count("id"), oldest=Min("created_at")).order_by("network"))
     return [ChainQueue(network=r["network"], depth=r["depth"], oldest_created_at=r["oldest"]) for r in rows]
