@@ -50,13 +50,14 @@ class Browser:
 
 
 @pytest.fixture
-def browser(live_server, request) -> Iterator[Browser]:
-    missing = _browser_missing()
+def browser(request) -> Iterator[Browser]:
+    missing = _browser_missing()  # before the live server and its database: a skip costs nothing
     if missing:
         message = f"headless Chromium not installed ({missing}): run scripts/install_browser.sh as root"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    live_server = request.getfixturevalue("live_server")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

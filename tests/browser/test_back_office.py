@@ -100,6 +100,11 @@ def _find_by_correlation_id(browser, deployment: Deployment) -> None:
     assert "never-shown" not in driver.page_source
     browser.screenshot("deployment history and transactions")
     assert browser.console_errors() == []
+    driver.find_element(By.CSS_SELECTOR, "a.historylink").click()  # simple-history's record of the row
+    WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "change-history")))
+    browser.screenshot("deployment change history")
+    assert browser.console_errors() == []
+    driver.back()
 
 
 def test_staff_dashboard_search_and_retry(browser, failed_deployment, monkeypatch):
@@ -126,7 +131,7 @@ def test_staff_dashboard_search_and_retry(browser, failed_deployment, monkeypatc
     assert failed_deployment.status == "queued"
     last = failed_deployment.events.order_by("id").last()
     assert (last.from_status, last.to_status) == ("failed", "queued")
-    assert last.actor == f"user:{staff.pk}" or last.actor.startswith("user:")
+    assert last.actor == f"user:{staff.pk}" and last.reason == "retried by staff in the admin"
     browser.open(f"/admin/deployments/deployment/{failed_deployment.pk}/change/")
     events = driver.find_element(By.ID, "events-group").get_attribute("textContent")
     assert "retried by staff in the admin" in events
