@@ -19,8 +19,9 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
-    # The admin site requires an OTP-verified staff session (accounts/admin_site.py, docs/mfa.md).
-    "accounts.admin_apps.StaffAdminConfig",
+    # The admin site requires an OTP-verified staff session (accounts/admin_site.py, docs/mfa.md);
+    # the back office's adds the dashboard and the correlation-ID search (docs/back-office.md).
+    "backoffice.apps.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
