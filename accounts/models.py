@@ -213,3 +213,7 @@ class Invitation(BaseModel):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.expires_at <= timezone.now() else "pending"
+
+
+# E-mail notifications live in a module of their own (issue 21 item 4); imported so Django finds them.
+from .notifications_models import EmailNotification, NotificationPreference  # noqa: E402, F401

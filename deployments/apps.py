@@ -6,4 +6,6 @@ class DeploymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401  (registers the Celery tasks that `queueing` names)
+        from . import notifications, tasks  # noqa: F401  (tasks: registers the Celery tasks that `queueing` names)
+
+        notifications.connect()
