@@ -28,6 +28,7 @@ from deployments.tests.factories import DeploymentFactory
 pytestmark = pytest.mark.django_db
 
 NEW_IP = "203.0.113.7"
+CONTRACT = "0x00000000000000000000000000000000000000c0"
 
 
 def _org(body: dict) -> str:
@@ -48,8 +49,9 @@ RENDER_CASES = {
          "token_name": "Acme Share", "token_symbol": "ACS", "contract_address": "0xabc"},
         "Deployment completed: erc20-mintable on evm-local", ["Acme Share (ACS)", "0xabc", "/deployments/d-1"]),
     NotificationKind.DEPLOYMENT_FAILED: (
-        {"deployment_id": "d-2", "standard": "asa-fungible", "network": "algorand-localnet", "organization_name": "Acme",
-         "error_code": "CHAIN_UNAVAILABLE", "error_message": "The node did not answer.", "retryable": True},
+        {"deployment_id": "d-2", "standard": "asa-fungible", "network": "algorand-localnet",
+         "organization_name": "Acme", "error_code": "CHAIN_UNAVAILABLE", "error_message": "The node did not answer.",
+         "retryable": True},
         "Deployment failed: asa-fungible on algorand-localnet",
         ["CHAIN_UNAVAILABLE - The node did not answer.", "/deployments/d-2/retry"]),
     NotificationKind.APPROVAL_REQUESTED: (
@@ -154,7 +156,7 @@ def test_deployment_completed_and_failed_mail_the_creator_once_per_transition(
     done = DeploymentFactory(organization_id=org, creator=user, status=DeploymentStatus.INDEXED)
     broken = DeploymentFactory(organization_id=org, creator=user, status=DeploymentStatus.QUEUED)
     with django_capture_on_commit_callbacks(execute=True):
-        _finish(done, DeploymentStatus.COMPLETED, results={"contract_address": "0x00000000000000000000000000000000000000c0"})
+        _finish(done, DeploymentStatus.COMPLETED, results={"contract_address": CONTRACT})
         _finish(broken, DeploymentStatus.FAILED, error={"code": "CHAIN_UNAVAILABLE", "message": "No node.",
                                                         "retryable": True})
     subjects = sorted(m.subject for m in mail.outbox)
@@ -162,7 +164,7 @@ def test_deployment_completed_and_failed_mail_the_creator_once_per_transition(
                         "[Biatec Tokens] Deployment failed: erc20-mintable on evm-local"]
     assert all(m.to == [user.email] for m in mail.outbox)
     completed = next(m for m in mail.outbox if "completed" in m.subject)
-    assert "0x00000000000000000000000000000000000000c0" in completed.body and str(done.pk) in completed.body
+    assert CONTRACT in completed.body and str(done.pk) in completed.body
     failed = next(m for m in mail.outbox if "failed" in m.subject)
     assert "CHAIN_UNAVAILABLE - No node." in failed.body and "/retry" in failed.body
 
@@ -398,3 +400,33 @@ def test_approval_changed_event_hook_when_the_approvals_feature_publishes_it():
         data: dict = {}
 
     assert notifications_subscribers.on_approval_changed(Event()) is None  # only "requested" mails
+
+
+# --- a real SMTP conversation ----------------------------------------------------------------
+
+def test_through_a_real_smtp_server_that_refuses_the_first_connection(alice, settings,
+                                                                      django_capture_on_commit_callbacks):
+    """Django's SMTP backend against a loopback SMTP server answering 421 to the first connection:
+    the attempt fails (SMTPConnectError), the retry delivers the message over SMTP."""
+    from accounts.tests.smtp_server import SmtpServer
+
+    user = User.objects.get(pk=alice[0]["id"])
+    with SmtpServer(drop_first=1) as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 5
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        with django_capture_on_commit_callbacks(execute=True):
+            notification = _queue_password_mail(user)
+        notification.refresh_from_db()
+        assert (notification.status, notification.attempts) == (EmailStatus.RETRYING, 1)
+        assert notification.last_error == "SMTPConnectError: 421" and server.received == []
+
+        with time_machine.travel(notification.next_attempt_at + timedelta(seconds=1)):
+            assert email_notifications_sweep_task() == 1
+        notification.refresh_from_db()
+        assert (notification.status, notification.attempts) == (EmailStatus.SENT, 2)
+        [raw] = server.received
+    assert b"Subject: [Biatec Tokens] Your password was changed" in raw
+    assert f"To: {user.email}".encode() in raw and f"notification-{notification.pk}@localhost".encode() in raw
+    assert b"Content-Type: text/html" in raw  # the html alternative travelled too
