@@ -22,7 +22,7 @@ class NotificationKind(models.TextChoices):
     QUOTA_WARNING = "quota_warning"  # 80 % of a quota used
     QUOTA_REACHED = "quota_reached"  # 100 %
     SECURITY_NEW_LOGIN = "security_new_login"
-    SECURITY_PASSWORD_CHANGED = "security_password_changed"
+    SECURITY_PASSWORD_CHANGED = "security_password_changed"  # pragma: allowlist secret - a kind name
     SECURITY_ACCOUNT_LOCKED = "security_account_locked"
 
 

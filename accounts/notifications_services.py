@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 SEND_TASK = "accounts.tasks.email_notification_send_task"
 LEASE_MARGIN_SECONDS = 30.0
-SECRET_PURPOSE = "email-notification"
+SECRET_PURPOSE = "email-notification"  # pragma: allowlist secret - a key vault purpose name
 QUOTA_THRESHOLDS = (100, 80)  # percent, highest first
 
 
