@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from biatec.core.admin_mixins import ReadOnlyAdminMixin
 
-from . import admin_invitations  # noqa: F401  (InvitationAdmin registers itself)
+from . import admin_invitations, admin_notifications  # noqa: F401  (their admins register themselves)
 from .admin_plans import usage_export_this_month
 from .models import (
     ApiKey,

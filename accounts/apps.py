@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals
+        from . import notifications_subscribers, signals
 
         signals.connect()
+        notifications_subscribers.connect()  # the e-mails of security events (docs/notifications.md)

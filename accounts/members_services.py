@@ -34,6 +34,7 @@ from . import members_errors as errors
 from .models import Invitation, Membership, Organization, User, normalize_email
 from .plans_models import MEMBERS
 from .quotas import quota_check
+from .notifications_services import notify_invitation
 from .services import ClientInfo, TokenPair, user_register
 
 logger = logging.getLogger(__name__)
@@ -175,8 +176,8 @@ def member_removal_complete(*, membership_id: Any, actor_membership_id: Any) -> 
 
 @transaction.atomic
 def invitation_create(*, actor: Membership, email: str, role: str) -> tuple[Invitation, str]:
-    """A pending invitation and its token (shown once). Delivery by e-mail is issue 21: for now the
-    creation is logged (never the token) and the inviter passes the token on."""
+    """A pending invitation and its token (shown once in the answer), e-mailed to the invitee with the
+    accept link (accounts/notifications_services.notify_invitation). Never logged."""
     email = normalize_email(email)
     _ceiling_check(actor_role=actor.role, role=role)
     organization_id = actor.organization_id
@@ -200,8 +201,10 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> tuple[Invi
     _audit("invitation.created", actor=actor_of(actor.user), organization_id=organization_id,
            object_type="invitation", object_id=invitation.pk,
            payload={"email": email, "role": role, "expires_at": invitation.expires_at.isoformat()})
-    logger.info("invitation created; e-mail delivery is not built yet (issue 21)",
-                extra={"invitation_id": str(invitation.pk), "organization_id": str(organization_id)})
+    # The invitation e-mail (accept link) joins the outbox in this transaction: sent after the commit.
+    notify_invitation(invitation=invitation, token=token, inviter=actor.user)
+    logger.info("invitation created", extra={"invitation_id": str(invitation.pk),
+                                             "organization_id": str(organization_id)})
     return invitation, token
 
 

@@ -302,6 +302,8 @@ class ApiKey(BaseModel):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.expired() else "active"
+
+
 class KeyRotation(BaseModel):
     """A password change's move of the user's chain accounts (docs/decisions/0107-key-rotation-on-password-change.md).
 
@@ -357,3 +359,6 @@ from .plans_models import Plan, PlanOverride, UsageFee, UsageKind, UsageRecord  
 __all__ = ["ApiKey", "EncryptedSecret", "EvmAccount", "Invitation", "KeyRotation", "LoginThrottle", "Membership",
            "Organization", "OrganizationAccount", "Plan", "PlanOverride", "RetiredKey", "SecurityEvent", "UsageFee",
            "UsageKind", "UsageRecord", "User", "UserManager", "normalize_email"]
+
+# E-mail notifications live in a module of their own (issue 21 item 4); imported so Django finds them.
+from .notifications_models import EmailNotification, NotificationPreference  # noqa: E402, F401

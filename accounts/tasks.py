@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from tokens.networks import EVM, all_networks
 
 from .models import User
+from .notifications_services import email_notification_send, email_notifications_sweep
 from .signing import evm_account_ensure
 
 logger = logging.getLogger(__name__)
@@ -72,3 +73,17 @@ def evm_accounts_sweep_task() -> int:
             continue
         done += 1
     return done
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def email_notification_send_task(notification_id: str) -> str | None:
+    """One attempt of one outbox e-mail (accounts/notifications_services.py). Idempotent: a sent
+    e-mail is never sent again and the claim keeps two workers apart, so late acks are safe."""
+    notification = email_notification_send(notification_id=notification_id)
+    return notification.status if notification is not None else None
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def email_notifications_sweep_task() -> int:
+    """The beat's sweep of due e-mails whose dispatch was lost (biatec/celery.py)."""
+    return len(email_notifications_sweep())

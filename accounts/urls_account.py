@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis, apis_mfa, apis_usage
+from . import apis, apis_mfa, apis_notifications, apis_usage
 
 urlpatterns = [
     path("addresses", apis.AddressesApi.as_view(), name="account-addresses"),
@@ -10,5 +10,7 @@ urlpatterns = [
     path("mfa/totp/confirm", apis_mfa.MfaTotpConfirmApi.as_view(), name="account-mfa-totp-confirm"),
     path("mfa/disable", apis_mfa.MfaDisableApi.as_view(), name="account-mfa-disable"),
     path("usage", apis_usage.UsageApi.as_view(), name="account-usage"),
+    path("notification-preferences", apis_notifications.NotificationPreferencesApi.as_view(),
+         name="account-notification-preferences"),
     path("organizations/<uuid:organization_id>", apis.OrganizationDetailApi.as_view(), name="account-organization"),
 ]

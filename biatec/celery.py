@@ -57,6 +57,10 @@ app.conf.update(
             "task": "webhooks.tasks.webhooks_sweep_task",
             "schedule": float(os.environ.get("WEBHOOKS_SWEEP_INTERVAL_SECONDS", "30")),
         },
+        "email-notifications-sweep": {  # e-mails whose dispatch was lost, retries due (accounts/tasks.py)
+            "task": "accounts.tasks.email_notifications_sweep_task",
+            "schedule": float(os.environ.get("EMAIL_NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", "30")),
+        },
     },
 )
 app.autodiscover_tasks()

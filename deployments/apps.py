@@ -9,9 +9,10 @@ class DeploymentsConfig(AppConfig):
         from accounts.member_hooks import token_control_register
         from biatec.core import events
 
-        from . import tasks  # noqa: F401  (registers the Celery tasks that `queueing` names)
+        from . import notifications, tasks  # noqa: F401  (tasks: registers the Celery tasks that `queueing` names)
         from .key_rotation import key_rotation_on_started
         from .treasury_moves import TOKEN_CONTROL
 
         token_control_register(TOKEN_CONTROL)  # member removal asks which tokens a member controls
         events.subscribe(events.KeyRotationStarted, key_rotation_on_started, on_commit=True)
+        notifications.connect()

@@ -366,6 +366,34 @@ DEPLOYMENT_PENDING_FALLBACK_SECONDS = env.float("DEPLOYMENT_PENDING_FALLBACK_SEC
 # How many times the worker re-signs a deployment whose transaction the chain proved dead.
 DEPLOYMENT_MAX_REBUILDS = env.int("DEPLOYMENT_MAX_REBUILDS", default=3)
 
+# --- E-mail notifications (docs/notifications.md) --------------------------------------------------
+# Django's mail framework: SMTP here and in production (local.py prints to the console instead).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)  # seconds per SMTP operation; the claim's lease too
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Biatec Tokens <no-reply@localhost>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX = env("EMAIL_SUBJECT_PREFIX", default="[Biatec Tokens] ")
+EMAIL_PRODUCT_NAME = env("EMAIL_PRODUCT_NAME", default="Biatec Tokens")
+# The links of the e-mails: the public base URL, and the invitation's accept page ({token} is replaced).
+APP_BASE_URL = env("APP_BASE_URL", default="http://localhost:8000")
+INVITATION_ACCEPT_URL = env("INVITATION_ACCEPT_URL",
+                            default=f"{APP_BASE_URL.rstrip('/')}/invitations/accept?token={{token}}")
+# Delays (seconds) before attempts 2..N of an e-mail the SMTP server did not take (+/- jitter).
+EMAIL_NOTIFICATIONS_RETRY_DELAYS_SECONDS = env.list(
+    "EMAIL_NOTIFICATIONS_RETRY_DELAYS_SECONDS", cast=float, default=[60, 300, 1800, 3600, 10800, 21600],
+)
+EMAIL_NOTIFICATIONS_RETRY_JITTER = env.float("EMAIL_NOTIFICATIONS_RETRY_JITTER", default=0.1)
+EMAIL_NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env.float("EMAIL_NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", default=30.0)
+EMAIL_NOTIFICATIONS_SWEEP_BATCH = env.int("EMAIL_NOTIFICATIONS_SWEEP_BATCH", default=200)
+# At most one "account locked" e-mail per user in this many hours (guessing from many addresses).
+EMAIL_LOCKOUT_NOTICE_HOURS = env.float("EMAIL_LOCKOUT_NOTICE_HOURS", default=1.0)
+
 # --- Compliance -------------------------------------------------------------------------------
 # Records create-endpoint refusals after their transaction rolled back (compliance.refusals).
 MIDDLEWARE = [*MIDDLEWARE, "compliance.refusals.RefusalRecorderMiddleware"]

@@ -55,6 +55,10 @@ _TASK_CHATTER = "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"
 LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], **{
     name: {"level": _TASK_CHATTER} for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace")}}}
 
+# E-mails are printed by the worker (Django's console backend); EMAIL_BACKEND=...smtp.EmailBackend
+# and EMAIL_HOST... send them for real.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
 # Local development: webhook receivers may be plain http on this machine or the LAN.
 WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=True)
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=True)

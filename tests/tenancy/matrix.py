@@ -133,6 +133,9 @@ MATRIX: dict[str, dict[str, Call]] = {
     "account-mfa-totp": {"post": Call(authenticated(201))},
     "account-mfa-totp-confirm": {"post": Call(authenticated(400), body=lambda _o: {})},
     "account-mfa-disable": {"post": Call(authenticated(400), body=lambda _o: {})},
+    # The caller's own e-mail preferences (docs/notifications.md): an empty PUT body is 400.
+    "account-notification-preferences": {"get": Call(authenticated(200)),
+                                         "put": Call(authenticated(400), body=lambda _o: {})},
     "account-organization": {"get": Call(members())},
     # The active organization's usage (billing: the owner); staff belong to no organization: 404.
     "account-usage": {"get": Call({**members(read=403, other=200), "owner": 200, "staff": 404},
