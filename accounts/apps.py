@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals
+        from . import personal_data_accounts, signals
 
         signals.connect()
+        personal_data_accounts.register()

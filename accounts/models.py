@@ -213,3 +213,6 @@ class Invitation(BaseModel):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.expires_at <= timezone.now() else "pending"
+
+
+from .gdpr_models import AccountExport  # noqa: E402,F401  (the GDPR export job; migrations see it here)

@@ -72,3 +72,11 @@ def evm_accounts_sweep_task() -> int:
             continue
         done += 1
     return done
+
+
+@shared_task(acks_late=True)
+def account_export_build(export_id: str) -> None:
+    """Build a GDPR export (accounts.gdpr_export.export_build); idempotent by the export's status."""
+    from .gdpr_export import export_build
+
+    export_build(export_id)

@@ -22,3 +22,7 @@ class WebhooksConfig(AppConfig):
         events.subscribe(events.AllowListChanged, outbox_record_allowlist_event)
         events.subscribe(events.TransferDenied, outbox_record_transfer_denied)
         events.subscribe(events.MembershipChanged, outbox_record_member_event)
+
+        from . import personal_data as gdpr
+
+        gdpr.register()  # the GDPR export and erasure (accounts/personal_data.py)
