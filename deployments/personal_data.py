@@ -100,7 +100,7 @@ def _blockers(user: User, addresses: tuple[str, ...]) -> list[dict[str, Any]]:
         if roles:
             found.append({"code": "ACCOUNT_CONTROLS_TOKENS", **token_ref, "roles": roles})
         for address, holding in (state.get("holders") or {}).items():
-            if int(holding.get("balance") or 0) > 0:
+            if address.lower() in lowered and int(holding.get("balance") or 0) > 0:  # not the issuer's
                 found.append({"code": "ACCOUNT_HOLDS_ASSETS", **token_ref, "address": address,
                               "balance": str(holding["balance"])})
     return found
