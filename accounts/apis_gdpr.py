@@ -24,7 +24,7 @@ from .models import AccountExport
 from .permissions import AuthenticatedRequest, RoleRequired
 
 
-class ExportSerializer(serializers.Serializer):
+class AccountExportSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=AccountExport.Status.choices)
     created_at = serializers.DateTimeField()
@@ -54,7 +54,7 @@ class AccountExportApi(APIView):
     role_actions = {"post": roles.SELF}
     error_statuses = (409,)  # EXPORT_IN_PROGRESS
 
-    @extend_schema(request=None, responses={202: ExportSerializer},
+    @extend_schema(request=None, responses={202: AccountExportSerializer},
                    description="Queues a background job that builds a ZIP of every personal datum held about "
                                "you (one JSON file per kind of data and a README). Poll "
                                "`GET /api/v1/account/export/{id}` for its `download_url`: downloadable once, until "
@@ -73,7 +73,7 @@ class AccountExportDetailApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"get": roles.SELF}
 
-    @extend_schema(responses={200: ExportSerializer},
+    @extend_schema(responses={200: AccountExportSerializer},
                    description="Your export's status and, once ready, its one-time download link.")
     def get(self, request: AuthenticatedRequest, export_id: str) -> Response:
         export = AccountExport.objects.filter(pk=export_id, user=request.user).first()

@@ -122,7 +122,7 @@ class ComplianceEvaluateApi(APIView):
 
 
 AUDIT_COLUMNS = ["chain", "sequence", "occurred_at", "organization_id", "actor", "action", "object_type", "object_id",
-                 "correlation_id", "payload", "prev_hash", "entry_hash"]
+                 "correlation_id", "payload", "prev_hash", "entry_hash", "personal"]
 
 
 class AuditLogApi(APIView):
@@ -174,7 +174,7 @@ class AuditLogApi(APIView):
                                organization=membership.organization,
                                parameters={**{k: str(v) for k, v in request.query_params.items()}}, rows=len(rows))
         if export_format == "csv":
-            table = [[json.dumps(r[c], sort_keys=True) if c == "payload" else r[c] for c in AUDIT_COLUMNS]
+            table = [[json.dumps(r[c], sort_keys=True) if c in ("payload", "personal") else r[c] for c in AUDIT_COLUMNS]
                      for r in rows]
             return csv_response(AUDIT_COLUMNS, table, f"audit-log-{membership.organization_id}.csv")
         return Response({"organization_id": str(membership.organization_id), "count": len(rows),
