@@ -87,3 +87,41 @@ class KeyRotationInProgress(ApplicationError):
     code = "KEY_ROTATION_IN_PROGRESS"
     http_status = 409
     default_message = "The previous password change is still moving your chain accounts; try again once it completed."
+
+
+class AccountControlsTokens(ApplicationError):
+    code = "ACCOUNT_CONTROLS_TOKENS"
+    http_status = 409
+    default_message = ("The account's addresses still control tokens: move their roles (the treasury move) to "
+                       "another account first. `details.tokens` lists them.")
+
+
+class AccountHoldsAssets(ApplicationError):
+    code = "ACCOUNT_HOLDS_ASSETS"
+    http_status = 409
+    default_message = ("The account's addresses still hold platform tokens: transfer or burn them first. "
+                       "`details.holdings` lists them.")
+
+
+class ExportNotReady(ApplicationError):
+    code = "EXPORT_NOT_READY"
+    http_status = 409
+    default_message = "The export is not built yet (or its build failed): see its status."
+
+
+class ExportAlreadyDownloaded(ApplicationError):
+    code = "EXPORT_ALREADY_DOWNLOADED"
+    http_status = 410
+    default_message = "This export was downloaded already; request a new one."
+
+
+class ExportExpired(ApplicationError):
+    code = "EXPORT_EXPIRED"
+    http_status = 410
+    default_message = "The download link has expired; request a new export."
+
+
+class ExportInProgress(ApplicationError):
+    code = "EXPORT_IN_PROGRESS"
+    http_status = 409
+    default_message = "An export of this account is being built already."

@@ -290,6 +290,13 @@ def mfa_disable(*, user: User, password: str, code: str, client: ClientInfo | No
                    on_success=lambda: mfa.mfa_disable(user=user))
 
 
+def password_reentry_check(*, user: User, password: str, client: ClientInfo | None = None, context: str) -> None:
+    """A sensitive action's password re-entry (the GDPR erasure): 401 INVALID_CREDENTIALS when wrong,
+    counted on the same (e-mail, source) lockout as a failed login (423 ACCOUNT_LOCKED while locked)."""
+    _counted_check(user=user, client=client or ClientInfo(), context=context, check=lambda: (
+        None if user.check_password(password) else InvalidCredentials("The password is wrong.")))
+
+
 def login_unlock(*, email: str, actor: User | None = None) -> None:
     """Staff action: clear every lockout of an e-mail (all sources)."""
     email = normalize_email(email)

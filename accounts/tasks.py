@@ -87,3 +87,11 @@ def email_notification_send_task(notification_id: str) -> str | None:
 def email_notifications_sweep_task() -> int:
     """The beat's sweep of due e-mails whose dispatch was lost (biatec/celery.py)."""
     return len(email_notifications_sweep())
+
+
+@shared_task(acks_late=True)
+def account_export_build(export_id: str) -> None:
+    """Build a GDPR export (accounts.gdpr_export.export_build); idempotent by the export's status."""
+    from .gdpr_export import export_build
+
+    export_build(export_id)

@@ -118,6 +118,10 @@ class AuditEntrySerializer(serializers.Serializer):
     payload = JsonObjectField()
     prev_hash = serializers.CharField()
     entry_hash = serializers.CharField()
+    personal = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="The values of the payload's `pd:` references (e-mails, IP addresses, user agents), kept outside "
+                  "the hashed content (docs/gdpr.md); an erased person's are gone.")
 
 
 class AuditLogPageSerializer(serializers.Serializer):

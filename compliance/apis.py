@@ -22,7 +22,7 @@ from accounts import roles
 from accounts.organization_context import organization_header
 from accounts.permissions import AuthenticatedRequest, RoleRequired
 from accounts.throttles import ComplianceEvaluateRateThrottle
-from biatec.audit.chain import audit_entry_row
+from biatec.audit.chain import audit_entry_rows
 from biatec.core.actors import actor_of
 from biatec.core.api import ValidatedCursorMixin, cursor_page
 from biatec.core.csv_export import csv_response
@@ -122,7 +122,7 @@ class ComplianceEvaluateApi(APIView):
 
 
 AUDIT_COLUMNS = ["chain", "sequence", "occurred_at", "organization_id", "actor", "action", "object_type", "object_id",
-                 "correlation_id", "payload", "prev_hash", "entry_hash"]
+                 "correlation_id", "payload", "prev_hash", "entry_hash", "personal"]
 
 
 class AuditLogApi(APIView):
@@ -166,15 +166,15 @@ class AuditLogApi(APIView):
         qs = selectors.audit_entry_list(organization=membership.organization, filters=query)
         export_format = values.get("format")
         if export_format is None:
-            return cursor_page(qs, request=request, view=self, rows=lambda page: [audit_entry_row(e) for e in page],
+            return cursor_page(qs, request=request, view=self, rows=audit_entry_rows,
                                pagination=AuditCursorPagination)
         limit = settings.COMPLIANCE_EXPORT_MAX_ROWS
-        rows = [audit_entry_row(e) for e in qs[:limit]]
+        rows = audit_entry_rows(qs[:limit])
         services.export_record(kind="audit_log", actor=actor_of(request.user),
                                organization=membership.organization,
                                parameters={**{k: str(v) for k, v in request.query_params.items()}}, rows=len(rows))
         if export_format == "csv":
-            table = [[json.dumps(r[c], sort_keys=True) if c == "payload" else r[c] for c in AUDIT_COLUMNS]
+            table = [[json.dumps(r[c], sort_keys=True) if c in ("payload", "personal") else r[c] for c in AUDIT_COLUMNS]
                      for r in rows]
             return csv_response(AUDIT_COLUMNS, table, f"audit-log-{membership.organization_id}.csv")
         return Response({"organization_id": str(membership.organization_id), "count": len(rows),

@@ -28,3 +28,7 @@ class ComplianceConfig(AppConfig):
         compliance_metadata_field_register(lambda: ComplianceProfileSerializer(
             required=False, allow_null=True,
             help_text="Optional compliance profile (MiCA evaluation, issuance policies)."))
+
+        from . import personal_data as gdpr
+
+        gdpr.register()  # the GDPR export and erasure (accounts/personal_data.py)

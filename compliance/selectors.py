@@ -10,7 +10,7 @@ from django.db.models import Count, QuerySet
 
 from accounts.models import Membership, Organization, User
 from accounts.selectors import membership_in, membership_primary
-from biatec.audit.chain import audit_entry_row
+from biatec.audit.chain import audit_entry_rows
 from biatec.audit.models import AuditEntry
 from biatec.core.api import filter_given
 from biatec.core.errors import NotFound, ValidationFailed
@@ -106,7 +106,7 @@ def evidence_documents(*, deployment: Deployment) -> dict[str, Any]:
                                  "decision": compliance.get("decision"), "policy": compliance.get("policy")},
         "attestations.json": [attestation_row(a) for a in
                               Attestation.objects.filter(deployment=deployment).order_by("created_at", "id")],
-        "audit_entries.json": [audit_entry_row(e) for e in audit],
+        "audit_entries.json": audit_entry_rows(audit),
     }
 
 

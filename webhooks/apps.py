@@ -33,3 +33,7 @@ class WebhooksConfig(AppConfig):
             signal.connect(on_subscription_saved_or_deleted, sender=WebhookSubscription,
                            dispatch_uid=f"webhook-subscription-cache-{signal is post_save}")
         events.subscribe(events.ApprovalChanged, outbox_record_approval_event)
+
+        from . import personal_data as gdpr
+
+        gdpr.register()  # the GDPR export and erasure (accounts/personal_data.py)

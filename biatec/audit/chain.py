@@ -24,7 +24,9 @@ from django.utils import timezone
 from biatec.core.correlation import get_correlation_id
 
 from .canonical import canonical_json, json_normal
-from .models import AuditEntry
+from .models import AuditEntry, AuditPersonalDatum
+from .personal import personal_refs as _refs
+from .personal import personal_resolved, personal_split
 
 GENESIS_HASH = "0" * 64
 # pg_advisory_xact_lock(int, int): a namespace of this project and the chain's key (hashtext of `chain`).
@@ -111,7 +113,7 @@ def audit_records(records: Sequence[AuditRecord]) -> list[AuditEntry]:
     heads = {chain: (0, GENESIS_HASH) for chain in distinct} | _heads(distinct)
     occurred_at = timezone.now()
     current_correlation = get_correlation_id() or ""
-    entries = []
+    entries, personal = [], []
     for chain, record in zip(chains, records, strict=True):
         sequence, prev_hash = heads[chain]
         sequence += 1
@@ -120,12 +122,25 @@ def audit_records(records: Sequence[AuditRecord]) -> list[AuditEntry]:
             "actor": (record.actor or "")[:128], "action": record.action[:64], "object_type": record.object_type[:64],
             "object_id": str(record.object_id or "")[:64],
             "correlation_id": (record.correlation_id or current_correlation)[:64],
-            "payload": json_normal(record.payload or {}), "prev_hash": prev_hash,
+            "payload": None, "prev_hash": prev_hash,
         }
+        # Personal values leave the hashed content for a side table that an erasure can empty.
+        fields["payload"], rows = personal_split(json_normal(record.payload or {}), subject=_subject(record))
+        personal.extend(rows)
         entry_hash = entry_hash_of(entry_content(**{k: v for k, v in fields.items() if k != "chain"}))
         heads[chain] = (sequence, entry_hash)
         entries.append(AuditEntry(**fields, entry_hash=entry_hash))
-    return AuditEntry.objects.bulk_create(entries)
+    created = AuditEntry.objects.bulk_create(entries)
+    if personal:
+        AuditPersonalDatum.objects.bulk_create(personal)
+    return created
+
+
+def _subject(record: AuditRecord) -> str:
+    """Whom an entry's personal values belong to: the user it is about, else its acting user."""
+    if record.object_type == "user" and record.object_id:
+        return f"user:{record.object_id}"
+    return record.actor if (record.actor or "").startswith("user:") else ""
 
 
 def audit_record(*, action: str, actor: str, organization_id: Any = None, object_type: str = "",
@@ -173,7 +188,18 @@ def audit_chain_verify(entries: Iterable[AuditEntry] | None = None) -> ChainRepo
     return ChainReport(True, checked, previous_hash, chains=chains)
 
 
-def audit_entry_row(entry: AuditEntry) -> dict[str, Any]:
+def audit_entry_rows(entries: Iterable[AuditEntry]) -> list[dict[str, Any]]:
+    """`audit_entry_row` of each entry, their personal references resolved in one query."""
+    entries = list(entries)
+    personal = personal_resolved([e.payload for e in entries])
+    return [audit_entry_row(e, personal=personal) for e in entries]
+
+
+def audit_entry_row(entry: AuditEntry, *, personal: dict[str, str] | None = None) -> dict[str, Any]:
+    """The entry as exported. `payload` is what was hashed; `personal` gives the values of its `pd:`
+    references still held (outside the hash: an erasure removes them)."""
+    if personal is None:
+        personal = personal_resolved([entry.payload])
     return {
         "chain": entry.chain,
         "sequence": entry.sequence,
@@ -187,4 +213,5 @@ def audit_entry_row(entry: AuditEntry) -> dict[str, Any]:
         "payload": entry.payload,
         "prev_hash": entry.prev_hash,
         "entry_hash": entry.entry_hash,
+        "personal": {ref: value for ref, value in personal.items() if ref in _refs(entry.payload)},
     }

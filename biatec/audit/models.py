@@ -43,3 +43,22 @@ class AuditEntry(AppendOnlyMixin, models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action}"
+
+
+class AuditPersonalDatum(models.Model):
+    """A personal datum an audit entry names (an e-mail, an IP address, a user agent), kept OUT of the
+    hashed entry (docs/gdpr.md, ADR 0112): the entry's payload holds only `ref` (`pd:` + a random
+    id, a salted reference that reveals nothing), this row holds the value. An erasure deletes the
+    rows of the erased person; the entry, its hash and the chain stay as they were."""
+
+    ref = models.CharField(max_length=40, primary_key=True)
+    subject = models.CharField(max_length=64, blank=True, default="", db_index=True,
+                               help_text="`user:<id>` when the entry is about a known user, else empty.")
+    kind = models.CharField(max_length=32)
+    value = models.TextField()
+    value_key = models.CharField(max_length=64, db_index=True,
+                                 help_text="HMAC-SHA256 of the lower-cased value (find a person's rows).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref}"

@@ -39,6 +39,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     413: "The request body is too large.",
     415: "The body is not JSON.",
     422: "Refused by a rule that depends on state (compliance policy, chain).",
+    410: "Gone: used once already, or expired.",
     423: "Locked after too many failed attempts.",
     429: "Too many requests; retry after `Retry-After` seconds.",
     503: "A dependency (chain node, database) does not answer; nothing was done. Retry later.",

@@ -403,3 +403,7 @@ COMPLIANCE_ATTESTATION_ISSUER = env("COMPLIANCE_ATTESTATION_ISSUER", default="Bi
 COMPLIANCE_REPORT_DEFAULT_DAYS = env.int("COMPLIANCE_REPORT_DEFAULT_DAYS", default=30)
 # Maximum rows of one audit-log export (format=json|csv).
 COMPLIANCE_EXPORT_MAX_ROWS = env.int("COMPLIANCE_EXPORT_MAX_ROWS", default=100000)
+# GDPR exports (docs/gdpr.md): ZIPs in a private directory (never under STATIC_ROOT or served by any
+# route but the signed one-time download); the link expires after GDPR_EXPORT_TTL_SECONDS.
+GDPR_EXPORT_DIR = Path(env("GDPR_EXPORT_DIR", default=str(BASE_DIR / "var" / "exports")))
+GDPR_EXPORT_TTL_SECONDS = env.int("GDPR_EXPORT_TTL_SECONDS", default=7 * 24 * 3600)

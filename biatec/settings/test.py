@@ -26,3 +26,6 @@ WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=True)
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=True)
 # Accounts on local networks are funded by devchain's faucet (tokens/chains/faucet.py).
 LOCAL_FAUCET = env("LOCAL_FAUCET", default="devchain.faucet.fund")
+# GDPR export ZIPs of a test process: a directory of its own under the system's temporary one.
+GDPR_EXPORT_DIR = (__import__("pathlib").Path(__import__("tempfile").gettempdir())
+                   / f"biatec-test-exports-{__import__('os').getpid()}")

@@ -140,6 +140,14 @@ MATRIX: dict[str, dict[str, Call]] = {
     # The active organization's usage (billing: the owner); staff belong to no organization: 404.
     "account-usage": {"get": Call({**members(read=403, other=200), "owner": 200, "staff": 404},
                                   query=lambda _o: {"month": "2026-01"})},
+    # GDPR (accounts/apis_gdpr.py): the caller's own account. An export is queued for whoever asks; an
+    # unknown export is 404 for everyone; the download's signed token is the credential (a forged one 404);
+    # an erasure with an empty body is 400 for everyone signed in.
+    "account-export": {"post": Call(authenticated(202))},
+    "account-export-detail": {"get": Call(authenticated(404), path={"export_id": str(uuid.UUID(int=7))})},
+    "account-export-download": {"get": Call(everyone(404), path={"export_id": str(uuid.UUID(int=7))},
+                                            query=lambda _o: {"token": "forged"})},
+    "account-erase": {"post": Call(authenticated(400), body=lambda _o: {})},
     "network-list": {"get": Call(everyone(200))},
     **{f"token-create-{slug}": {"post": _create(slug)} for slug in STANDARDS},
     "token-create": {"post": Call(authenticated(404), body=lambda _o: {}, path={"standard": "no-such-standard"})},
