@@ -32,9 +32,9 @@ from biatec.core.errors import ApplicationError, ValidationFailed
 from . import member_hooks, roles
 from . import members_errors as errors
 from .models import Invitation, Membership, Organization, User, normalize_email
+from .notifications_services import notify_invitation
 from .plans_models import MEMBERS
 from .quotas import quota_check
-from .notifications_services import notify_invitation
 from .services import ClientInfo, TokenPair, user_register
 
 logger = logging.getLogger(__name__)

@@ -361,5 +361,5 @@ __all__ = ["ApiKey", "EncryptedSecret", "EvmAccount", "Invitation", "KeyRotation
            "UsageKind", "UsageRecord", "User", "UserManager", "normalize_email"]
 
 # E-mail notifications live in a module of their own (issue 21 item 4); imported so Django finds them.
-from .notifications_models import EmailNotification, NotificationPreference  # noqa: E402, F401
 from .gdpr_models import AccountExport  # noqa: E402,F401  (the GDPR export job; migrations see it here)
+from .notifications_models import EmailNotification, NotificationPreference  # noqa: E402, F401

@@ -199,6 +199,18 @@ def treasury_signer(*, account: Any, reason: str) -> Iterator[AlgorandSigner | E
                                           else AlgorandSigner(material))
     security_event_record(event_type=SecurityEvent.Type.KEY_USE, organization_id=account.organization_id,
                           details={"key": secret.purpose, "reason": reason, "account": "organization"})
+    try:
+        yield signer
+    finally:
+        signer.close()
+
+
+def treasury_chain_key(*, organization_id: Any, network: Network) -> ChainKey:
+    """The organization's treasury key on `network` (created on first use: a random key, sealed)."""
+    account = treasury_account_ensure(organization_id=organization_id, network=network)
+    return ChainKey(address=account.address, open=lambda reason: treasury_signer(account=account, reason=reason))
+
+
 # ---------------------------------------------------------------------------------- key rotation
 # A password change's new ARC-76 account (accounts/key_rotation.py): the old keys are re-sealed under a
 # retired purpose and stay usable by the server only, through `retired_chain_key`, until destroyed.
@@ -229,10 +241,6 @@ def _retired_signer(*, user: User, secret_id: Any, chain_id: int | None, reason:
         signer.close()
 
 
-def treasury_chain_key(*, organization_id: Any, network: Network) -> ChainKey:
-    """The organization's treasury key on `network` (created on first use: a random key, sealed)."""
-    account = treasury_account_ensure(organization_id=organization_id, network=network)
-    return ChainKey(address=account.address, open=lambda reason: treasury_signer(account=account, reason=reason))
 def retired_chain_key(*, user: User, network: Network, address: str, organization_id: Any = None) -> ChainKey | None:
     """The user's retired (not yet destroyed) key of `address` on `network`, for the server's own
     moves out of it (and jobs signed before the rotation); None when there is none."""

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_invitation'),
+        ('accounts', '0007_key_rotation'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_invitation'),
+        ('accounts', '0010_email_notifications'),
     ]
 
     operations = [

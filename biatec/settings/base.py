@@ -196,7 +196,6 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "accounts.apis_organizations.INVITATION_STATUSES",
         "ApiKeyStatusEnum": "accounts.apis_api_keys.API_KEY_STATUSES",
         "UsageKindEnum": "accounts.apis_usage.USAGE_KINDS",
-        "KindEnum": "tokens.standards.operations.ALL_KINDS",  # its name before UsageKindEnum shared "kind"
     },
 }
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0004_token_default_frozen'),
+        ('deployments', '0005_approvals'),
     ]
 
     operations = [
