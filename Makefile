@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install lock run dev demo test test-fast faults lint audit secret-scan worker beat contracts contracts-check migrate clean bench
+.PHONY: install browser lock run dev demo test test-fast faults lint audit secret-scan worker beat contracts contracts-check migrate clean bench
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -48,8 +48,13 @@ dev: install
 demo: install
 	$(BIN)/python -m biatec.embedded demo
 
+# Debian's chromium and chromium-driver for the admin's browser tests (tests/browser; apt-get as root,
+# nothing when both are installed).
+browser:
+	bash scripts/install_browser.sh
+
 # The whole suite against PostgreSQL (database biatec_test) and Redis.
-test: install
+test: install browser
 	DJANGO_SETTINGS_MODULE=biatec.settings.test DATABASE_TEST_NAME=biatec_test $(BIN)/python -m pytest
 
 test-fast: install
