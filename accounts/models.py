@@ -278,6 +278,9 @@ class ApiKey(BaseModel):
     history = HistoricalRecords(excluded_fields=["hashed_key"])
 
     objects = ApiKeyManager()
+    # `request.auth` of a request made with a key is the key: what tells it from a JWT's token
+    # (deployments/approval_decisions.request_is_api_key: keys approve only where the policy allows).
+    is_api_key = True
 
     class Meta:
         verbose_name = "API key"

@@ -193,3 +193,21 @@ def test_admin_queue_shows_pending_requests_and_its_actions_call_the_services(or
     assert decision.user_id == staff.pk and decision.comment == "rejected in the admin"
     assert AuditEntry.objects.get(action="approval.rejected").actor == f"staff:{staff.pk}"
     assert client.get("/admin/deployments/approvalpolicy/").status_code == 200
+
+
+def test_an_api_key_of_the_approver_role_cannot_approve_unless_the_policy_allows(org):
+    """End to end with a real key: the key's request carries the key as `request.auth`."""
+    from accounts.models import ApiKey
+    from rest_framework.test import APIClient
+
+    approval = _request(org)
+    _key, text = ApiKey.objects.create_key(organization=org.organization, name="approver-bot", role="approver",
+                                           created_by=org.users["approver"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {text}")
+    answer = client.post(f"/api/v1/approvals/{approval.pk}/reject", {"comment": "by a key"}, format="json")
+    assert answer.status_code == 403 and answer.json()["code"] == "API_KEY_MAY_NOT_APPROVE"
+    assert ApprovalRequest.objects.get(pk=approval.pk).status == "pending_approval"
+    allowed = _request(org, api_keys_may_approve=True)
+    answer = client.post(f"/api/v1/approvals/{allowed.pk}/reject", {"comment": "by a key"}, format="json")
+    assert answer.status_code == 200 and answer.json()["status"] == "rejected"
