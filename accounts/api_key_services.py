@@ -17,6 +17,8 @@ from biatec.core.errors import ValidationFailed
 
 from . import members_errors, roles
 from .models import ApiKey, Membership, SecurityEvent
+from .plans_models import API_KEYS
+from .quotas import quota_check
 from .security_events import security_event_record
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,8 @@ def api_key_create(*, actor: Membership, name: str, role: str, expires_at: datet
     _ceiling_check(actor_role=actor.role, role=role)
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed(details={"fields": {"expires_at": ["Must be in the future."]}})
+    quota_check(actor.organization, API_KEYS, used=lambda: ApiKey.objects.filter(  # the plan's keys (402)
+        organization_id=actor.organization_id, revoked_at__isnull=True).count())
     key, text = ApiKey.objects.create_key(
         organization_id=actor.organization_id, name=name, role=role, expires_at=expires_at,
         allowed_ips=networks_normalize(allowed_ips or []), created_by=actor.user)

@@ -94,6 +94,12 @@ def quota_check(organization: Any, quota: str, *, used: int | Callable[[], int] 
         raise QuotaExceeded(
             f"Your plan allows {limit} {quota.replace('_', ' ')}; {count} used.",
             details={"quota": quota, "limit": limit, "used": count, "resets_at": resets_at, "plan": limits.plan})
+    # 80 % and 100 % of the limit: the owners and admins are e-mailed once per threshold and period,
+    # in this transaction (nothing is sent if the create rolls back; docs/notifications.md).
+    from .notifications_services import notify_quota_threshold
+
+    notify_quota_threshold(organization_id=organization.pk, kind=quota, used=count + adding, limit=limit,
+                           period=None if quota in MONTHLY else "")
 
 
 def plan_network_check(organization: Any, network: Any) -> None:

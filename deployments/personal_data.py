@@ -20,6 +20,7 @@ from accounts.personal_data import (
 )
 from tokens.networks import EVM, get_available_network
 
+from .approval_models import ApprovalDecision, ApprovalPolicy, ApprovalRequest
 from .models import Deployment, IdempotencyRecord
 from .token_models import Operation, Token
 from .token_state import token_live_state
@@ -106,7 +107,24 @@ def _blockers(user: User, addresses: tuple[str, ...]) -> list[dict[str, Any]]:
     return found
 
 
+def _export_approvals(user: User) -> Any:
+    """Four-eyes records stay on erasure (who asked for and who approved a regulated operation),
+    pointing at the pseudonymised user."""
+    return {"approval_requests": rows(ApprovalRequest.objects.filter(requested_by=user)),
+            "approval_decisions": rows(ApprovalDecision.objects.filter(user=user)),
+            "approval_policy_changes": rows(ApprovalPolicy.history.model.objects.filter(
+                Q(updated_by=user) | Q(history_user=user))),
+            "approval_policies_last_changed_by_you": rows(ApprovalPolicy.objects.filter(updated_by=user))}
+
+
 def register() -> None:
+    personal_data_provider_register(PersonalDataProvider(
+        name="approvals",
+        description="Four-eyes approval requests you made, your decisions on others' (with comments), and "
+                    "approval policy changes you made.",
+        models=("deployments.ApprovalRequest", "deployments.ApprovalDecision", "deployments.ApprovalPolicy",
+                "deployments.HistoricalApprovalPolicy"),
+        export=_export_approvals))
     personal_data_provider_register(PersonalDataProvider(
         name="deployments",
         description="Token deployments and operations you requested (request, status, results), their history, "
