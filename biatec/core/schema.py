@@ -137,10 +137,10 @@ class BiatecAutoSchema(AutoSchema):
         return statuses
 
     def _error_component(self, status: int) -> ResolvedComponent:
-        codes = error_codes_by_status().get(status, ["ERROR"])
-        component = ResolvedComponent(name=f"Error{status}", type=ResolvedComponent.SCHEMA,
-                                      object=f"Error{status}", schema=error_schema(status, codes))
-        self.registry.register_on_missing(component)
+        component = ResolvedComponent(name=f"Error{status}", type=ResolvedComponent.SCHEMA, object=f"Error{status}")
+        if component not in self.registry:  # the codes are walked once per status, not once per operation
+            component.schema = error_schema(status, error_codes_by_status().get(status, ["ERROR"]))
+            self.registry.register(component)
         return component
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
