@@ -15,9 +15,10 @@ pytestmark = pytest.mark.django_db
 # Token registry row and its history row at completion, the funding check's query of the sender's
 # in-flight operation spends, the parts of a step read in the confirmed pass); a step's rows are read
 # once per pass (14 more before that); EVM -1 once the signer took the account row chain_key had read;
-# -1 each once the key-use event was told its organization (the job's) instead of looking one up.
-EVM_DEPLOYMENT_STATEMENTS = 96
-ALGORAND_DEPLOYMENT_STATEMENTS = 87
+# -1 each once the key-use event was told its organization (the job's) instead of looking one up;
+# +2 each for metering (the chain fee of the confirmed transaction: its usage record's id, one INSERT).
+EVM_DEPLOYMENT_STATEMENTS = 98
+ALGORAND_DEPLOYMENT_STATEMENTS = 89
 
 
 def _member_deployment(user_factory):
