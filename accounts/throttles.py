@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.cache import caches
 from redis.exceptions import RedisError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
@@ -222,14 +223,17 @@ def _plan_rate_of(request: Request, user: Any) -> tuple[str, int] | None:
 
 class PlanRateThrottle(BaseThrottle):
     """The organization's plan (or override) `requests_per_minute`, counted per organization across
-    its members (a default throttle class of the API; views with their own throttles keep those).
-    429 RATE_LIMITED with Retry-After, as every throttle."""
+    its members on write requests (POST, PUT, PATCH, DELETE: what creates work and chain calls;
+    reads stay within their query budget of one statement). A default throttle class of the API;
+    views with their own throttles keep those. 429 RATE_LIMITED with Retry-After, as every throttle."""
 
     def __init__(self) -> None:
         self._wait: float | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
         self._wait = None
+        if request.method in SAFE_METHODS:
+            return True
         user = getattr(request, "user", None)
         if user is None or not getattr(user, "is_authenticated", False):
             return True

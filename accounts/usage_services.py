@@ -52,15 +52,15 @@ def usage_recharge(*, kind: str, subject_id: Any) -> UsageRecord | None:
     return record
 
 
-@transaction.atomic
 def usage_fee_record(*, kind: str, subject_id: Any, network: str, tx_id: str, amount: int, unit: str,
-                     payer: str = "") -> UsageFee | None:
-    """The fee a chain charged for one transaction of the event (once per transaction). None when
-    the subject has no usage record (jobs created before metering)."""
-    record = UsageRecord.objects.filter(kind=kind, subject_id=subject_id).first()
-    if record is None:
-        return None
-    fee, _ = UsageFee.objects.update_or_create(
-        network=network, tx_id=tx_id,
-        defaults={"record": record, "amount": Decimal(int(amount)), "unit": unit, "payer": payer[:64]})
-    return fee
+                     payer: str = "") -> bool:
+    """The fee a chain charged for one transaction of the event, once per transaction (a second call,
+    e.g. a re-confirmation after a reorg, changes nothing). Two statements, in the caller's
+    transaction (the pipeline's, which marks the transaction confirmed). False when the subject has
+    no usage record (jobs created before metering)."""
+    record_id = UsageRecord.objects.filter(kind=kind, subject_id=subject_id).values_list("pk", flat=True).first()
+    if record_id is None:
+        return False
+    UsageFee.objects.bulk_create([UsageFee(record_id=record_id, network=network, tx_id=tx_id, payer=payer[:64],
+                                           amount=Decimal(int(amount)), unit=unit)], ignore_conflicts=True)
+    return True

@@ -1,4 +1,4 @@
-"""The plan's request rate, per organization (accounts.throttles.PlanRateThrottle)."""
+"""The plan's request rate, per organization, on write requests (accounts.throttles.PlanRateThrottle)."""
 import pytest
 
 from accounts.models import Membership, PlanOverride
@@ -12,9 +12,13 @@ def test_the_plans_request_rate_counts_per_organization(user_factory):
     organization.plan = plan_by_slug("free")
     organization.save()
     PlanOverride.objects.create(organization=organization, limit="requests_per_minute", value=3)
-    statuses = [client.get("/api/v1/token/deployments").status_code for _ in range(4)]
-    assert statuses[:3] == [200, 200, 200]
-    refused = client.get("/api/v1/token/deployments")
+    # Write requests count (an empty body: 400 after the throttle); reads do not.
+    statuses = [client.post("/api/v1/token/erc20-preminted/create", {}, format="json").status_code
+                for _ in range(3)]
+    assert statuses == [400, 400, 400]
+    refused = client.post("/api/v1/token/erc20-preminted/create", {}, format="json")
     assert refused.status_code == 429 and refused.json()["code"] == "RATE_LIMITED" and "Retry-After" in refused
+    assert client.get("/api/v1/token/deployments").status_code == 200
     _, other = user_factory("rate.other")  # another organization (Enterprise: unlimited) is not affected
-    assert all(other.get("/api/v1/token/deployments").status_code == 200 for _ in range(5))
+    assert all(other.post("/api/v1/token/erc20-preminted/create", {}, format="json").status_code == 400
+               for _ in range(5))
