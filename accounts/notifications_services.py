@@ -105,7 +105,7 @@ def notification_dispatch_on_commit(notification_id: Any, *, countdown: float | 
     transaction.on_commit(lambda: notification_dispatch(notification_id, countdown=countdown))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # in the caller's transaction: no savepoint statements on the hot paths
 def notification_enqueue(
     *,
     kind: str,
