@@ -37,6 +37,7 @@ app.conf.update(
             "schedule": float(os.environ.get("DEPLOYMENT_POLL_SECONDS", "1")),
         },
         "idempotency-purge": {"task": "deployments.tasks.idempotency_purge_task", "schedule": 3600.0},
+        "gdpr-exports-purge": {"task": "accounts.tasks.account_exports_purge_task", "schedule": 3600.0},
         "evm-accounts-sweep": {  # sign-ups whose derivation could not be queued (accounts/tasks.py)
             "task": "accounts.tasks.evm_accounts_sweep_task",
             "schedule": float(os.environ.get("EVM_ACCOUNTS_SWEEP_INTERVAL_SECONDS", "300")),

@@ -47,6 +47,6 @@ def test_references_are_random_and_entries_of_the_old_form_still_verify():
     assert first["email"] != second["email"]  # references link nothing once the values are gone
     entry = audit_record(action="x", actor="system")
     content = entry_content(sequence=entry.sequence, occurred_at=entry.occurred_at, organization_id=None,
-                            actor="system", action="x", object_type="", object_id="", correlation_id=entry.correlation_id,
-                            payload={}, prev_hash=entry.prev_hash)
+                            actor="system", action="x", object_type="", object_id="",
+                            correlation_id=entry.correlation_id, payload={}, prev_hash=entry.prev_hash)
     assert entry_hash_of(content) == entry.entry_hash  # what is hashed did not change
