@@ -95,3 +95,11 @@ def account_export_build(export_id: str) -> None:
     from .gdpr_export import export_build
 
     export_build(export_id)
+
+
+@shared_task
+def account_exports_purge_task() -> int:
+    """Delete the ZIPs of GDPR exports past their expiry (on the beat schedule, biatec/celery.py)."""
+    from .gdpr_export import exports_expired_purge
+
+    return exports_expired_purge()

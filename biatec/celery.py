@@ -45,6 +45,7 @@ app.conf.update(
             "task": "deployments.tasks.approvals_expire_task",
             "schedule": float(os.environ.get("APPROVALS_EXPIRE_INTERVAL_SECONDS", "60")),
         },
+        "gdpr-exports-purge": {"task": "accounts.tasks.account_exports_purge_task", "schedule": 3600.0},
         "evm-accounts-sweep": {  # sign-ups whose derivation could not be queued (accounts/tasks.py)
             "task": "accounts.tasks.evm_accounts_sweep_task",
             "schedule": float(os.environ.get("EVM_ACCOUNTS_SWEEP_INTERVAL_SECONDS", "300")),

@@ -67,7 +67,6 @@ def test_export_holds_every_provider_and_downloads_once(user_factory, django_cap
     assert client.get(f"/api/v1/account/export/{export['id']}").json()["download_url"] is None
     actions = list(AuditEntry.objects.filter(object_id=export["id"]).values_list("action", flat=True))
     assert actions == ["account.export_requested", "account.export_downloaded"]
-    assert not AccountExport.objects.get(pk=export["id"]).file or True  # the file is deleted on commit
 
 
 def test_export_links_are_signed_expiring_and_private(user_factory, django_capture_on_commit_callbacks):
@@ -139,3 +138,25 @@ def test_erase_pseudonymises_and_the_audit_chain_still_verifies(user_factory):
     assert client.get("/api/v1/auth/profile").status_code == 401  # issued tokens are dead
     login = APIClient().post("/api/v1/auth/login", {"email": email, "password": DEFAULT_PASSWORD}, format="json")
     assert login.status_code == 401
+
+
+def test_expired_export_files_are_purged(user_factory, django_capture_on_commit_callbacks, settings):
+    from pathlib import Path
+
+    from accounts.tasks import account_exports_purge_task
+
+    _, client = user_factory("gdpr.purge")
+    export = _export(client, django_capture_on_commit_callbacks)
+    row = AccountExport.objects.get(pk=export["id"])
+    path = Path(settings.GDPR_EXPORT_DIR) / row.file
+    assert path.exists() and oct(path.stat().st_mode & 0o777) == "0o600"
+    AccountExport.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert account_exports_purge_task() == 1
+    assert not path.exists() and AccountExport.objects.get(pk=row.pk).file == ""
+
+
+def test_a_second_export_waits_for_the_first(user_factory):
+    _, client = user_factory("gdpr.twice")
+    assert client.post("/api/v1/account/export").status_code == 202  # not built: its commit never comes here
+    again = client.post("/api/v1/account/export")
+    assert again.status_code == 409 and again.json()["code"] == "EXPORT_IN_PROGRESS"
