@@ -197,8 +197,9 @@ def test_admin_queue_shows_pending_requests_and_its_actions_call_the_services(or
 
 def test_an_api_key_of_the_approver_role_cannot_approve_unless_the_policy_allows(org):
     """End to end with a real key: the key's request carries the key as `request.auth`."""
-    from accounts.models import ApiKey
     from rest_framework.test import APIClient
+
+    from accounts.models import ApiKey
 
     approval = _request(org)
     _key, text = ApiKey.objects.create_key(organization=org.organization, name="approver-bot", role="approver",
