@@ -63,7 +63,7 @@ class UsageSerializer(serializers.Serializer):
 class UsageApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"get": roles.BILLING}
-    error_statuses = (403,)
+    error_statuses = (403, 404)  # 404: the X-Organization-Id of an organization the caller is not in
 
     class QuerySerializer(StrictSerializer):
         month = serializers.CharField(required=False, help_text="YYYY-MM (UTC); default: the current month.")

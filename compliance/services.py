@@ -45,7 +45,12 @@ COMPLIANCE_VIEW_MODELS = [
     ("compliance", "historicalblocklistentry"), ("compliance", "jurisdictionrules"),
     ("compliance", "historicaljurisdictionrules"), ("compliance", "allowlistdriftreport"),
     ("accounts", "invitation"), ("accounts", "historicalinvitation"),
+    ("deployments", "approvalrequest"), ("deployments", "approvaldecision"), ("deployments", "approvalpolicy"),
+    ("deployments", "historicalapprovalpolicy"),
 ]
+# The one change the group holds: approval requests, whose admin has no editable field; it is what
+# lets the approver queue's approve / reject actions (the services of the API) run for the group.
+COMPLIANCE_CHANGE_MODELS = [("deployments", "approvalrequest")]
 
 
 class DeploymentNotCompleted(ApplicationError):
@@ -240,12 +245,16 @@ def export_record(*, kind: str, actor: str, organization: Organization, paramete
 # ---- Staff ---------------------------------------------------------------------------------------------
 @transaction.atomic
 def compliance_group_ensure() -> Group:
-    """The `compliance` staff group: view permissions on deployments and compliance records, nothing else."""
+    """The `compliance` staff group: view permissions on deployments and compliance records, and the
+    approver queue's actions (`COMPLIANCE_CHANGE_MODELS`), nothing else."""
     group, _ = Group.objects.get_or_create(name=COMPLIANCE_GROUP)
     wanted = Permission.objects.none()
     for app_label, model in COMPLIANCE_VIEW_MODELS:
         wanted = wanted | Permission.objects.filter(content_type__app_label=app_label, content_type__model=model,
                                                     codename=f"view_{model}")
+    for app_label, model in COMPLIANCE_CHANGE_MODELS:
+        wanted = wanted | Permission.objects.filter(content_type__app_label=app_label, content_type__model=model,
+                                                    codename=f"change_{model}")
     group.permissions.set(wanted)
     return group
 
