@@ -4,10 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 
 from biatec.core.csv_export import csv_text
 
+from .models import Organization
 from .plans import limits_of
 from .plans_models import MONTHLY, UsageFee, UsageRecord
 from .quotas import month_start, monthly_used, next_month_start
@@ -70,3 +72,28 @@ def usage_csv(*, organization_id: Any, start: datetime) -> str:
              r.fee_amount if r.fee_amount is not None else 0, units.get(r.pk, ""), r.fee_transactions]
             for r in records)
     return csv_text(CSV_COLUMNS, rows)
+
+
+def usage_per_plan(*, since: Any) -> list[dict[str, Any]]:
+    """Staff's overview (the admin dashboard): per plan, the organizations on it and the usage records
+    since `since` by kind, accepted and refunded (two grouped queries, whatever the number of rows).
+    Organizations without a plan row are on the BIATEC_DEFAULT_PLAN setting's plan."""
+    default = str(settings.BIATEC_DEFAULT_PLAN)
+    plans: dict[str, dict[str, Any]] = {}
+
+    def plan_row(slug: str | None) -> dict[str, Any]:
+        slug = slug or default
+        return plans.setdefault(slug, {"plan": slug, "organizations": 0, "deployments": 0, "operations": 0,
+                                       "refunded": 0})
+
+    for on_plan in Organization.objects.values("plan__slug").annotate(n=Count("id")):
+        plan_row(on_plan["plan__slug"])["organizations"] += on_plan["n"]
+    usage = (UsageRecord.objects.filter(occurred_at__gte=since).values("organization__plan__slug", "kind")
+             .annotate(accepted=Count("id", filter=Q(refunded_at__isnull=True)),
+                       refunded=Count("id", filter=Q(refunded_at__isnull=False))))
+    for row in usage:
+        target = plan_row(row["organization__plan__slug"])
+        if row["kind"] in ("deployment", "operation"):
+            target[f"{row['kind']}s"] += row["accepted"]
+        target["refunded"] += row["refunded"]
+    return sorted(plans.values(), key=lambda r: r["plan"])

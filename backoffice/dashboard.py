@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.utils import timezone
 
+from accounts.usage_selectors import usage_per_plan
 from compliance.dashboard_selectors import drift_alerts_latest
 from deployments.dashboard_selectors import DayCount, failure_codes_top, jobs_per_day, queues_per_chain
 from webhooks.dashboard_selectors import deliveries_per_day, success_rate
@@ -37,7 +37,7 @@ class Dashboard:
     queues: list[dict[str, Any]] = field(default_factory=list)
     webhook_rate: float | None = None
     drift_alerts: list[Any] = field(default_factory=list)
-    plans_available: bool = False
+    usage_per_plan: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _days(today: date) -> list[date]:
@@ -85,7 +85,7 @@ def dashboard_build() -> Dashboard:
                q["oldest_operation"] or "-"] for q in board.queues]))
     board.charts.append(_webhook_chart(board, days, since))
     board.drift_alerts = drift_alerts_latest(since=since)
-    board.plans_available = _plans_available()
+    board.usage_per_plan = usage_per_plan(since=since)
     return board
 
 
@@ -126,7 +126,3 @@ def _webhook_chart(board: Dashboard, days: list[date], since: datetime) -> Chart
                  else f"{board.webhook_rate} % of settled deliveries in {DAYS} days")
 
 
-def _plans_available() -> bool:
-    """Usage per plan needs the plans of the accounts app (issue 21, another branch); until its model
-    exists the panel says so instead of guessing."""
-    return "plan" in apps.get_app_config("accounts").models

@@ -103,3 +103,23 @@ def test_compliance_user_sees_the_dashboard_and_links_only_to_what_it_may_view(o
     rows = {s["name"]: s["rows"] for s in page.context["sections"]}["deployments"]
     assert rows[0]["url"]  # the compliance group views deployments
     assert DeploymentStatus.FAILED in page.content.decode()
+
+
+def test_usage_per_plan_counts_accepted_and_refunded_records_by_the_organizations_plan(db):
+    import uuid
+
+    from django.utils import timezone
+
+    from accounts.models import Organization, Plan, UsageRecord
+    from accounts.usage_selectors import usage_per_plan
+
+    basic = Plan.objects.get(slug="basic")
+    on_basic, on_default = Organization.objects.create(name="B", plan=basic), Organization.objects.create(name="D")
+    now = timezone.now()
+    for organization, kind, refunded in [(on_basic, "deployment", None), (on_basic, "deployment", now),
+                                         (on_basic, "operation", None), (on_default, "deployment", None)]:
+        UsageRecord.objects.create(organization=organization, kind=kind, subject_id=uuid.uuid4(), network="evm-local",
+                                   occurred_at=now, refunded_at=refunded)
+    rows = {row["plan"]: row for row in usage_per_plan(since=now - timezone.timedelta(days=30))}
+    assert rows["basic"] == {"plan": "basic", "organizations": 1, "deployments": 1, "operations": 1, "refunded": 1}
+    assert rows["enterprise"]["deployments"] >= 1  # no plan row: the default plan of the test settings
