@@ -8,7 +8,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
 WORKDIR /build
 # Runtime dependencies only (no test, lint or audit tools), hash-checked: docs/dependencies.md.
 COPY requirements-runtime.txt .
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install --require-hashes -r requirements-runtime.txt
+RUN python -m venv /opt/venv && /opt/venv/bin/python -m pip install "pip==26.2.1" \
+    && /opt/venv/bin/pip install --require-hashes -r requirements-runtime.txt
 
 FROM python:3.11-slim AS runtime
 ENV PATH="/opt/venv/bin:$PATH" \

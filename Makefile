@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# The venv's bundled pip (23.2 with Python 3.11) fails a hash-checked install when a dependency asks
+# for an extra of a package the index also serves from a local file (pip-audit's CacheControl[filecache]).
+PIP_VERSION := 26.2.1
 
 .PHONY: install browser lock run dev demo test test-fast faults lint audit secret-scan worker beat contracts contracts-check migrate clean bench
 
@@ -12,6 +15,7 @@ install: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q "pip==$(PIP_VERSION)"
 	$(BIN)/pip install -q --require-hashes -r requirements.txt
 	touch $@
 
