@@ -25,9 +25,10 @@ class BackOfficeAdminSite(StaffOTPAdminSite):
         return own + super().get_urls()
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        from .dashboard import dashboard_build
+        from .dashboard_cache import dashboard_current
 
-        return super().index(request, {**(extra_context or {}), "dashboard": dashboard_build()})
+        board = dashboard_current(refresh=request.GET.get("refresh") == "1")
+        return super().index(request, {**(extra_context or {}), "dashboard": board})
 
     def correlation_search(self, request: HttpRequest) -> HttpResponse:
         from .selectors import correlation_find

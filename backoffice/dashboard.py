@@ -33,6 +33,7 @@ class Chart:
 @dataclass
 class Dashboard:
     since: datetime
+    built_at: datetime = field(default_factory=timezone.now)
     charts: list[Chart] = field(default_factory=list)
     queues: list[dict[str, Any]] = field(default_factory=list)
     webhook_rate: float | None = None
@@ -63,7 +64,7 @@ def dashboard_build() -> Dashboard:
     now = timezone.now()
     days = _days(timezone.localdate(now))
     since = timezone.make_aware(datetime.combine(days[0], datetime.min.time()))
-    board = Dashboard(since=since)
+    board = Dashboard(since=since, built_at=now)
     for kind in ("deployments", "operations"):
         counts = jobs_per_day(kind=kind, since=since)
         for by in ("status", "standard"):

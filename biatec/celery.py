@@ -58,6 +58,10 @@ app.conf.update(
             "task": "webhooks.tasks.webhooks_sweep_task",
             "schedule": float(os.environ.get("WEBHOOKS_SWEEP_INTERVAL_SECONDS", "30")),
         },
+        "dashboard-refresh": {  # the staff dashboard of the admin index (backoffice/dashboard_cache.py)
+            "task": "backoffice.tasks.dashboard_refresh_task",
+            "schedule": float(os.environ.get("BACKOFFICE_DASHBOARD_REFRESH_SECONDS", "60")),
+        },
         "email-notifications-sweep": {  # e-mails whose dispatch was lost, retries due (accounts/tasks.py)
             "task": "accounts.tasks.email_notifications_sweep_task",
             "schedule": float(os.environ.get("EMAIL_NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", "30")),
@@ -65,6 +69,7 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+app.autodiscover_tasks(["backoffice"])  # installed as the admin's app config, not by its own name
 
 # Not "correlation_id": Celery already uses that message property for the task id.
 CORRELATION_HEADER = "biatec_correlation_id"

@@ -123,3 +123,56 @@ def test_usage_per_plan_counts_accepted_and_refunded_records_by_the_organization
     rows = {row["plan"]: row for row in usage_per_plan(since=now - timezone.timedelta(days=30))}
     assert rows["basic"] == {"plan": "basic", "organizations": 1, "deployments": 1, "operations": 1, "refunded": 1}
     assert rows["enterprise"]["deployments"] >= 1  # no plan row: the default plan of the test settings
+
+
+@pytest.fixture
+def dashboard_cache(settings):
+    """The production behaviour: the dashboard kept between requests (the test settings build it on
+    every request); this run's own cache prefix, emptied before and after."""
+    from django.core.cache import caches
+
+    settings.BACKOFFICE_DASHBOARD_MAX_AGE_SECONDS = 180
+    cache = caches[settings.DASHBOARD_CACHE_ALIAS]
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+def test_dashboard_index_shows_the_last_build_until_it_is_too_old_or_a_rebuild_is_asked(
+        owner, dashboard_cache, settings, django_assert_max_num_queries):
+    from datetime import timedelta
+
+    from backoffice.dashboard_cache import CACHE_KEY
+    from backoffice.tasks import dashboard_refresh_task
+
+    client = _staff_client("dash.cache@example.com")
+    dashboard_refresh_task()  # what beat runs
+    _failed(owner, "CHAIN_UNAVAILABLE")  # after the build
+    response = client.get("/admin/")
+    board = response.context["dashboard"]
+    charts = {chart.key: chart for chart in board.charts}
+    assert charts["failure-codes"].rows == []  # the kept build: the failure came after it
+    assert b"Figures as of" in response.content
+
+    rebuilt = {c.key: c for c in client.get("/admin/?refresh=1").context["dashboard"].charts}
+    assert rebuilt["failure-codes"].rows == [["CHAIN_UNAVAILABLE", 1]]  # staff asked for a rebuild
+    _failed(owner, "INSUFFICIENT_FUNDS")
+    kept = {c.key: c for c in client.get("/admin/").context["dashboard"].charts}
+    assert kept["failure-codes"].rows == [["CHAIN_UNAVAILABLE", 1]]  # the rebuild was kept
+
+    stale = dashboard_cache.get(CACHE_KEY)
+    stale.built_at -= timedelta(seconds=settings.BACKOFFICE_DASHBOARD_MAX_AGE_SECONDS + 1)
+    dashboard_cache.set(CACHE_KEY, stale)  # beat stopped: the build is older than the max age
+    fresh = {c.key: c for c in client.get("/admin/").context["dashboard"].charts}
+    assert fresh["failure-codes"].rows == [["CHAIN_UNAVAILABLE", 1], ["INSUFFICIENT_FUNDS", 1]]
+
+    with django_assert_max_num_queries(6):  # a kept build: the admin's session, user and OTP reads (a build: 14)
+        client.get("/admin/")
+
+
+def test_dashboard_refresh_is_a_beat_job():
+    from biatec.celery import app
+
+    assert app.conf.beat_schedule["dashboard-refresh"]["task"] == "backoffice.tasks.dashboard_refresh_task"
+    app.loader.import_default_modules()
+    assert "backoffice.tasks.dashboard_refresh_task" in app.tasks

@@ -311,9 +311,18 @@ CACHES = {
         "LOCATION": env("WEBHOOK_SUBSCRIPTIONS_REDIS_URL", default=REDIS_URL),
         "KEY_PREFIX": env("WEBHOOK_SUBSCRIPTIONS_KEY_PREFIX", default="biatec-webhook-subs"),
     },
+    # The staff dashboard's last build (backoffice/dashboard_cache.py), rebuilt by beat.
+    "dashboard": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("DASHBOARD_REDIS_URL", default=REDIS_URL),
+        "KEY_PREFIX": env("DASHBOARD_KEY_PREFIX", default="biatec-dashboard"),
+    },
 }
 AUTH_STATE_CACHE_ALIAS = "auth-state"
 WEBHOOK_SUBSCRIPTIONS_CACHE_ALIAS = "webhook-subscriptions"
+DASHBOARD_CACHE_ALIAS = "dashboard"
+# A dashboard build older than this is rebuilt by the admin index request that finds it (0: every request).
+BACKOFFICE_DASHBOARD_MAX_AGE_SECONDS = env.int("BACKOFFICE_DASHBOARD_MAX_AGE_SECONDS", default=180)
 WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS = env.int("WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS", default=300)
 AUTH_STATE_CACHE_SECONDS = env.int("AUTH_STATE_CACHE_SECONDS", default=900)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)

@@ -10,6 +10,7 @@ REDIS_URL = env("REDIS_URL")
 CACHES["throttle"]["LOCATION"] = env("THROTTLE_REDIS_URL", default=REDIS_URL)  # noqa: F405
 CACHES["auth-state"]["LOCATION"] = env("AUTH_STATE_REDIS_URL", default=REDIS_URL)  # noqa: F405
 CACHES["webhook-subscriptions"]["LOCATION"] = env("WEBHOOK_SUBSCRIPTIONS_REDIS_URL", default=REDIS_URL)  # noqa: F405
+CACHES["dashboard"]["LOCATION"] = env("DASHBOARD_REDIS_URL", default=REDIS_URL)  # noqa: F405
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
 KEY_ENCRYPTION_KEYS = env.list("KEY_ENCRYPTION_KEYS")

@@ -14,6 +14,8 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
 CACHES["throttle"]["KEY_PREFIX"] = f"biatec-test-{__import__('os').getpid()}"  # noqa: F405
 CACHES["auth-state"]["KEY_PREFIX"] = f"biatec-test-auth-{__import__('os').getpid()}"  # noqa: F405
 CACHES["webhook-subscriptions"]["KEY_PREFIX"] = f"biatec-test-webhook-subs-{__import__('os').getpid()}"  # noqa: F405
+CACHES["dashboard"]["KEY_PREFIX"] = f"biatec-test-dashboard-{__import__('os').getpid()}"  # noqa: F405
+BACKOFFICE_DASHBOARD_MAX_AGE_SECONDS = 0  # tests see the rows they just wrote; backoffice/tests cover the cache
 # `make test` (and CI) use the database named in the issue, biatec_test. Ad-hoc pytest runs get a
 # per-process name so that several sessions on one machine cannot drop each other's database.
 DATABASES["default"]["TEST"] = {  # noqa: F405

@@ -40,7 +40,7 @@ EXPECTED_ROWS = [
                    "entries in sync on chain")],
     "POST erc20-mintable/create -> 202 p50, 50 clients", "POST erc20-mintable/create -> 202 p99, 50 clients",
     "status p99 at", "list, every filter p99 at", "support lookup by correlation id p99 at",
-    "admin changelist search p99 at",
+    "admin changelist search p99 at", "admin dashboard p99 at", "dashboard build (beat) at",
 ]
 
 
