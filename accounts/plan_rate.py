@@ -45,7 +45,7 @@ def _cache() -> Any:
 
 
 def _timeout() -> int:
-    return int(getattr(settings, "PLAN_RATE_CACHE_SECONDS", PLAN_RATE_CACHE_SECONDS))
+    return int(getattr(settings, "PLAN_RATE_CACHE_SECONDS", PLAN_RATE_CACHE_SECONDS))  # base.py sets it
 
 
 def _user_version(user_id: Any) -> str:

@@ -126,3 +126,26 @@ def test_without_the_throttle_redis_reads_pass_and_writes_fail_closed(user_facto
     assert all(client.get(LIST).status_code == 200 for _ in range(3))
     refused = client.post("/api/v1/token/erc20-preminted/create", {}, format="json")
     assert refused.status_code == 503 and refused.json()["code"] == "RATE_LIMITER_UNAVAILABLE"
+
+
+def test_api_keys_count_under_their_own_organization(user_factory):
+    from rest_framework.test import APIClient
+
+    body, client, organization, _ = _limited(user_factory, "rate.keys", 3)
+    other_body, _ = user_factory("rate.keys.other")
+    other = Membership.objects.get(user_id=other_body["id"]).organization
+    Membership.objects.create(user_id=body["id"], organization=other, role=Membership.Role.ADMIN)
+
+    def key_client(organization_id) -> APIClient:
+        created = client.post(f"/api/v1/organizations/{organization_id}/api-keys", {"name": "k", "role": "viewer"},
+                              format="json")
+        assert created.status_code == 201, created.content
+        keyed = APIClient()
+        keyed.credentials(HTTP_AUTHORIZATION=f"Api-Key {created.json()['key']}")
+        return keyed
+
+    own_key, others_key = key_client(organization.pk), key_client(other.pk)  # the creates count: 2 of 3
+    assert all(others_key.get(LIST).status_code == 200 for _ in range(4))  # the other organization's budget
+    assert own_key.get(LIST).status_code == 200  # 3 of 3
+    assert _refused(own_key.get(LIST))
+    assert _refused(client.get(LIST))  # the members and the keys of an organization share its budget
