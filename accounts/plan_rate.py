@@ -48,6 +48,12 @@ def _timeout() -> int:
     return int(getattr(settings, "PLAN_RATE_CACHE_SECONDS", PLAN_RATE_CACHE_SECONDS))  # base.py sets it
 
 
+def _version_timeout() -> int:
+    """Versions expire too (no key per user for ever): a version started anew is random, so no entry
+    computed under an expired one is used again."""
+    return 2 * _timeout()
+
+
 def _user_version(user_id: Any) -> str:
     return f"plan_rate:v:user:{user_id}"
 
@@ -73,7 +79,7 @@ def _versions(found: dict[str, Any], keys: list[str]) -> list[str]:
     for key in keys:
         version = found.get(key)
         if version is None:  # first use (or evicted): start one; a concurrent start wins, we read it
-            _cache().add(key, uuid.uuid4().hex, timeout=None)
+            _cache().add(key, uuid.uuid4().hex, timeout=_version_timeout())
             version = _cache().get(key)
         versions.append(str(version))
     return versions
@@ -157,7 +163,7 @@ def _version_bump(key: str) -> None:
         from redis.exceptions import RedisError
 
         try:
-            _cache().set(key, uuid.uuid4().hex, timeout=None)
+            _cache().set(key, uuid.uuid4().hex, timeout=_version_timeout())
         except RedisError:  # the entries still expire (PLAN_RATE_CACHE_SECONDS)
             pass
 
