@@ -410,9 +410,6 @@ def token_refresh(*, refresh: str, organization_id: uuid.UUID | None = None) -> 
         if claims.get(TOKEN_VERSION_CLAIM) != user.token_version:
             # Voided by an earlier revocation (password change, reuse): only a 401.
             raise InvalidToken("The refresh token was revoked.")
-        kept = claims.get(ORGANIZATION_CLAIM)
-        chosen = (organization_claim_checked(user=user, organization_id=organization_id) if organization_id
-                  else kept if isinstance(kept, str) else None)
         try:
             with transaction.atomic():
                 BlacklistedToken.objects.create(token=outstanding)
@@ -421,6 +418,11 @@ def token_refresh(*, refresh: str, organization_id: uuid.UUID | None = None) -> 
         else:
             reused = False
         if not reused:
+            # Checked after the reuse check (a reused token with any organization still revokes);
+            # a refusal rolls the blacklisting back, so the refresh token stays usable.
+            kept = claims.get(ORGANIZATION_CLAIM)
+            chosen = (organization_claim_checked(user=user, organization_id=organization_id) if organization_id
+                      else kept if isinstance(kept, str) else None)
             security_event_record(event_type=SecurityEvent.Type.TOKEN_REFRESH, user=user)
             return token_pair_issue(user=user, organization_id=chosen)
         refresh_tokens_revoke_all(user=user)

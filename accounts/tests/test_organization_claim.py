@@ -105,6 +105,11 @@ def test_refresh_keeps_the_claim_and_can_switch(two_organizations):
                                                          "organization_id": str(own.pk)}, format="json")
     assert switched.status_code == 200, switched.content
     assert _claim(switched.json()) == str(own.pk) and _listed(auth_client(switched.json())) == {in_own}
+    # Reuse of the rotated-out token is still reuse, whatever organization it asks for: all revoked.
+    reused = APIClient().post("/api/v1/auth/refresh", {"refresh": kept.json()["refresh"],
+                                                       "organization_id": str(stranger.pk)}, format="json")
+    assert reused.status_code == 401
+    assert auth_client(switched.json()).get("/api/v1/token/deployments").status_code == 401
 
 
 def test_an_organization_not_of_the_user_at_login_is_a_stable_error(two_organizations):
