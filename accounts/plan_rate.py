@@ -6,8 +6,8 @@ Two entries, each stored with the versions it was computed under and used only w
 current (the scheme of webhooks/subscription_cache.py):
 
 - `who`: (user, chosen organization or primary) -> the organization id, or "-" when the user is not
-  a member of the chosen one (nobody's budget is spent: the view answers 404) or belongs to none.
-  Versioned per user; every save or delete of one of the user's memberships sets a new version.
+  a member of the chosen one (nobody's budget is spent: the view answers 404, or lists nothing) or
+  belongs to none. Versioned per user; every save or delete of one of the user's memberships sets a new version.
 - `rate`: organization -> its limit, or "-" for unlimited. Versioned per organization (a save or
   delete of the organization or of one of its overrides) and by its plan's version (a save of the
   plan: every organization on it, those on the default plan included, changes at once). The

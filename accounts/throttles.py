@@ -195,7 +195,7 @@ class ComplianceEvaluateRateThrottle(ChainedRateThrottle):
 def _plan_rate_of(request: Request, user: Any) -> tuple[str, int] | None:
     """(organization id, requests per minute) of the request's active organization, or None when
     unlimited or there is none. The organization is the one the header or the token's claim names
-    (only if the caller belongs to it: else nobody's budget is spent, and the view answers 404),
+    (only if the caller belongs to it: else nobody's budget is spent; the view answers 404 or lists nothing),
     else the user's primary one; an API key's is the key's. Both lookups are cached with
     invalidation (accounts/plan_rate.py), so a warm request costs no SQL."""
     from .organization_context import organization_chosen
