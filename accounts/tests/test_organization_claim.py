@@ -64,6 +64,8 @@ def test_the_claim_chooses_the_organization_of_lists_and_creates(two_organizatio
     created = client.post("/api/v1/webhooks/subscriptions", HOOK, format="json")
     assert created.status_code == 201, created.content
     assert WebhookSubscription.objects.get(pk=created.json()["id"]).organization_id == theirs.pk
+    policy = client.get("/api/v1/compliance/policy")  # the organization-wide compliance reads too
+    assert policy.status_code == 200 and policy.json()["organization_id"] == str(theirs.pk)
     # The header overrides the claim, for reads and creates.
     assert _listed(client, HTTP_X_ORGANIZATION_ID=str(own.pk)) == {in_own}
     other = client.post("/api/v1/webhooks/subscriptions", HOOK, format="json", HTTP_X_ORGANIZATION_ID=str(own.pk))
