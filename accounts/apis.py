@@ -13,6 +13,7 @@ from biatec.core.serializers import StrictSerializer
 
 from . import key_rotation, roles, selectors, services, throttles
 from .client import client_ip
+from .organization_context import organization_claim
 from .permissions import AuthenticatedRequest, RoleRequired
 
 
@@ -28,6 +29,12 @@ def client_info(request: Request) -> services.ClientInfo:
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+def organization_id_field() -> serializers.UUIDField:
+    return serializers.UUIDField(required=False, help_text=(
+        "The organization the tokens act in (claim `org`; one you belong to, else 404 NOT_FOUND). Requests "
+        "without the header X-Organization-Id then act in it; default: your primary organization."))
 
 
 class RegisterApi(APIView):
@@ -62,11 +69,12 @@ class LoginApi(APIView):
     role_actions = {"post": roles.PUBLIC}
     authentication_classes: list = []
     throttle_classes = [throttles.LoginRateThrottle]
-    error_statuses = (401, 423)  # INVALID_CREDENTIALS, ACCOUNT_LOCKED
+    error_statuses = (401, 404, 423)  # INVALID_CREDENTIALS; NOT_FOUND (organization_id); ACCOUNT_LOCKED
 
     class InputSerializer(StrictSerializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
+        organization_id = organization_id_field()
 
     @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer})
     def post(self, request: Request) -> Response:
@@ -81,16 +89,19 @@ class RefreshApi(APIView):
     role_actions = {"post": roles.PUBLIC}
     authentication_classes: list = []
     throttle_classes = [throttles.RefreshRateThrottle]
-    error_statuses = (401,)  # an invalid, expired or reused refresh token
+    error_statuses = (401, 404)  # an invalid, expired or reused refresh token; NOT_FOUND (organization_id)
 
     class InputSerializer(StrictSerializer):
         refresh = serializers.CharField()
+        organization_id = serializers.UUIDField(required=False, help_text=(
+            "Switch: the new tokens act in this organization (one you belong to, else 404 NOT_FOUND and the "
+            "refresh token stays usable). Without it they keep the old tokens' organization claim."))
 
     @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer})
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(services.token_refresh(refresh=data.validated_data["refresh"]).as_dict())
+        return Response(services.token_refresh(**data.validated_data).as_dict())
 
 
 class LogoutApi(APIView):
@@ -169,7 +180,8 @@ class ChangePasswordApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tokens = services.user_change_password(user=request.user, **data.validated_data,
-                                               client=client_info(request))
+                                               client=client_info(request),
+                                               organization_claim=organization_claim(request))
         return Response(tokens.as_dict())
 
 

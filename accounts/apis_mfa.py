@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from biatec.core.serializers import StrictSerializer, body_empty_check
 
 from . import mfa, services, throttles
-from .apis import TokenPairSerializer, client_info
+from .apis import TokenPairSerializer, client_info, organization_id_field
 from .permissions import AuthenticatedRequest
 
 
@@ -24,11 +24,12 @@ class LoginMfaApi(APIView):
     role_actions = {"post": "public"}
     authentication_classes: list = []
     throttle_classes = [throttles.MfaLoginRateThrottle]
-    error_statuses = (401, 423)  # MFA_CODE_INVALID, MFA_CHALLENGE_INVALID; ACCOUNT_LOCKED
+    error_statuses = (401, 404, 423)  # MFA_CODE_INVALID, MFA_CHALLENGE_INVALID; NOT_FOUND; ACCOUNT_LOCKED
 
     class InputSerializer(StrictSerializer):
         challenge = serializers.CharField(max_length=2048, help_text="`details.challenge` of MFA_REQUIRED.")
         code = serializers.CharField(max_length=64, help_text="The authenticator's code, or a recovery code.")
+        organization_id = organization_id_field()  # default: the one the login's first step named
 
     @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer},
                    description="The second step of a login that answered 401 MFA_REQUIRED. The challenge is "

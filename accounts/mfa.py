@@ -137,10 +137,13 @@ def mfa_disable(*, user: User) -> None:
 
 
 # ----------------------------------------------------------------------- the API login challenge
-def challenge_issue(*, user: User) -> str:
+def challenge_issue(*, user: User, organization_id: Any = None) -> str:
     """A signed, timestamped challenge naming the user (and their token version, so a password
-    change voids it); valid MFA_CHALLENGE_SECONDS, used once (challenge_consume)."""
+    change voids it; and the organization the login asked for, if any); valid MFA_CHALLENGE_SECONDS,
+    used once (challenge_consume)."""
     payload = {"u": str(user.pk), "j": secrets.token_urlsafe(16), "tv": user.token_version}
+    if organization_id is not None:
+        payload["o"] = str(organization_id)
     return signing.dumps(payload, salt=_CHALLENGE_SALT, compress=True)
 
 

@@ -1,6 +1,7 @@
 """Writes of the accounts app: sign-up, login with lockout, token rotation, logout, passwords."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from biatec.core.errors import ValidationFailed
+from biatec.core.errors import NotFound, ValidationFailed
 
 from . import arc76, keyvault, mfa
 from .client import client_source
@@ -37,6 +38,7 @@ from .errors import (
 )
 from .key_rotation import key_rotation_active, key_rotation_begin
 from .models import LoginThrottle, Membership, Organization, SecurityEvent, User, normalize_email
+from .organization_context import ORGANIZATION_CLAIM
 from .plans import plan_default
 from .security_events import security_event_record
 from .signing import PURPOSE_ARC76
@@ -76,10 +78,37 @@ class ClientInfo:
         return client_source(self.ip_address)
 
 
-def token_pair_issue(*, user: User) -> TokenPair:
+def token_pair_issue(*, user: User, organization_id: str | None = None) -> TokenPair:
+    """A new pair; with `organization_id`, both carry the claim `org` naming the organization the
+    requests act in (accounts/organization_context.py; checked by the caller, and again on every
+    request). The plan rate's cache entries of the user are warmed (a request then costs no SQL)."""
     refresh = RefreshToken.for_user(user)
     refresh[TOKEN_VERSION_CLAIM] = user.token_version
+    if organization_id is not None:
+        refresh[ORGANIZATION_CLAIM] = str(organization_id)  # copied into the access token
+    _plan_rate_warm(user=user, organization_id=organization_id)
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def _plan_rate_warm(*, user: User, organization_id: str | None) -> None:
+    from redis.exceptions import RedisError
+
+    from .plan_rate import organization_rate
+
+    try:
+        organization_rate(user_id=user.pk, chosen=uuid.UUID(str(organization_id)) if organization_id else None)
+    except (RedisError, ValueError):  # the first request computes it then
+        pass
+
+
+def organization_claim_checked(*, user: User, organization_id: uuid.UUID | str | None) -> str | None:
+    """The organization a new token pair should name, as text: None when not asked for; one the user
+    does not belong to answers 404 NOT_FOUND, as the header `X-Organization-Id` does."""
+    if organization_id is None:
+        return None
+    if not Membership.objects.filter(user_id=user.pk, organization_id=organization_id).exists():
+        raise NotFound("No such organization.")
+    return str(organization_id)
 
 
 def _password_problems(password: str, email: str) -> list[str]:
@@ -208,8 +237,12 @@ def _counted_check(*, user: User, client: ClientInfo, context: str, check: Calla
         raise failure
 
 
-def user_login(*, email: str, password: str, client: ClientInfo | None = None) -> tuple[User, TokenPair]:
+def user_login(*, email: str, password: str, client: ClientInfo | None = None,
+               organization_id: uuid.UUID | None = None) -> tuple[User, TokenPair]:
     """Check credentials with per-(e-mail, source) lockout. Unknown e-mails behave like wrong passwords.
+    With `organization_id`, the tokens name that organization (claim `org`); right credentials with
+    an organization the user does not belong to answer 404 NOT_FOUND, record neither success nor
+    failure and issue nothing.
 
     A user with a confirmed TOTP device gets no tokens for the password alone: MFA_REQUIRED (401)
     with a challenge for `user_login_mfa`. The right password then does not clear the failure
@@ -228,10 +261,14 @@ def user_login(*, email: str, password: str, client: ClientInfo | None = None) -
             else:
                 check_password(password, _dummy_hash())
                 ok = False
-            if ok and user is not None and mfa.mfa_enabled(user):
+            if ok and user is not None and organization_id is not None and not Membership.objects.filter(
+                    user_id=user.pk, organization_id=organization_id).exists():
+                failure = NotFound("No such organization.")
+            elif ok and user is not None and mfa.mfa_enabled(user):
                 security_event_record(event_type=mfa.EVENT_MFA_CHALLENGE, user=user,
                                       ip_address=client.ip_address, user_agent=client.user_agent)
-                failure = MfaRequired(details={"challenge": mfa.challenge_issue(user=user),
+                failure = MfaRequired(details={"challenge": mfa.challenge_issue(user=user,
+                                                                                organization_id=organization_id),
                                                "expires_in": settings.MFA_CHALLENGE_SECONDS})
             else:
                 _password_check_record(throttle=throttle, ok=ok, user=user, email=email, client=client, now=now,
@@ -244,18 +281,22 @@ def user_login(*, email: str, password: str, client: ClientInfo | None = None) -
     if failure is not None:
         raise failure
     assert user is not None
-    return user, token_pair_issue(user=user)
+    return user, token_pair_issue(user=user, organization_id=str(organization_id) if organization_id else None)
 
 
-def user_login_mfa(*, challenge: str, code: str, client: ClientInfo | None = None) -> tuple[User, TokenPair]:
+def user_login_mfa(*, challenge: str, code: str, client: ClientInfo | None = None,
+                   organization_id: uuid.UUID | None = None) -> tuple[User, TokenPair]:
     """The second step of a login that answered MFA_REQUIRED: the challenge (signed, at most
     MFA_CHALLENGE_SECONDS old, used once) and a TOTP or recovery code. A wrong code counts as a failed
-    login of the (e-mail, source) and leaves the challenge usable; the lockout then refuses (423)."""
+    login of the (e-mail, source) and leaves the challenge usable; the lockout then refuses (423).
+    The tokens name `organization_id`, else the organization the login's first step named (404
+    NOT_FOUND, before the code is checked, for one the user does not belong to)."""
     client = client or ClientInfo()
     payload = mfa.challenge_open(challenge)
     user = User.objects.filter(pk=payload["u"], is_active=True).first()
     if user is None or payload.get("tv") != user.token_version or mfa.challenge_used(payload):
         raise MfaChallengeInvalid()
+    chosen = organization_claim_checked(user=user, organization_id=organization_id or payload.get("o"))
     verified: list[str] = []
 
     def check() -> Exception | None:
@@ -269,7 +310,7 @@ def user_login_mfa(*, challenge: str, code: str, client: ClientInfo | None = Non
     _counted_check(user=user, client=client, context="mfa", check=check, on_success=lambda: security_event_record(
         event_type=SecurityEvent.Type.LOGIN_SUCCESS, user=user, ip_address=client.ip_address,
         user_agent=client.user_agent, details={"mfa": verified[0]}))
-    return user, token_pair_issue(user=user)
+    return user, token_pair_issue(user=user, organization_id=chosen)
 
 
 def mfa_disable(*, user: User, password: str, code: str, client: ClientInfo | None = None) -> None:
@@ -344,9 +385,13 @@ def refresh_claims_verified(raw: str) -> dict | None:
     return claims
 
 
-def token_refresh(*, refresh: str) -> TokenPair:
+def token_refresh(*, refresh: str, organization_id: uuid.UUID | None = None) -> TokenPair:
     """Rotate: the used refresh token is blacklisted. Presenting a rotated-out one again (reuse:
     it leaked) revokes every token of its user.
+
+    The new pair keeps the old one's `org` claim (unchecked: it grants nothing, requests check it),
+    or names `organization_id` (a switch; 404 NOT_FOUND for one the user does not belong to, and
+    the refresh token stays usable).
 
     Only a token whose signature verifies is looked at, and reuse is its own user's blacklisted
     jti. The token's OutstandingToken row is locked and the blacklist row inserted unconditionally,
@@ -373,8 +418,13 @@ def token_refresh(*, refresh: str) -> TokenPair:
         else:
             reused = False
         if not reused:
+            # Checked after the reuse check (a reused token with any organization still revokes);
+            # a refusal rolls the blacklisting back, so the refresh token stays usable.
+            kept = claims.get(ORGANIZATION_CLAIM)
+            chosen = (organization_claim_checked(user=user, organization_id=organization_id) if organization_id
+                      else kept if isinstance(kept, str) else None)
             security_event_record(event_type=SecurityEvent.Type.TOKEN_REFRESH, user=user)
-            return token_pair_issue(user=user)
+            return token_pair_issue(user=user, organization_id=chosen)
         refresh_tokens_revoke_all(user=user)
         security_event_record(event_type=SecurityEvent.Type.REFRESH_REUSE, user=user,
                               details={"jti": claims[jwt_settings.JTI_CLAIM]})
@@ -394,7 +444,7 @@ def user_logout(*, user: User, refresh: str) -> None:
 
 
 def user_change_password(*, user: User, current_password: str, new_password: str,
-                         client: ClientInfo | None = None) -> TokenPair:
+                         client: ClientInfo | None = None, organization_claim: str | None = None) -> TokenPair:
     """New password hash and the new password's ARC-76 account (accounts/key_rotation.py): the old
     keys are retired, what they hold and control is moved by the pipeline, then they are destroyed.
     A wrong `current_password` counts against the same (e-mail, source) lockout as a failed login,
@@ -423,8 +473,9 @@ def user_change_password(*, user: User, current_password: str, new_password: str
         refresh_tokens_revoke_all(user=user)
         security_event_record(event_type=SecurityEvent.Type.PASSWORD_CHANGE, user=user,
                               details={"key_rotation": str(rotation.pk)} if rotation else None)
-    # A fresh pair issued after the revocation instant, so the caller stays signed in.
-    return token_pair_issue(user=user)
+    # A fresh pair issued after the revocation instant, so the caller stays signed in (naming the
+    # organization the caller's token named, unchecked as at refresh).
+    return token_pair_issue(user=user, organization_id=organization_claim)
 
 
 def kek_rotate() -> tuple[int, int]:

@@ -28,6 +28,9 @@ def _history_names_key(sender: Any, history_instance: Any, **kwargs: Any) -> Non
 
 
 def connect() -> None:
+    from . import plan_rate
+
+    plan_rate.connect()  # the plan rate's cached entries (accounts/plan_rate.py)
     post_save.connect(_forget, sender=User, dispatch_uid="accounts.auth_state.save")
     post_delete.connect(_forget, sender=User, dispatch_uid="accounts.auth_state.delete")
     pre_create_historical_record.connect(_history_names_key, dispatch_uid="accounts.history.api_key")

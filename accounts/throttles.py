@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -25,8 +26,6 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
-
-from biatec.core.errors import ApplicationError
 
 from .client import client_ip, client_source
 from .errors import RateLimiterUnavailable
@@ -192,48 +191,42 @@ class ComplianceEvaluateRateThrottle(ChainedRateThrottle):
 
 
 # --- the plan's request rate (docs/plans-and-usage.md) -----------------------------------------
-PLAN_RATE_CACHE_SECONDS = 60
-
 
 def _plan_rate_of(request: Request, user: Any) -> tuple[str, int] | None:
     """(organization id, requests per minute) of the request's active organization, or None when
-    unlimited or there is none. Cached a minute per (user, X-Organization-Id header) in the throttle
-    cache, so a request costs no query once cached; a header naming an organization the caller does
-    not belong to spends nobody's budget (the view answers 404)."""
-    from .organization_context import membership_active
-    from .plans import limits_of
+    unlimited or there is none. The organization is the one the header or the token's claim names
+    (only if the caller belongs to it: else nobody's budget is spent; the view answers 404 or lists nothing),
+    else the user's primary one; an API key's is the key's. Both lookups are cached with
+    invalidation (accounts/plan_rate.py), so a warm request costs no SQL."""
+    from .organization_context import organization_chosen
+    from .plan_rate import organization_rate
+    from .principals import key_grant_of
 
-    header = (request.headers.get("X-Organization-Id") or "").strip()
-    key = f"plan_rate_org:{user.pk}:{_digest(header)}"
-    cache = throttle_cache()
-    cached = cache.get(key)
-    if cached is None:
-        try:
-            membership = membership_active(user=user, request=request)
-        except ApplicationError:
-            membership = None
-        rate = limits_of(membership.organization).of("requests_per_minute") if membership is not None else None
-        cached = f"{membership.organization_id}:{rate}" if membership is not None and rate is not None else "-"
-        cache.set(key, cached, timeout=PLAN_RATE_CACHE_SECONDS)
-    if cached == "-":
-        return None
-    organization_id, per_minute = str(cached).rsplit(":", 1)
-    return organization_id, int(per_minute)
+    chosen_text = organization_chosen(request)
+    try:
+        chosen = uuid.UUID(chosen_text) if chosen_text is not None else None
+    except ValueError:
+        return None  # the view answers 404
+    grant = key_grant_of(user)
+    if grant is not None:
+        if chosen is not None and chosen != grant.organization_id:
+            return None  # another organization than the key's: 404
+        return organization_rate(user_id=user.pk, chosen=None, organization_id=grant.organization_id)
+    return organization_rate(user_id=user.pk, chosen=chosen)
 
 
 class PlanRateThrottle(BaseThrottle):
     """The organization's plan (or override) `requests_per_minute`, counted per organization across
-    its members on write requests (POST, PUT, PATCH, DELETE: what creates work and chain calls;
-    reads stay within their query budget of one statement). A default throttle class of the API;
-    views with their own throttles keep those. 429 RATE_LIMITED with Retry-After, as every throttle."""
+    its members and keys on every authenticated request, reads included. A default throttle class of
+    the API; views with their own throttles keep those. 429 RATE_LIMITED with Retry-After, as every
+    throttle. When the throttle Redis cannot be reached, writes answer 503 RATE_LIMITER_UNAVAILABLE
+    (fail closed, as before) and reads pass uncounted (fail open: they create no work)."""
 
     def __init__(self) -> None:
         self._wait: float | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
         self._wait = None
-        if request.method in SAFE_METHODS:
-            return True
         user = getattr(request, "user", None)
         if user is None or not getattr(user, "is_authenticated", False):
             return True
@@ -244,6 +237,8 @@ class PlanRateThrottle(BaseThrottle):
             organization_id, limit = rate
             self._wait = window_consume(f"plan_rate:{organization_id}", limit=limit, period=60)
         except RedisError:
+            if request.method in SAFE_METHODS:
+                return True
             raise RateLimiterUnavailable() from None
         return self._wait is None
 

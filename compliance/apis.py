@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
-from accounts.organization_context import organization_header
+from accounts.organization_context import organization_chosen
 from accounts.permissions import AuthenticatedRequest, RoleRequired
 from accounts.throttles import ComplianceEvaluateRateThrottle
 from biatec.audit.chain import audit_entry_rows
@@ -109,7 +109,7 @@ class ComplianceEvaluateApi(APIView):
         compliance_metadata = payload.pop("compliance_metadata", None)
         decision, row = services.compliance_preflight(user=request.user, standard=data.validated_data["standard"],
                                                       payload=payload, compliance_metadata=compliance_metadata,
-                                                      organization_id=organization_header(request))
+                                                      organization_id=organization_chosen(request))
         return Response({
             "allowed": decision.allowed,
             "code": None if decision.allowed else "COMPLIANCE_VIOLATION",
@@ -157,7 +157,7 @@ class AuditLogApi(APIView):
         filters.is_valid(raise_exception=True)
         values = dict(filters.validated_data)
         membership = selectors.compliance_membership(
-            user=request.user, organization_id=values.get("organization") or organization_header(request))
+            user=request.user, organization_id=values.get("organization") or organization_chosen(request))
         self.check_object_permissions(request, membership)
         query = {
             **{k: values.get(k) for k in ("action", "object_type", "object_id", "actor", "correlation_id")},
@@ -214,7 +214,7 @@ class ComplianceReportApi(APIView):
         start = _bound(bounds.get("from"), end=False) or end - timedelta(days=settings.COMPLIANCE_REPORT_DEFAULT_DAYS)
         if start >= end:
             raise ValidationFailed(details={"fields": {"from": ["Must be before 'to'."]}})
-        chosen = filters.validated_data.get("organization") or organization_header(request)
+        chosen = filters.validated_data.get("organization") or organization_chosen(request)
         membership = selectors.compliance_membership(user=request.user, organization_id=chosen)
         report = selectors.compliance_report(organization=membership.organization, start=start, end=end)
         export_format = filters.validated_data["format"]
@@ -290,7 +290,7 @@ class IssuancePolicyApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("organization", OpenApiTypes.UUID)],
                    responses={200: api_schemas.IssuancePolicySerializer})
     def get(self, request: AuthenticatedRequest) -> Response:
-        chosen = request.query_params.get("organization") or organization_header(request)
+        chosen = request.query_params.get("organization") or organization_chosen(request)
         membership = selectors.compliance_membership(user=request.user, organization_id=chosen)
         policy = IssuancePolicy.objects.filter(organization=membership.organization).first()
         return Response({"organization_id": str(membership.organization_id),

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
-from accounts.organization_context import organization_header
+from accounts.organization_context import organization_chosen
 from accounts.permissions import AuthenticatedRequest, RoleRequired
 from accounts.selectors import organization_ids_of
 from biatec.audit.chain import audit_record
@@ -453,7 +453,7 @@ class BlockListApi(APIView):
                    responses={200: paginated("BlockListPage", BlockSerializer(many=True))})
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = _valid(BlockFilterSerializer, request.query_params)
-        chosen = filters.pop("organization", None) or organization_header(request)
+        chosen = filters.pop("organization", None) or organization_chosen(request)
         membership = compliance_membership(user=request.user, organization_id=chosen)
         qs = sel.blocklist_entries(organization_id=membership.organization_id, filters=filters)
         return cursor_page(qs, request=request, view=self, rows=lambda page: [sel.block_row(b) for b in page])
@@ -465,7 +465,7 @@ class BlockListApi(APIView):
                                "made active on any allow list (422 ADDRESS_BLOCKED) and the pre-check reports it.")
     def post(self, request: AuthenticatedRequest) -> Response:
         organization = _valid(BlockFilterSerializer, request.query_params).get("organization")
-        chosen = organization or organization_header(request)
+        chosen = organization or organization_chosen(request)
         membership = compliance_membership(user=request.user, organization_id=chosen)
         self.check_object_permissions(request, membership)
         values = _valid(BlockCreateSerializer, request.data)

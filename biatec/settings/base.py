@@ -325,6 +325,8 @@ DASHBOARD_CACHE_ALIAS = "dashboard"
 BACKOFFICE_DASHBOARD_MAX_AGE_SECONDS = env.int("BACKOFFICE_DASHBOARD_MAX_AGE_SECONDS", default=180)
 WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS = env.int("WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS", default=300)
 AUTH_STATE_CACHE_SECONDS = env.int("AUTH_STATE_CACHE_SECONDS", default=900)
+# The plan rate's cached entries (accounts/plan_rate.py, in the throttle cache): versioned, and expiring.
+PLAN_RATE_CACHE_SECONDS = env.int("PLAN_RATE_CACHE_SECONDS", default=600)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 # The plan of new organizations (a seeded Plan's slug; docs/plans-and-usage.md).
 BIATEC_DEFAULT_PLAN = env("BIATEC_DEFAULT_PLAN", default="free")
