@@ -50,12 +50,17 @@ def _holding(node: AlgodClient, address: str, asset_id: int) -> dict | None:
         return None
 
 
+def _account(node: AlgodClient, address: str) -> dict:
+    return node.account_info(address)
+
+
 def test_password_change_moves_an_asa_with_its_roles_and_destroys_the_old_seed(algod_devnet_node, user_factory,
                                                                                  settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     node = AlgodClient(algod_devnet_node.token, algod_devnet_node.url)
     body, client = user_factory("rotation.algo")
     bob_body, bob_client = user_factory("rotation.algo.bob")
+    _other_body, other_client = user_factory("rotation.algo.other")  # another organization's issuer
     old = body["algorand_address"]
     response = client.post("/api/v1/token/asa-ft/create", {
         "network": ALGO, "decimals": 0, "name": "Rotated", "unit_name": "ROT", "total": "1000",
@@ -64,9 +69,17 @@ def test_password_change_moves_an_asa_with_its_roles_and_destroys_the_old_seed(a
     token = Token.objects.get(deployment_id=response.json()["id"])
     bob = _op(client, token, "transfer", {"to": {"email": "rotation.algo.bob@example.com"}, "amount": "100"})[
         "request"]["to"]
+    # Another organization's token distributed to the user by e-mail: the old address holds 50 of it.
+    response = other_client.post("/api/v1/token/asa-ft/create", {
+        "network": ALGO, "decimals": 0, "name": "Theirs", "unit_name": "OTH", "total": "500"}, format="json")
+    assert response.status_code == 202, response.content
+    theirs = Token.objects.get(deployment_id=response.json()["id"])
+    assert theirs.organization_id != token.organization_id
+    _op(other_client, theirs, "transfer", {"to": {"email": "rotation.algo@example.com"}, "amount": "50"})
     user = User.objects.get(pk=body["id"])
     old_secret_ids = [user.arc76_secret_id, *EvmAccount.objects.filter(user=user).values_list("secret_id", flat=True)]
     old_evm = set(EvmAccount.objects.filter(user=user).values_list("address", flat=True))
+    assert _account(node, old)["amount"] > 0
 
     answer = _change_password(client)
     assert answer.status_code == 200, answer.content
@@ -78,8 +91,9 @@ def test_password_change_moves_an_asa_with_its_roles_and_destroys_the_old_seed(a
     assert user.algorand_address == new
     rotation = KeyRotation.objects.get(user=user)
     assert rotation.status == KeyRotation.Status.COMPLETED, rotation.moves
-    assert [(m["kind"], m["status"]) for m in rotation.moves] == [
-        ("transfer", "completed"), ("set_roles", "completed"), ("issuer_switch", "completed")]
+    moves = [(m["kind"], m["status"]) for m in rotation.moves if m.get("network", ALGO) == ALGO]
+    assert moves == [("transfer", "completed"), ("set_roles", "completed"), ("issuer_switch", "completed"),
+                     ("holder_transfer", "completed"), ("native_sweep", "completed")]
     # Read from chain: the old address holds nothing and controls nothing; the new one everything.
     assert _holding(node, old, token.asset_id)["amount"] == 0
     assert _holding(node, new, token.asset_id)["amount"] == 900
@@ -87,28 +101,54 @@ def test_password_change_moves_an_asa_with_its_roles_and_destroys_the_old_seed(a
     params = node.asset_info(token.asset_id)["params"]
     assert {r: params.get(r) for r in ("manager", "reserve", "freeze", "clawback")} == {
         "manager": new, "reserve": new, "freeze": new, "clawback": new}
+    # The other issuer's token: moved whole, and the old account opted out of it (close-out to the new one).
+    assert _holding(node, old, theirs.asset_id) is None
+    assert _holding(node, new, theirs.asset_id)["amount"] == 50
+    # The native coin: the old account created an asset that still exists, so the protocol forbids
+    # closing it (and closing out of its own asset): it keeps exactly its minimum balance, 100,000
+    # microALGO for the account + 100,000 for its one asset holding (its own asset, at 0), nothing more.
+    account = _account(node, old)
+    assert [(a["asset-id"], a["amount"]) for a in account.get("assets", [])] == [(token.asset_id, 0)]
+    assert account["min-balance"] == 200_000
+    assert account["amount"] == 200_000
+    assert _account(node, new)["amount"] > 0
     # The moves were signed by the old key: its transactions' sender is the old address.
     moved = Operation.objects.filter(request__key_rotation=str(rotation.pk))
     assert {tx.sender for op in moved for tx in op.transactions.all()} == {old}
+    sweep = moved.get(kind="native_sweep")
+    assert sweep.token_id is None and sweep.status == "completed"
+    assert sweep.results["left"] == "200000" and sweep.results["closed"] is False
+    held = moved.get(token=theirs)  # the holder's organization's operation, not the issuer's
+    assert held.kind == "transfer" and held.organization_id == token.organization_id
+    assert other_client.get(f"/api/v1/tokens/{theirs.pk}/operations/{held.pk}").status_code == 404
     _retired_secrets_gone(user, old_secret_ids)
     assert not EvmAccount.objects.filter(user=user, address__in=old_evm).exists()
     assert SecurityEvent.objects.filter(user=user, event_type=SecurityEvent.Type.KEY_DESTROYED).count() == len(
         old_secret_ids)
+    assert not [e for e in rotation.left_behind if e["blocking"]], rotation.left_behind
+    assert [e for e in rotation.left_behind if e["network"] == ALGO] == [{
+        "address": old, "network": ALGO, "native_balance": "200000", "blocking": False,
+        "reason": "the protocol's minimum balance (the account cannot close)"}]
 
     token.refresh_from_db()
     assert token.issuer_address == new
-    # Bob holds the token on his old address: his own password change moves nothing of another issuer's,
-    # so his old key is kept (left behind, blocking) rather than the holding lost.
+    # Bob holds the token (another issuer's, for him) on his old address: his password change moves it
+    # with his old key, then closes his old account into the new one (he created nothing): 0 is left.
     assert _change_password(bob_client).status_code == 200
     bob_rotation = KeyRotation.objects.get(user_id=bob_body["id"])
     assert bob_rotation.status == KeyRotation.Status.COMPLETED
-    assert [e for e in bob_rotation.left_behind if e["blocking"]] == [{
-        "address": bob, "network": ALGO, "blocking": True, "reason": "holds assets no move took",
-        "assets": [{"asset_id": token.asset_id, "amount": "100"}]}]
-    assert RetiredKey.objects.get(rotation=bob_rotation, family="algorand").secret_id is not None
+    assert [(m["kind"], m["status"]) for m in bob_rotation.moves if m.get("network", ALGO) == ALGO] == [
+        ("holder_transfer", "completed"), ("native_sweep", "completed")]
+    assert not [e for e in bob_rotation.left_behind if e["blocking"]], bob_rotation.left_behind
+    bob_new = arc76.algorand_address(arc76.arc76_seed("rotation.algo.bob@example.com", NEW_PASSWORD))
+    assert _holding(node, bob, token.asset_id) is None
+    assert _holding(node, bob_new, token.asset_id)["amount"] == 100
+    bob_account = _account(node, bob)
+    assert bob_account["amount"] == 0 and bob_account["min-balance"] == 0 and not bob_account.get("assets")
+    assert RetiredKey.objects.get(rotation=bob_rotation, family="algorand").secret_id is None
 
     # The new key works for new work: a clawback signed by the new clawback address.
-    _op(client, token, "forced_transfer", {"from": bob, "to": new, "amount": "100", "reason": "rotation check"})
+    _op(client, token, "forced_transfer", {"from": bob_new, "to": new, "amount": "100", "reason": "rotation check"})
     assert _holding(node, new, token.asset_id)["amount"] == 1000
 
     status = client.get("/api/v1/account/key-rotation").json()["rotation"]
