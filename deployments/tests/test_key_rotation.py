@@ -160,14 +160,24 @@ def test_password_change_moves_an_asa_with_its_roles_and_destroys_the_old_seed(a
 def test_password_change_moves_an_erc20_balance_and_ownership(anvil_node, user_factory, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     body, client = user_factory("rotation.evm")
+    _other_body, other_client = user_factory("rotation.evm.other")  # another organization's issuer
     response = client.post("/api/v1/token/erc20-mintable/create", {
         "network": "evm-local", "name": "Rotated", "symbol": "ROT", "decimals": 0, "initial_supply": "1000",
         "cap": "5000"}, format="json")
     assert response.status_code == 202, response.content
     token = Token.objects.get(deployment_id=response.json()["id"])
+    response = other_client.post("/api/v1/token/erc20-preminted/create", {
+        "network": "evm-local", "name": "Theirs", "symbol": "OTH", "decimals": 0, "initial_supply": "500"},
+        format="json")
+    assert response.status_code == 202, response.content
+    theirs = Token.objects.get(deployment_id=response.json()["id"])
+    assert theirs.organization_id != token.organization_id
+    _op(other_client, theirs, "transfer", {"to": {"email": "rotation.evm@example.com"}, "amount": "70"})
     user = User.objects.get(pk=body["id"])
     old = token.issuer_address
     old_secret_ids = [user.arc76_secret_id, *EvmAccount.objects.filter(user=user).values_list("secret_id", flat=True)]
+    w3 = Web3(Web3.HTTPProvider(anvil_node.url))
+    assert w3.eth.get_balance(old) > 0  # the local faucet paid its deployment's gas
 
     answer = _change_password(client)
     assert answer.status_code == 200, answer.content
@@ -180,13 +190,25 @@ def test_password_change_moves_an_erc20_balance_and_ownership(anvil_node, user_f
     assert new != old
     rotation = KeyRotation.objects.get(user=user)
     assert rotation.status == KeyRotation.Status.COMPLETED, rotation.moves
-    assert [(m["kind"], m["status"]) for m in rotation.moves] == [
-        ("transfer", "completed"), ("transfer_ownership", "completed"), ("issuer_switch", "completed")]
-    contract = Web3(Web3.HTTPProvider(anvil_node.url)).eth.contract(address=token.contract_address,
-                                                                    abi=load_artifact("erc20-mintable").abi)
+    assert [(m["kind"], m["status"]) for m in rotation.moves if m.get("network", "evm-local") == "evm-local"] == [
+        ("transfer", "completed"), ("transfer_ownership", "completed"), ("issuer_switch", "completed"),
+        ("holder_transfer", "completed"), ("native_sweep", "completed")]
+    contract = w3.eth.contract(address=token.contract_address, abi=load_artifact("erc20-mintable").abi)
+    other = w3.eth.contract(address=theirs.contract_address, abi=load_artifact("erc20-preminted").abi)
+    # Read from chain: the old address holds nothing (no token of any issuer, 0 wei) and owns nothing.
     assert contract.functions.balanceOf(old).call() == 0
     assert contract.functions.balanceOf(new).call() == 1000
     assert contract.functions.owner().call() == new
+    assert other.functions.balanceOf(old).call() == 0
+    assert other.functions.balanceOf(new).call() == 70
+    assert w3.eth.get_balance(old) == 0  # value = balance - 21,000 x the one gas price: exactly 0 left
+    assert w3.eth.get_balance(new) > 0
+    moved = Operation.objects.filter(request__key_rotation=str(rotation.pk))
+    assert {tx.sender for op in moved for tx in op.transactions.all()} == {old}
+    sweep = moved.get(kind="native_sweep")
+    assert sweep.token_id is None and sweep.results["left"] == "0"
+    assert not [e for e in rotation.left_behind if e["blocking"]], rotation.left_behind
+    assert not [e for e in rotation.left_behind if e.get("network") == "evm-local"], rotation.left_behind
     _retired_secrets_gone(user, old_secret_ids)
     assert EvmAccount.objects.get(user=user, chain_id=31337).address == new
     # The new key mints (onlyOwner) through the pipeline.
