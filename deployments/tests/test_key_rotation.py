@@ -216,6 +216,43 @@ def test_password_change_moves_an_erc20_balance_and_ownership(anvil_node, user_f
     assert contract.functions.balanceOf(new).call() == 1005
 
 
+def test_a_frozen_holding_of_another_issuers_token_keeps_the_old_key_and_its_algo(algod_devnet_node, user_factory,
+                                                                                    settings):
+    """The chain would refuse the move (the issuer froze the holding): it is left behind (blocking) with
+    its reason, the old Algorand key is kept, and its ALGO is not swept (it pays for moving the holding
+    by hand once unfrozen); the retired EVM keys, which hold nothing, are destroyed."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    node = AlgodClient(algod_devnet_node.token, algod_devnet_node.url)
+    body, client = user_factory("rotation.frozen")
+    other_body, other_client = user_factory("rotation.frozen.issuer")
+    old = body["algorand_address"]
+    response = other_client.post("/api/v1/token/asa-ft/create", {
+        "network": ALGO, "decimals": 0, "name": "Frozen", "unit_name": "FRZ", "total": "100",
+        "freeze": other_body["algorand_address"]}, format="json")
+    assert response.status_code == 202, response.content
+    theirs = Token.objects.get(deployment_id=response.json()["id"])
+    _op(other_client, theirs, "transfer", {"to": {"email": "rotation.frozen@example.com"}, "amount": "30"})
+    _op(other_client, theirs, "freeze", {"address": old})
+    user = User.objects.get(pk=body["id"])
+    before = _account(node, old)["amount"]
+
+    assert _change_password(client).status_code == 200
+    rotation = KeyRotation.objects.get(user=user)
+    assert rotation.status == KeyRotation.Status.COMPLETED
+    assert [(m["kind"], m["status"]) for m in rotation.moves if m.get("network", ALGO) == ALGO] == [
+        ("holder_transfer", "left"), ("native_sweep", "skipped")]
+    refused = [e for e in rotation.left_behind if e.get("token_id") == str(theirs.pk)]
+    assert refused == [{"token_id": str(theirs.pk), "kind": "holder_transfer", "address": old, "blocking": True,
+                        "reason": "KEY_ROTATION_MOVE_REFUSED", "message": refused[0]["message"]}]
+    assert {"address": old, "network": ALGO, "native_balance": str(before), "blocking": False,
+            "reason": "not swept"} in rotation.left_behind
+    assert _holding(node, old, theirs.asset_id) == {"amount": 30, "asset-id": theirs.asset_id, "is-frozen": True}
+    assert _account(node, old)["amount"] == before
+    assert RetiredKey.objects.get(rotation=rotation, family="algorand").secret_id is not None
+    assert not RetiredKey.objects.filter(rotation=rotation, family="evm", secret__isnull=False).exists()
+    assert not Operation.objects.filter(request__key_rotation=str(rotation.pk)).exists()
+
+
 def test_a_second_change_while_the_first_moves_is_refused(user_factory, settings):
     body, client = user_factory("rotation.busy")
     user = User.objects.get(pk=body["id"])
