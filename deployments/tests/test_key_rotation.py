@@ -253,6 +253,52 @@ def test_a_frozen_holding_of_another_issuers_token_keeps_the_old_key_and_its_alg
     assert not Operation.objects.filter(request__key_rotation=str(rotation.pk)).exists()
 
 
+def test_an_interrupted_sweep_resumes_from_its_stored_bytes(anvil_node, user_factory, settings, monkeypatch):
+    """The exactly-once rule for the sweep: a pass interrupted right after the signed sweep was stored
+    (before any broadcast) is resumed by the next pass from those bytes, never signed again (a second
+    signature would take a new nonce and compute another amount)."""
+    from biatec.core.errors import ChainUnavailable
+    from deployments import pipeline
+    from deployments.models import OperationTransaction
+    from devchain.faucet import fund
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    body, client = user_factory("rotation.sweep")
+    user = User.objects.get(pk=body["id"])
+    from accounts.signing import evm_account_ensure
+
+    old = evm_account_ensure(user=user, chain_id=31337).address
+    fund(family="evm", node_url=anvil_node.url, node_token=None, address=old, amount=3 * 10**17)
+    w3 = Web3(Web3.HTTPProvider(anvil_node.url))
+    assert w3.eth.get_balance(old) == 3 * 10**17
+    stored: list[str] = []
+    original = pipeline.fault_point
+
+    def interrupt(name: str) -> None:
+        sweeps = OperationTransaction.objects.filter(operation__kind="native_sweep")
+        if name == "after_store_signed" and not stored and sweeps.exists():
+            stored.extend(sweeps.values_list("tx_id", flat=True))
+            raise ChainUnavailable("interrupted after the signed sweep was stored")
+        original(name)
+
+    monkeypatch.setattr(pipeline, "fault_point", interrupt)
+
+    assert _change_password(client).status_code == 200
+    rotation = KeyRotation.objects.get(user=user)
+    assert rotation.status == KeyRotation.Status.COMPLETED, rotation.moves
+    assert [(m["kind"], m["status"]) for m in rotation.moves if m.get("network") == "evm-local"] == [
+        ("native_sweep", "completed")]
+    sweep = Operation.objects.get(request__key_rotation=str(rotation.pk), kind="native_sweep")
+    assert len(stored) == 1
+    assert list(sweep.transactions.values_list("tx_id", "status")) == [(stored[0], "confirmed")]
+    assert w3.eth.get_balance(old) == 0
+    new = EvmAccount.objects.get(user=user, chain_id=31337).address
+    receipt = w3.eth.get_transaction_receipt(stored[0])
+    sent = w3.eth.get_transaction(stored[0])
+    assert sent["to"] == new and sent["value"] + receipt["gasUsed"] * receipt["effectiveGasPrice"] == 3 * 10**17
+    assert not RetiredKey.objects.filter(rotation=rotation, secret__isnull=False).exists()
+
+
 def test_a_second_change_while_the_first_moves_is_refused(user_factory, settings):
     body, client = user_factory("rotation.busy")
     user = User.objects.get(pk=body["id"])
