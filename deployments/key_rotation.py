@@ -203,7 +203,7 @@ def _holder_request(token: Token, old: str, new: str, user: User) -> dict[str, A
         return None
     if live["paused"]:
         raise MoveRefused("The token is paused: its holders cannot transfer.", details={"rules": ["paused"]})
-    if holding.get("eligible") is False:
+    if holding.get("eligible") is False or holding.get("whitelisted") is False:
         raise MoveRefused("The token's on-chain registry does not let the old address send it.",
                           details={"rules": ["sender_not_eligible"], "address": old})
     if receiving.get("eligible") is False or receiving.get("whitelisted") is False:
