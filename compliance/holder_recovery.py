@@ -15,5 +15,6 @@ def on_operation_transitioned(event: events.OperationTransitioned) -> None:
     if event.kind != ops.RECOVERY or event.to_status != DeploymentStatus.COMPLETED:
         return
     operation = Operation.objects.select_related("token").get(pk=event.operation_id)
+    assert operation.token is not None  # a recovery is a token's operation
     allowlist_recovered(token=operation.token, lost_address=operation.request["lost_address"],
                         new_address=operation.request["new_address"], actor=event.actor)

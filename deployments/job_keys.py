@@ -5,7 +5,9 @@ A deployment signs with its organization's treasury key when its request says
 which queues operations) signs with the key of the account that controls the token now
 (`Token.issuer_account`): the treasury, or the member who deployed it - with the member's retired
 key while a password change's rotation has not yet moved the token off the old address
-(deployments/key_rotation.py; server side only).
+(deployments/key_rotation.py; server side only). A rotation's own moves out of a retired address
+that does not control the token (another issuer's token the old address holds, the native coin
+sweep) name that address as the request's `holder`: they sign with the creator's retired key of it.
 """
 from __future__ import annotations
 
@@ -13,10 +15,20 @@ from typing import Any
 
 from accounts.signing import ChainKey, chain_key, retired_chain_key, treasury_chain_key
 from accounts.treasury import ORGANIZATION
+from biatec.core.errors import ApplicationError
 from tokens.networks import Network
 
 from .models import ChainJobRow
 from .token_models import Operation, Token
+
+HOLDER = "holder"
+"""The request field of a rotation's move signed by the holder's retired key."""
+
+
+class RetiredKeyUnavailable(ApplicationError):
+    code = "RETIRED_KEY_UNAVAILABLE"
+    http_status = 409
+    default_message = "The retired key of this address is no longer held."
 
 
 def token_signing_key(*, token: Token, network: Network, organization_id: Any = None) -> ChainKey:
@@ -35,7 +47,14 @@ def token_signing_key(*, token: Token, network: Network, organization_id: Any = 
 
 def job_signing_key(*, job: ChainJobRow, network: Network) -> ChainKey:
     """The signing key of a deployment or an operation."""
+    if isinstance(job, Operation) and (holder := (job.request or {}).get(HOLDER)):
+        key = retired_chain_key(user=job.creator, network=network, address=str(holder),
+                                organization_id=job.organization_id)
+        if key is None:
+            raise RetiredKeyUnavailable(details={"address": holder})
+        return key
     if isinstance(job, Operation):
+        assert job.token is not None
         return token_signing_key(token=job.token, network=network, organization_id=job.organization_id)
     if (job.request or {}).get("issuer_account") == ORGANIZATION:
         return treasury_chain_key(organization_id=job.organization_id, network=network)

@@ -49,8 +49,8 @@ def _deployment_event(job: Deployment, row: ChainJobEventRow, from_status: str) 
 
 def _operation_event(job: Operation, row: ChainJobEventRow, from_status: str) -> events.DomainEvent:
     return events.OperationTransitioned(
-        correlation_id=row.correlation_id, operation_id=str(job.pk), token_id=str(job.token_id),
-        deployment_id=str(job.token.deployment_id), organization_id=str(job.organization_id),
+        correlation_id=row.correlation_id, operation_id=str(job.pk), token_id=str(job.token_id or ""),
+        deployment_id=str(job.token.deployment_id) if job.token else "", organization_id=str(job.organization_id),
         event_id=row.pk, kind=job.kind, from_status=from_status, to_status=row.to_status, actor=row.actor,
         reason=row.reason, standard=job.standard, network=job.network, facts=row.facts)
 

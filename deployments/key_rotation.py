@@ -11,7 +11,11 @@ operations sign with the new key). Each request is built from the chain's live s
 is queued. A move that cannot be made (network unavailable, a role the old address cannot change) is
 `left` in `KeyRotation.left_behind` with its reason, and the old key of that address is kept.
 
-When every move is done the retired sealed secrets are destroyed (`key_rotation_complete`). The
+Then, for every retired address, the balance of every registry token of another issuer it holds
+(read from chain when planned: `holder_transfer`, a `transfer` operation signed by the retired key
+of its `holder`, the new account's opt-in in the same operation), and last the native coin
+(`native_sweep`, a token-less operation signed by the retired key: everything but what the protocol
+keeps). When every move is done the retired sealed secrets are destroyed (`key_rotation_complete`). The
 rotation advances when it starts (`KeyRotationStarted`, after the password change's commit), after
 each of its operations completes (`key_rotation_operation_completed`, called by the pipeline's
 completion hook) and from the beat sweep (`key_rotations_sweep`), which catches lost messages.
@@ -28,15 +32,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.key_rotation import key_rotation_complete
-from accounts.models import KeyRotation, RetiredKey, User
+from accounts.models import KeyRotation, Membership, RetiredKey, User
 from accounts.signing import evm_account_ensure
 from biatec.core import events
 from biatec.core.errors import ApplicationError, ChainUnavailable
-from tokens.chains import algorand_reads, evm_reads
+from tokens.chains import algorand_operations, algorand_reads, evm_reads
+from tokens.chains.evm_operations import NATIVE_TRANSFER_GAS, native_sweep_price
 from tokens.networks import EVM, Network, all_networks, get_available_network
 from tokens.standards import STANDARDS
 from tokens.standards import operations as ops
 
+from .job_keys import HOLDER
 from .models import ACTIVE_STATUSES, Deployment, DeploymentStatus
 from .operation_services import operation_queue
 from .services import SYSTEM_ACTOR
@@ -49,6 +55,8 @@ logger = logging.getLogger(__name__)
 MOVE_FIELD = "key_rotation"
 """The request field naming the rotation an operation moves for."""
 ISSUER_SWITCH = "issuer_switch"
+HOLDER_TRANSFER = "holder_transfer"
+"""A move of another issuer's token out of a retired address (a `transfer` signed by its holder)."""
 ADVANCE_TASK = "deployments.tasks.key_rotation_advance_task"
 WAIT_SECONDS = 10.0
 """How long planning waits while jobs signed by the old keys are still running."""
@@ -109,7 +117,44 @@ def _plan(rotation: KeyRotation) -> list[dict[str, Any]]:
             kinds.append(ops.TRANSFER_OWNERSHIP)
         moves += [{"token_id": str(token.pk), "kind": kind, "status": "planned", "from": token.issuer_address}
                   for kind in (*kinds, ISSUER_SWITCH)]
+    keys = list(RetiredKey.objects.filter(rotation__user_id=rotation.user_id, secret__isnull=False)
+                .order_by("created_at"))
+    for key in keys:
+        for network in _networks_of(key):
+            moves += [{"token_id": str(token.pk), "kind": HOLDER_TRANSFER, "status": "planned", "from": key.address}
+                      for token in _held_tokens(network, key.address)]
+    # The native coin last, once nothing else needs the old accounts' fees.
+    moves += [{"token_id": None, "kind": ops.NATIVE_SWEEP, "status": "planned", "from": key.address,
+               "network": network.slug} for key in keys for network in _networks_of(key)]
     return moves
+
+
+def _networks_of(key: RetiredKey) -> list[Network]:
+    """The available networks a retired key signs on (every Algorand one; the EVM key's chain)."""
+    if key.family == "algorand":
+        return [n for n in _networks() if n.family != EVM]
+    return [n for n in _networks() if n.family == EVM and int(n.chain_id or 0) == key.chain_id]
+
+
+def _held_tokens(network: Network, address: str) -> list[Token]:
+    """Registry tokens of another issuer on `network` of which `address` holds a balance, read from
+    chain now: an asset from the account's holdings (one read), an app or contract token from its
+    balance (one read each). A node that does not answer raises ChainUnavailable (planning waits)."""
+    tokens = Token.objects.filter(network=network.slug, destroyed=False).exclude(
+        issuer_address__iexact=address).order_by("created_at")
+    held: list[Token] = []
+    if network.family != EVM:
+        holdings = {int(h["asset-id"]): int(h.get("amount") or 0)
+                    for h in algorand_reads.account_assets(network=network, address=address)}
+        assets = [t for t in tokens.filter(asset_id__in=[a for a, amount in holdings.items() if amount])]
+        held += assets
+        tokens = tokens.filter(asset_id__isnull=True)
+    for token in tokens:
+        if STANDARDS[token.standard].is_asset:
+            continue
+        if token_live_state(token, holders=[address])["holders"][address]["balance"]:
+            held.append(token)
+    return sorted(held, key=lambda t: t.created_at)
 
 
 def _new_address(user: User, network: Network) -> str:
@@ -149,9 +194,78 @@ def _move_request(token: Token, kind: str, new: str, user: User) -> dict[str, An
     raise ValueError(f"unknown move {kind!r}")
 
 
+def _holder_request(token: Token, old: str, new: str, user: User) -> dict[str, Any] | None:
+    """The request of a holder's move of another issuer's token (its whole balance, read now)."""
+    live = token_live_state(token, holders=[old, new])
+    spec = STANDARDS[token.standard]
+    holding, receiving = live["holders"][old], live["holders"][new]
+    if not holding["balance"]:
+        return None
+    if live["paused"]:
+        raise MoveRefused("The token is paused: its holders cannot transfer.", details={"rules": ["paused"]})
+    if holding.get("eligible") is False or holding.get("whitelisted") is False:
+        raise MoveRefused("The token's on-chain registry does not let the old address send it.",
+                          details={"rules": ["sender_not_eligible"], "address": old})
+    if receiving.get("eligible") is False or receiving.get("whitelisted") is False:
+        raise MoveRefused("The token's on-chain registry does not let the new address hold it.",
+                          details={"rules": ["not_eligible"], "address": new})
+    if holding["frozen"] or receiving["frozen"] or (spec.is_asset and token.default_frozen
+                                                    and not receiving["opted_in"]):
+        raise MoveRefused("A frozen holding can neither send nor receive.", details={"rules": ["frozen"]})
+    request: dict[str, Any] = {"to": new, "amount": int(holding["balance"]), HOLDER: old}
+    if spec.is_asset and not receiving["opted_in"]:
+        request |= {"opt_ins": [new], "opt_in_users": {new: str(user.pk)}}
+    return request
+
+
+def _sweepable(network: Network, old: str, new: str) -> bool:
+    """Whether the retired account holds native coin a sweep would move (read now). An Algorand
+    account still holding an asset no move took is not swept: its key is kept (`_assets_left`) and
+    its ALGO pays for moving that asset by hand."""
+    if network.family == EVM:
+        return evm_reads.get_balance(network=network, address=old) > NATIVE_TRANSFER_GAS * native_sweep_price(
+            network=network)
+    if any(int(h.get("amount") or 0) for h in algorand_reads.account_assets(network=network, address=old)):
+        return False
+    plan = algorand_operations.native_sweep_plan(network=network, sender=old, to=new)
+    return bool(plan["amount"] or plan["close_outs"] or (plan["close"] and plan["balance"]))
+
+
+def _organization_of(user: User) -> Any:
+    """The organization a rotation's own moves (not of a token of the user's) are recorded under."""
+    return (Membership.objects.filter(user=user).order_by("created_at").values_list("organization_id", flat=True)
+            .first())
+
+
 def _start(rotation: KeyRotation, move: dict[str, Any], user: User) -> str:
     """Start one move: "queued" (an operation now runs), "completed" (done here) or "skipped"."""
+    facts = {"key_rotation": str(rotation.pk), "from": move["from"]}
+    if move["kind"] == ops.NATIVE_SWEEP:
+        network = get_available_network(move["network"])
+        new = _new_address(user, network)
+        organization_id = _organization_of(user)
+        if organization_id is None or not _sweepable(network, move["from"], new):
+            return "skipped"
+        operation = operation_queue(
+            token=None, kind=ops.NATIVE_SWEEP, network=network.slug, organization_id=organization_id,
+            request={"to": new, HOLDER: move["from"], MOVE_FIELD: str(rotation.pk)}, creator_id=user.pk,
+            actor=SYSTEM_ACTOR, reason="key rotation after a password change: native coin", facts={**facts, "to": new})
+        move["operation_id"] = str(operation.pk)
+        return "queued"
     token = Token.objects.select_for_update().get(pk=move["token_id"])
+    if move["kind"] == HOLDER_TRANSFER:
+        network = get_available_network(token.network)
+        new = _new_address(user, network)
+        request = _holder_request(token, move["from"], new, user)
+        if request is None:
+            return "skipped"
+        operation = operation_queue(
+            token=token, kind=ops.TRANSFER, request={**request, MOVE_FIELD: str(rotation.pk)}, creator_id=user.pk,
+            organization_id=_organization_of(user) or token.organization_id, actor=SYSTEM_ACTOR,
+            reason="key rotation after a password change: a holding of another issuer's token",
+            facts={**facts, "to": new})
+        move["operation_id"] = str(operation.pk)
+        return "queued"
     network = get_available_network(token.network)
     new = _new_address(user, network)
     if move["kind"] == ISSUER_SWITCH:
@@ -170,20 +284,23 @@ def _start(rotation: KeyRotation, move: dict[str, Any], user: User) -> str:
 
 
 def _native_left(rotation: KeyRotation) -> list[dict[str, Any]]:
-    """The native coin still on the retired accounts (not moved: docs/decisions/0107)."""
+    """The native coin still on the retired accounts after the sweeps (docs/decisions/0107): an
+    Algorand account that cannot close keeps exactly its minimum balance; a kept key keeps its coin."""
+    swept = {(m["from"].lower(), m["network"]) for m in rotation.moves
+             if m["kind"] == ops.NATIVE_SWEEP and m["status"] == "completed"}
     left = []
     for key in rotation.retired_keys.filter(secret__isnull=False):
-        networks = ([n for n in _networks() if n.family != EVM] if key.family == "algorand"
-                    else [n for n in _networks() if n.family == EVM and int(n.chain_id or 0) == key.chain_id])
-        for network in networks:
+        for network in _networks_of(key):
             try:
                 balance = (evm_reads.get_balance(network=network, address=key.address) if network.family == EVM
                            else algorand_reads.get_balance(network=network, address=key.address))
             except ApplicationError:
                 continue
             if balance:
+                reason = ("the protocol's minimum balance (the account cannot close)"
+                          if (key.address.lower(), network.slug) in swept else "not swept")
                 left.append({"address": key.address, "network": network.slug, "native_balance": str(balance),
-                             "blocking": False, "reason": "native coin is not moved"})
+                             "blocking": False, "reason": reason})
     return left
 
 
@@ -220,16 +337,26 @@ def key_rotation_advance(rotation_id: Any) -> float | None:
     if rotation.status == KeyRotation.Status.PLANNING:
         if _old_keys_busy(user.pk):
             return WAIT_SECONDS
-        rotation.moves = _plan(rotation)
+        try:
+            rotation.moves = _plan(rotation)
+        except ChainUnavailable:
+            return WAIT_SECONDS  # the holdings could not be read: plan again later
         rotation.status = KeyRotation.Status.MOVING
     left: list[dict[str, Any]] = list(rotation.left_behind)
-    blocked = {entry["token_id"] for entry in left if entry.get("token_id")}
+    # A move left behind leaves the later moves of its token from that address too (the roles, the
+    # issuer switch); an address whose key is kept keeps its native coin (it pays the fees of moving
+    # by hand what is left).
+    blocked = {(entry["token_id"], entry["address"].lower()) for entry in left if entry.get("token_id")}
     try:
         for move in rotation.moves:
             if move["status"] in DONE:
                 continue
-            if move["token_id"] in blocked:
+            if (move["token_id"], move["from"].lower()) in blocked:
                 move["status"] = "left"
+                continue
+            if move["kind"] == ops.NATIVE_SWEEP and move["from"].lower() in {
+                    entry["address"].lower() for entry in left if entry.get("blocking")}:
+                move["status"] = "skipped"
                 continue
             if move.get("operation_id"):
                 status = Operation.objects.filter(pk=move["operation_id"]).values_list("status", flat=True).first()
@@ -242,7 +369,7 @@ def key_rotation_advance(rotation_id: Any) -> float | None:
                 # Failed (or cancelled): a person has to act; that address's key is kept and the rotation
                 # completes, so a later password change is not refused for it (its rotation plans it again).
                 move["status"] = "left"
-                blocked.add(move["token_id"])
+                blocked.add((move["token_id"], move["from"].lower()))
                 left.append({"token_id": move["token_id"], "kind": move["kind"], "address": move["from"],
                              "blocking": True, "reason": f"operation {status}", "operation_id": move["operation_id"]})
                 continue
@@ -253,9 +380,10 @@ def key_rotation_advance(rotation_id: Any) -> float | None:
                 return WAIT_SECONDS  # the node did not answer the live read: try again later
             except ApplicationError as exc:
                 move["status"] = "left"
-                blocked.add(move["token_id"])
+                blocked.add((move["token_id"], move["from"].lower()))
                 left.append({"token_id": move["token_id"], "kind": move["kind"], "address": move["from"],
-                             "blocking": True, "reason": exc.code, "message": exc.message})
+                             "blocking": True, "reason": exc.code, "message": exc.message,
+                             **({"network": move["network"]} if move.get("network") else {})})
             if move["status"] == "queued":
                 return None
     finally:

@@ -287,20 +287,26 @@ def operation_create(*, user: User, token_id: Any, kind: str, payload: Any, idem
                            facts=checked.facts)
 
 
-def operation_queue(*, token: Token, kind: str, request: dict[str, Any], creator_id: Any, actor: str, reason: str,
-                    facts: dict[str, Any], idempotency_key: str | None = None) -> Operation:
+def operation_queue(*, token: Token | None, kind: str, request: dict[str, Any], creator_id: Any, actor: str,
+                    reason: str, facts: dict[str, Any], idempotency_key: str | None = None,
+                    organization_id: Any = None, network: str | None = None) -> Operation:
     """Persist a checked operation as `queued` with its first history row, and enqueue it on commit
-    (the API's kinds through `operation_create`, the platform's own through `operation_sync`)."""
+    (the API's kinds through `operation_create`, the platform's own through `operation_sync` and
+    `key_rotation`). `organization_id`: whose operation it is when not the token's (a key rotation's
+    move of another organization's token, or its token-less native sweep on `network`)."""
     now = timezone.now()
+    if token is not None:
+        organization_id, network = organization_id or token.organization_id, network or token.network
     operation = Operation.objects.create(
-        organization_id=token.organization_id, creator_id=creator_id, token=token, kind=kind, standard=token.standard,
-        network=token.network, request=request, correlation_id=get_correlation_id() or "",
+        organization_id=organization_id, creator_id=creator_id,
+        token=token, kind=kind, standard=token.standard if token else "",
+        network=network or "", request=request, correlation_id=get_correlation_id() or "",
         idempotency_key=idempotency_key, status=DeploymentStatus.QUEUED, status_changed_at=now,
         next_action_at=now + timedelta(seconds=settings.DEPLOYMENT_SWEEP_GRACE_SECONDS),
     )
     job_metered(operation)
     _record_event(operation, from_status="", reason=reason, actor=actor,
-                  facts={"kind": kind, "token_id": str(token.pk), **facts})
+                  facts={"kind": kind, "token_id": str(token.pk) if token else None, **facts})
     job_enqueue_on_commit(OPERATION, operation.pk)
     return operation
 

@@ -17,11 +17,13 @@ from .token_models import Operation
 def operation_chain_context(*, operation: Operation, network: Network) -> tuple[ChainKey, dict[str, Any]]:
     """(the issuer's key, the operation fields of its `ChainJob`: kind, target, co-signers)."""
     token = operation.token
-    key = job_signing_key(job=operation, network=network)  # the treasury's, the controlling member's or retired
+    # the treasury's, the controlling member's, or retired (a rotation's move, `job_keys.HOLDER`)
+    key = job_signing_key(job=operation, network=network)
     opt_ins: dict[str, str] = operation.request.get("opt_in_users") or {}
     users = {str(u.pk): u for u in User.objects.filter(pk__in=list(opt_ins.values()))} if opt_ins else {}
     co_signers = {address: chain_key(user=users[user_id], network=network).open  # their own organization's
                   for address, user_id in opt_ins.items() if user_id in users}
-    target = {"contract_address": token.contract_address, "asset_id": token.asset_id, "app_id": token.app_id,
-              "issuer_address": token.issuer_address, "decimals": token.decimals}
+    target = ({"contract_address": token.contract_address, "asset_id": token.asset_id, "app_id": token.app_id,
+               "issuer_address": token.issuer_address, "decimals": token.decimals}
+              if token is not None else {})  # a key rotation's native sweep has no token
     return key, {"operation": operation.kind, "target": target, "co_signers": co_signers}

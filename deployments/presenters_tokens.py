@@ -151,7 +151,8 @@ def _recipients(operation: Operation) -> list[dict[str, Any]] | None:
         rows = [{"to": request["to"], "amount": request["amount"]}]
     else:
         return None
-    per_group = transfers_per_part(operation.standard) if operation.token.family == "algorand" else 1
+    algorand = operation.token is not None and operation.token.family == "algorand"
+    per_group = transfers_per_part(operation.standard) if algorand else 1
     step = ops.TRANSFER if operation.kind == ops.BATCH_TRANSFER else operation.kind
     by_part: dict[int, tuple[str, str]] = {}
     for tx in operation.transactions.filter(step=step).order_by("created_at"):

@@ -37,13 +37,15 @@ def token_get(*, user: User, token_id: Any) -> Token:
 
 
 def operation_list(*, token: Token, filters: dict[str, Any] | None = None) -> QuerySet[Operation]:
-    return filter_given(Operation.objects.filter(token=token), filters or {}, {
+    # The token's organization's operations: a holder's key rotation moving another organization's
+    # token off a retired address is the holder's organization's (deployments/key_rotation.py).
+    return filter_given(Operation.objects.filter(token=token, organization_id=token.organization_id), filters or {}, {
         "status": "status", "kind": "kind", "correlation_id": "correlation_id",
         "created_after": "created_at__gte", "created_before": "created_at__lt"})
 
 
 def operation_get(*, token: Token, operation_id: Any) -> Operation:
-    operation = Operation.objects.filter(pk=operation_id, token=token).first()
+    operation = Operation.objects.filter(pk=operation_id, token=token, organization_id=token.organization_id).first()
     if operation is None:
         raise NotFound("No such operation.")
     return operation

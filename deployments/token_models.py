@@ -63,9 +63,11 @@ class Token(BaseModel):
 
 
 class Operation(ChainJobRow):
-    """One operation on a token (`kind`), through the deployment pipeline's 8 states."""
+    """One operation on a token (`kind`), through the deployment pipeline's 8 states. A key rotation's
+    `native_sweep` (the native coin of a retired account, docs/decisions/0107) is the one kind
+    without a token."""
 
-    token = models.ForeignKey(Token, on_delete=models.PROTECT, related_name="operations")
+    token = models.ForeignKey(Token, on_delete=models.PROTECT, related_name="operations", null=True, blank=True)
     kind = models.CharField(max_length=32)
 
     history = HistoricalRecords(excluded_fields=["next_action_at", "attempts"])
@@ -83,6 +85,8 @@ class Operation(ChainJobRow):
                                     name="op_org_idempotency_key",
                                     condition=models.Q(idempotency_key__isnull=False)),
             models.CheckConstraint(condition=models.Q(status__in=DeploymentStatus.values), name="op_status_valid"),
+            models.CheckConstraint(condition=models.Q(token__isnull=False) | models.Q(kind="native_sweep"),
+                                   name="op_token_unless_native_sweep"),
         ]
 
     def __str__(self) -> str:

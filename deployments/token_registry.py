@@ -46,7 +46,7 @@ def token_register(deployment: Deployment) -> Token:
 
 def token_apply_operation(operation: Operation) -> Token:
     """Record what a completed operation changed on chain in the token's row."""
-    token = Token.objects.select_for_update().get(pk=operation.token_id)
+    token = Token.objects.select_for_update().get(pk=operation.token_id or "")
     request, kind = operation.request, operation.kind
     changed: list[str] = []
     if kind in (ops.PAUSE, ops.UNPAUSE):
@@ -73,7 +73,8 @@ def token_apply_operation(operation: Operation) -> Token:
 def job_completed(job: Any) -> None:
     """The pipeline's hook on `completed` (same database transaction)."""
     if isinstance(job, Operation):
-        token_apply_operation(job)
+        if job.token_id is not None:  # a key rotation's native sweep has no token
+            token_apply_operation(job)
         pending_removal_finish(job)  # a member removal waiting for this move to the treasury
         if (job.request or {}).get("key_rotation"):
             from .key_rotation import key_rotation_operation_completed  # imports the operation services

@@ -73,11 +73,14 @@ def _subscriptions_wanting(organization_id: str, event_type: str, network: str,
 def outbox_record_operation_event(event: OperationTransitioned) -> WebhookEvent | None:
     """`operation.<state>` carrying the operation and its token, like the deployment events: written
     with the transition, ordered per operation (its history row ids), dispatched on commit."""
+    if not event.token_id:
+        return None  # a key rotation's native sweep: the user's own account, no token of the organization's
     event_type = f"operation.{event.to_status}"
     subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
     if not subscriptions:
         return None
     operation = Operation.objects.select_related("token").get(pk=event.operation_id)
+    assert operation.token is not None
     event_id = uuid.uuid4()
     created_at = timezone.now()
     webhook_event = WebhookEvent.objects.create(

@@ -97,9 +97,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+SWEEP = "sweep"
+
+
 class AlgorandOperationAdapter(AlgorandAdapter):
     # ------------------------------------------------------------------------------ steps
     def steps(self, job: ChainJob) -> list[str]:
+        if job.operation == ops.NATIVE_SWEEP:
+            return [SWEEP]
         spec, kind = STANDARDS[job.standard], job.operation
         if spec.is_asset:
             if kind not in _ASSET_STEP:
@@ -124,6 +129,8 @@ class AlgorandOperationAdapter(AlgorandAdapter):
         return _chunks(operation_transfers(job.operation, job.request), transfers_per_part(job.standard))
 
     def part_count(self, job: ChainJob, step: str) -> int:
+        if job.operation == ops.NATIVE_SWEEP:
+            return 1
         if step == OPT_IN:
             return len(job.request.get("opt_ins") or [])
         if job.operation == ops.ALLOWLIST_SYNC:
@@ -140,6 +147,8 @@ class AlgorandOperationAdapter(AlgorandAdapter):
         if not parts:
             return []
         sp = algo.suggested_params(network=job.network)
+        if job.operation == ops.NATIVE_SWEEP:
+            return [self._sweep(job, sp)]
         try:
             built = [(part, *self._build(job, step, part, sp)) for part in parts]
         except ValueError as exc:  # the chain layer refuses before anything is signed
@@ -217,6 +226,20 @@ class AlgorandOperationAdapter(AlgorandAdapter):
             raise ValueError(f"unknown step {step!r}")
         return transaction.assign_group_id([txn]), {}
 
+    def _sweep(self, job: ChainJob, sp: transaction.SuggestedParams) -> SignedTx:
+        """A retired account's ALGO to the new account (`algo.native_sweep_plan`, read now): never
+        funded, the payment is computed from the live balance so only what the protocol keeps stays."""
+        to = str(job.request["to"])
+        plan = algo.native_sweep_plan(network=job.network, sender=job.sender, to=to, fee=int(sp.min_fee or 0))
+        txns = algo.native_sweep_group(sp=sp, sender=job.sender, to=to, plan=plan, lease_seed=f"{job.id}|{SWEEP}|0")
+        signed = algo.sign_group_multi(signers={job.sender: job.signer}, txns=txns,
+                                       reason=f"{job.operation} {job.id}")
+        facts = {"amount": plan["amount"], "close": plan["close"], "keeps": plan["keeps"],
+                 "close_outs": [{"asset_id": a, "close_to": c} for a, c in plan["close_outs"]]}
+        return SignedTx(step=SWEEP, part=0, tx_id=signed.txid, signed_bytes=signed.raw, sender=signed.sender,
+                        group_tx_ids=list(signed.txids), first_valid=signed.first_valid, last_valid=signed.last_valid,
+                        details={"spends": int(plan["balance"]) - int(plan["keeps"]), **_plain(facts)})
+
     def _opt_in(self, job: ChainJob, holder: str, sp: transaction.SuggestedParams,
                 seed: str) -> tuple[list[transaction.Transaction], dict[str, Any]]:
         """The holder's opt-in, after the issuer's top-up of what it needs to afford it (read now)."""
@@ -288,9 +311,22 @@ class AlgorandOperationAdapter(AlgorandAdapter):
     def read_back(self, job: ChainJob) -> dict[str, Any]:
         """The token after the operation, checked where the operation fixes it: TransactionFailed
         with details {"mismatched": {...}} when the chain does not show the effect."""
+        if job.operation == ops.NATIVE_SWEEP:
+            return self._read_back_sweep(job)
         if STANDARDS[job.standard].is_app:
             return self._read_back_app(job)
         return self._read_back_asset(job)
+
+    def _read_back_sweep(self, job: ChainJob) -> dict[str, Any]:
+        """The retired account holds only what the protocol keeps: 0 once closed, else exactly its
+        minimum balance."""
+        info = algo.account_info(network=job.network, address=job.sender)
+        left, minimum = int(info.get("amount") or 0), int(info.get("min-balance") or 0)
+        closed = left == 0
+        if left and left != minimum:
+            self._raise_if({f"{job.sender}.amount": _mismatch(f"0 or {minimum}", left)})
+        return {"left": str(left), "closed": closed, "to": str(job.request["to"]),
+                "to_balance": str(algo.get_balance(network=job.network, address=str(job.request["to"])))}
 
     def _read_back_asset(self, job: ChainJob) -> dict[str, Any]:
         request, kind, network = job.request, job.operation, job.network

@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from biatec.core.errors import TransactionFailed
-from tokens.chains.evm_operations import Call, call_transactions_prepare, read_token_state
+from tokens.chains.evm_operations import (
+    Call,
+    call_transactions_prepare,
+    native_sweep_transaction_prepare,
+    read_token_state,
+)
+from tokens.chains.evm_reads import get_balance
 from tokens.standards import STANDARDS
 from tokens.standards import operations as ops
 
@@ -85,9 +91,28 @@ class EvmOperationAdapter(EvmAdapter):
         return [ops.TRANSFER if job.operation == ops.BATCH_TRANSFER else job.operation]
 
     def part_count(self, job: ChainJob, step: str) -> int:
-        return len(self._calls(job))
+        return 1 if job.operation == ops.NATIVE_SWEEP else len(self._calls(job))
+
+    def replacement(self, job: ChainJob, tx: StoredTx, *, stuck: bool = False) -> SignedTx | None:
+        """A sweep is never replaced with higher fees: it spends the whole balance, a bump could not
+        be paid. A dead one (nonce used) is signed anew from the balance then."""
+        if job.operation == ops.NATIVE_SWEEP:
+            return None
+        return super().replacement(job, tx, stuck=stuck)
+
+    def _sweep(self, job: ChainJob, step: str) -> list[SignedTx]:
+        signed = native_sweep_transaction_prepare(sender=job.sender, signer=job.signer, network=job.network,
+                                                  to=str(job.request["to"]), reason=f"{job.operation} {job.id}")
+        if signed is None:
+            raise TransactionFailed("The retired account's balance no longer covers the sweep's fee.",
+                                    details={"address": job.sender})
+        return [SignedTx(step=step, part=0, tx_id=signed.tx_hash, signed_bytes=signed.raw, sender=signed.sender,
+                         nonce=signed.nonce, details={"chain_id": signed.chain_id, "value": str(signed.value),
+                                                      "gas_price": str(signed.max_fee_per_gas)})]
 
     def prepare(self, job: ChainJob, step: str, *, skip_parts: frozenset[int] = frozenset()) -> list[SignedTx]:
+        if job.operation == ops.NATIVE_SWEEP:
+            return [] if 0 in skip_parts else self._sweep(job, step)
         calls = self._calls(job)
         parts = [i for i in range(len(calls)) if i not in skip_parts]
         signed = call_transactions_prepare(
@@ -107,6 +132,14 @@ class EvmOperationAdapter(EvmAdapter):
     def read_back(self, job: ChainJob) -> dict[str, Any]:
         """The token's state after the operation, checked where the operation fixes it."""
         request, kind = dict(job.request), job.operation
+        if kind == ops.NATIVE_SWEEP:  # the retired account is left with exactly 0
+            left = get_balance(network=job.network, address=job.sender)
+            if left:
+                raise TransactionFailed("The retired account still holds native coin after the sweep.",
+                                        details={"mismatched": {f"{job.sender}.balance": {"expected": "0",
+                                                                                          "on_chain": str(left)}}})
+            return {"left": "0", "to": request["to"],
+                    "to_balance": str(get_balance(network=job.network, address=str(request["to"])))}
         holders = operation_holders(kind, request, job.sender)
         registry = STANDARDS[job.standard].holder_registry
         state = read_token_state(network=job.network, contract_address=str(job.target["contract_address"]),

@@ -100,6 +100,8 @@ from .algorand_operations import (
     asset_opt_in_group,
     asset_reconfigure_txn,
     asset_transfer_groups,
+    native_sweep_group,
+    native_sweep_plan,
     operation_cost,
     operation_lease,
     opt_in_top_up,
@@ -140,7 +142,8 @@ __all__ = [
     "MAX_APP_REFERENCES", "MAX_GROUP", "OPERATION_KINDS", "ROLES", "Transfer", "app_operation_group",
     "app_transfer_groups", "app_whitelist_groups", "asset_clawback_txn", "asset_destroy_txn", "asset_freeze_groups",
     "asset_freeze_txn", "asset_opt_in_group",
-    "asset_reconfigure_txn", "asset_transfer_groups", "operation_cost", "operation_lease", "opt_in_top_up",
+    "asset_reconfigure_txn", "asset_transfer_groups", "native_sweep_group", "native_sweep_plan",
+    "operation_cost", "operation_lease", "opt_in_top_up",
     "read_app_token_state", "read_asset_holding", "read_asset_state", "sign_group_multi", "spending",
 ]
 

@@ -56,7 +56,7 @@ __all__ = [
     "asset_destroy_txn", "asset_freeze_groups", "asset_freeze_txn", "asset_opt_in_group", "asset_reconfigure_txn",
     "asset_transfer_groups",
     "operation_cost", "operation_lease", "opt_in_top_up", "read_app_token_state", "read_asset_holding",
-    "read_asset_state", "sign_group_multi", "spending",
+    "native_sweep_group", "native_sweep_plan", "read_asset_state", "sign_group_multi", "spending",
 ]
 
 Transfer = tuple[str, int]
@@ -527,3 +527,59 @@ def read_app_token_state(*, network: Network | str, app_id: int, standard: str,
         if spec.whitelist:
             result["holder_whitelisted"] = read_box(network=net, app_id=app_id, name=whitelist_box(holder)) is not None
     return result
+
+
+# ------------------------------------------------------------------------------ native sweep
+def native_sweep_plan(*, network: Network | str, sender: str, to: str, fee: int = MIN_FEE) -> dict[str, Any]:
+    """What a sweep of `sender`'s ALGO to `to` would do now (read live): {'close_outs': [(asset_id,
+    close_to)], 'close': bool, 'keeps': microAlgos left on `sender` afterwards, 'amount', 'fee'}.
+
+    Holdings of 0 of assets `sender` did not create are closed out first (an opt-out with
+    `close_assets_to` = `to` when `to` is opted in, else the asset's creator, who can always take a
+    0-amount close; this frees their 0.1 ALGO each). The account then closes to `to`
+    (`close_remainder_to`: 0 left) unless the protocol forbids it: it created an asset or an app,
+    holds a non-zero or own asset holding, or has app local state; then it pays all but its minimum
+    balance (after the close-outs), which is exactly what stays. `amount` 0: nothing to sweep."""
+    net = resolve_network(network)
+    sender, to = _address(sender, "sender"), _address(to, "to")
+    with node_errors(net, "read an account for a sweep"):
+        info: dict[str, Any] = algod_client(net).account_info(sender, timeout=_timeout())
+    created_assets = {int(a["index"]) for a in info.get("created-assets", [])}
+    close_outs: list[tuple[int, str]] = []
+    blocking = bool(info.get("created-apps") or info.get("apps-local-state") or created_assets)
+    for holding in info.get("assets", []):
+        asset_id = int(holding["asset-id"])
+        if asset_id in created_assets or int(holding.get("amount") or 0) or len(close_outs) >= MAX_GROUP - 1:
+            blocking = True
+            continue
+        if _account_asset(net, to, asset_id) is not None:
+            close_to = to
+        else:
+            close_to = read_asset(network=net, asset_id=asset_id)["creator"]
+        close_outs.append((asset_id, close_to))
+    fee = max(MIN_FEE, int(fee))
+    total_fee = fee * (len(close_outs) + 1)
+    amount = int(info.get("amount") or 0)
+    minimum = max(0, int(info.get("min-balance") or 0) - ASSET_MIN_BALANCE * len(close_outs))
+    keeps = minimum if blocking else 0
+    payment = amount - total_fee - keeps
+    return {"close_outs": close_outs, "close": not blocking, "keeps": keeps, "fee": fee,
+            "amount": max(payment, 0), "balance": amount}
+
+
+def native_sweep_group(*, sp: transaction.SuggestedParams, sender: str, to: str, plan: Mapping[str, Any],
+                       lease_seed: str) -> list[transaction.Transaction]:
+    """The sweep of `native_sweep_plan`, grouped: close-out i (lease i), then the payment (lease
+    "sweep") with `close_remainder_to` = `to` when the account may close. Flat fees (`plan['fee']`
+    each), so the amount is exact."""
+    sender, to = _address(sender, "sender"), _address(to, "to")
+    params = transaction.SuggestedParams(fee=int(plan["fee"]), first=sp.first, last=sp.last, gh=sp.gh, gen=sp.gen,
+                                         flat_fee=True, min_fee=sp.min_fee)
+    txns: list[transaction.Transaction] = [
+        transaction.AssetTransferTxn(sender, params, close_to, 0, asset_id, close_assets_to=close_to,
+                                     lease=operation_lease(lease_seed, i))
+        for i, (asset_id, close_to) in enumerate(plan["close_outs"])]
+    txns.append(transaction.PaymentTxn(sender, params, to, int(plan["amount"]),
+                                       close_remainder_to=to if plan["close"] else None,
+                                       lease=operation_lease(lease_seed, "sweep")))
+    return _group(txns)

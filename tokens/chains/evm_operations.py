@@ -27,7 +27,7 @@ from .evm import (
 )
 from .evm_artifacts import encode_function_call, selector
 from .evm_nonces import nonce_reserve, nonce_sequence_ensure
-from .evm_reads import ensure_funded
+from .evm_reads import ensure_funded, get_balance
 from .evm_rpc import error_from_response, rpc_batch_responses
 from .signing import SignerContext
 
@@ -61,6 +61,33 @@ def call_transactions_prepare(*, sender: str, signer: SignerContext, network: Ne
             "maxFeePerGas": fees.max_fee_per_gas, "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
             "data": data,
         } for i, (data, gas) in enumerate(zip(datas, gases, strict=True))])
+
+
+NATIVE_TRANSFER_GAS = 21_000
+
+
+def native_sweep_price(*, network: Network) -> int:
+    """The one gas price of a sweep: `maxFeePerGas` = `maxPriorityFeePerGas` = the fee quote's max
+    fee. With both equal the effective price is exactly that (min(max fee, base fee + tip)), so the
+    transaction costs exactly 21,000 x price, as a legacy `gasPrice` transaction would."""
+    return fee_quote(network=network).max_fee_per_gas
+
+
+def native_sweep_transaction_prepare(*, sender: str, signer: SignerContext, network: Network, to: str,
+                                     reason: str) -> SignedEvmTransaction | None:
+    """Sign the transfer of `sender`'s whole native balance but the fee to `to` (None: the balance
+    does not cover the fee). Nothing is funded: the point is to leave exactly 0."""
+    sender, to = to_checksum_address(sender), to_checksum_address(to)
+    price = native_sweep_price(network=network)
+    value = get_balance(network=network, address=sender) - NATIVE_TRANSFER_GAS * price
+    if value <= 0:
+        return None
+    nonce_sequence_ensure(network=network, address=sender)
+    with transaction.atomic():
+        nonce = nonce_reserve(chain_id=int(network.chain_id or 0), address=sender, count=1)
+        return sign_transactions(signer=signer, network=network, reason=reason, txs=[{
+            "type": 2, "chainId": network.chain_id, "nonce": nonce, "gas": NATIVE_TRANSFER_GAS, "to": to,
+            "value": value, "maxFeePerGas": price, "maxPriorityFeePerGas": price, "data": "0x"}])[0]
 
 
 _STATE_READS: tuple[tuple[str, str, str], ...] = (

@@ -30,6 +30,10 @@ SYSTEM_KINDS = (ALLOWLIST_SYNC,)
 """Kinds the platform queues itself (no POST route): `allowlist_sync` carries holder-registry changes to
 the chain (erc20-security `batchSetEligible`, ARC-1400 `whitelist_set`, a regulated asset's freeze)."""
 ALL_KINDS = KINDS + SYSTEM_KINDS
+NATIVE_SWEEP = "native_sweep"
+"""A key rotation's move of a retired account's native coin (ALGO, ETH) to the user's new account
+(deployments/key_rotation.py): an operation without a token, never listed under a token or sent
+to webhooks, so not one of the kinds above (docs/decisions/0107)."""
 ELIGIBILITY_PER_EVM_CALL = 500
 """Addresses per `batchSetEligible` transaction of an `allowlist_sync` (about 15 M gas at most)."""
 MAX_BATCH = 1000
