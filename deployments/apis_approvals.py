@@ -118,7 +118,7 @@ class ApprovalDetailApi(APIView):
 class ApprovalApproveApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"post": roles.APPROVE}
-    error_statuses = (409, 422)
+    error_statuses = (402, 409, 422)  # 402: the plan's quota, checked again when the change is made
 
     class InputSerializer(StrictSerializer):
         comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
