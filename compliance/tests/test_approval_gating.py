@@ -294,3 +294,15 @@ def test_the_admin_queue_shows_the_requests_about_no_operation(org, token, clien
     assert answer.status_code == 200
     assert set(ApprovalRequest.objects.values_list("status", flat=True)) == {"approved"}
     assert _policy(org)["allow_out_of_scope"] is False and AllowListEntry.objects.filter(token=token).count() == 2
+
+
+def test_the_approvers_mail_of_an_issuance_policy_change_names_no_token(org):
+    from accounts.notifications_models import EmailNotification, NotificationKind
+    from accounts.notifications_render import email_render
+
+    _approval_policy(org)
+    org.clients["admin"].put(POLICY, {"allow_out_of_scope": False}, format="json")
+    mail = EmailNotification.objects.filter(kind=NotificationKind.APPROVAL_REQUESTED).first()
+    assert mail is not None and mail.context["token_id"] == ""
+    text = email_render(mail.kind, mail.context)
+    assert "a change of the organization: issuance_policy_change" in text.text and "on token" not in text.text
