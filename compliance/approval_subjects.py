@@ -130,17 +130,21 @@ def allowlist_bulk_write(*, token: Token, rows: list[dict[str, Any]], user: User
     """Add or update the validated rows all or nothing (`allowlist_bulk_upsert`; from a CSV file, the
     import with its own audit entry), or, when there are more rows than the approval policy's
     `allowlist_bulk_above`, request it: the write is run and rolled back first, so that a request that
-    would be refused now (422, 402) is refused now, and nothing is written or queued until approved."""
+    would be refused now (422, 402) is refused now, and nothing is written or queued until approved.
+    The request shown to approvers names every row by its address (a member given by e-mail too); the
+    rows as sent are kept (an e-mail is resolved again on approval)."""
     actor = actor_of(user)
     policy = approval_policy_of(organization_id=token.organization_id)
     gated_by = approval_subject_gate(policy=policy, kind=ALLOWLIST_BULK, rows=len(rows))
     if gated_by is None:
         return _write(token, rows, actor, csv)
     with transaction.atomic():  # every check of the write, then undone
-        _write(token, rows, actor, csv)
+        checked = _write(token, rows, actor, csv)
         transaction.set_rollback(True)
     payload: dict[str, Any] = {"entries": _json_rows(rows)}
-    summary: dict[str, Any] = {"rows": len(rows), "source": "csv" if csv else "bulk", "entries": payload["entries"]}
+    shown = [{**{k: v for k, v in row.items() if k != "email"}, "address": entry.address}  # members as addresses
+             for row, entry in zip(payload["entries"], checked, strict=True)]
+    summary: dict[str, Any] = {"rows": len(rows), "source": "csv" if csv else "bulk", "entries": shown}
     if csv is not None:
         payload["csv"] = summary["csv"] = {"bytes": csv.size, "sha256": csv.sha256}
         payload["positions"] = csv.positions

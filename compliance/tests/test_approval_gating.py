@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, User
 from biatec.audit.models import AuditEntry
+from compliance.holder_services import member_address
 from compliance.models import AllowListEntry, IssuancePolicy
 from compliance.tests.allowlist_support import address, base, rules
 from deployments.approval_decisions import approvals_expire
@@ -178,13 +179,15 @@ def _syncs(token) -> int:
 
 def test_a_bulk_above_the_threshold_waits_writes_nothing_and_queues_nothing_until_approved(org, token):
     _approval_policy(org, allowlist_bulk_above=2)
-    rows = [{"address": address(), "jurisdiction": "DE"} for _ in range(3)]
+    rows = [{"address": address(), "jurisdiction": "DE"} for _ in range(2)] + [{"email": org.users["approver"].email}]
     answer = _bulk(org, token, rows)
     assert answer.status_code == 202, answer.content
     body = answer.json()
     assert body["kind"] == "allowlist_bulk" and body["token_id"] == str(token.pk)
     assert body["gated_by"] == "allowlist_bulk_above" and body["request"]["rows"] == 3
-    assert [e["address"] for e in body["request"]["entries"]] == [r["address"] for r in rows]
+    member, _ = member_address(token=token, email=org.users["approver"].email)  # given by e-mail, shown by address
+    assert [e["address"] for e in body["request"]["entries"]] == [rows[0]["address"], rows[1]["address"], member]
+    assert "email" not in body["request"]["entries"][2]
     assert not AllowListEntry.objects.filter(token=token).exists() and _syncs(token) == 0
     assert not AuditEntry.objects.filter(action__startswith="allowlist.").exists()
 
@@ -193,7 +196,7 @@ def test_a_bulk_above_the_threshold_waits_writes_nothing_and_queues_nothing_unti
     assert approved.status_code == 200, approved.content
     result = approved.json()["result"]
     entries = AllowListEntry.objects.filter(token=token).order_by("created_at")
-    assert sorted(e.address for e in entries) == sorted(r["address"] for r in rows)
+    assert sorted(e.address for e in entries) == sorted([rows[0]["address"], rows[1]["address"], member])
     assert _syncs(token) == 1
     sync = Operation.objects.get(token=token, kind="allowlist_sync")
     assert result["count"] == 3 and result["sync_operation_ids"] == [str(sync.pk)]
