@@ -189,7 +189,8 @@ def notify_approval_requested(*, approval_id: Any, organization_id: Any, request
     return _enqueue_each(approvers, kind=NotificationKind.APPROVAL_REQUESTED, organization_id=organization_id,
                          dedupe_key=f"approval_requested:{approval_id}",
                          context={"approval_id": str(approval_id), "organization_name": _organization_name(
-                             organization_id), "operation_kind": operation_kind, "token_id": str(token_id),
+                             organization_id), "operation_kind": operation_kind,
+                             "token_id": str(token_id) if token_id else "",  # none: an organization change
                              "requested_by_email": requester or "", "gated_by": gated_by,
                              "expires_at": expires_at})
 

@@ -21,6 +21,7 @@ READ = "read"
 DEPLOY = "deploy"
 ATTEST = "attest"
 MANAGE_ALLOWLIST = "manage_allowlist"
+MANAGE_ISSUANCE_POLICY = "manage_issuance_policy"
 APPROVE = "approve"
 MANAGE_MEMBERS = "manage_members"
 MANAGE_WEBHOOKS = "manage_webhooks"
@@ -55,6 +56,8 @@ GRANTS: dict[str, frozenset[str]] = {
     **{operate(kind): _ISSUING | {COMPLIANCE} for kind in ops.SYSTEM_KINDS},
     ATTEST: _ISSUING | {COMPLIANCE},
     MANAGE_ALLOWLIST: _ISSUING | {COMPLIANCE},
+    # The organization's issuance policy constrains what its issuers deploy: not theirs to change.
+    MANAGE_ISSUANCE_POLICY: _MANAGING | {COMPLIANCE},
     APPROVE: frozenset({OWNER, COMPLIANCE, APPROVER}),
     MANAGE_MEMBERS: _MANAGING,
     MANAGE_WEBHOOKS: _MANAGING,

@@ -28,10 +28,16 @@ from biatec.core.api import ValidatedCursorMixin, cursor_page
 from biatec.core.csv_export import csv_response
 from biatec.core.errors import ValidationFailed
 from biatec.core.schema import cursor_parameters
-from biatec.core.serializers import body_empty_check
+from biatec.core.serializers import StrictSerializer, body_empty_check
+from deployments.apis import IDEMPOTENCY_PARAMETER
+from deployments.approval_presenters import ApprovalRequestSerializer
 from deployments.selectors import deployment_get
+from tokens.networks import NETWORKS
+from tokens.standards import STANDARDS
 
 from . import api_schemas, selectors, services
+from .api_approvals import idempotency_key_of, idempotent_response, written_or_waiting
+from .approval_subjects import issuance_policy_change
 from .attestation import attestation_key_ensure, attestation_key_public
 from .gate import policy_snapshot
 from .models import Attestation, IssuancePolicy
@@ -281,11 +287,29 @@ class AttestationKeyApi(APIView):
 
 
 class IssuancePolicyApi(APIView):
-    """`GET /api/v1/compliance/policy`: the organization's issuance policy (edited in the admin)."""
+    """`GET /api/v1/compliance/policy`: the organization's issuance policy; `PUT` changes the fields
+    given (`manage_issuance_policy`: owner, admin, compliance), or, when the organization's approval
+    policy gates issuance policy changes, answers 202 with the approval request (docs/approvals.md)."""
 
     permission_classes = [IsAuthenticated, RoleRequired]
-    role_actions = {"get": roles.READ}
-    error_statuses = (403, 404)
+    role_actions = {"get": roles.READ, "put": roles.MANAGE_ISSUANCE_POLICY}
+    error_statuses = (403, 404, 409)  # 409: the Idempotency-Key
+
+    class InputSerializer(StrictSerializer):
+        """Fields not given keep their value; at least one is given."""
+
+        allowed_networks = serializers.ListField(child=serializers.ChoiceField(choices=sorted(NETWORKS)),
+                                                 required=False, max_length=len(NETWORKS),
+                                                 help_text="Network slugs; empty allows all.")
+        allowed_standards = serializers.ListField(child=serializers.ChoiceField(choices=sorted(STANDARDS)),
+                                                  required=False, max_length=len(STANDARDS),
+                                                  help_text="Standard slugs; empty allows all.")
+        require_compliance_profile = serializers.BooleanField(required=False)
+        require_mica_compliant = serializers.BooleanField(required=False)
+        allow_out_of_scope = serializers.BooleanField(required=False)
+        blocked_issuer_countries = serializers.ListField(child=serializers.CharField(max_length=2), required=False,
+                                                         max_length=300, help_text="ISO 3166-1 alpha-2 codes.")
+        require_operation_reason = serializers.BooleanField(required=False)
 
     @extend_schema(parameters=[OpenApiParameter("organization", OpenApiTypes.UUID)],
                    responses={200: api_schemas.IssuancePolicySerializer})
@@ -295,3 +319,30 @@ class IssuancePolicyApi(APIView):
         policy = IssuancePolicy.objects.filter(organization=membership.organization).first()
         return Response({"organization_id": str(membership.organization_id),
                          "policy": policy_snapshot(policy) if policy else None})
+
+    @extend_schema(parameters=[OpenApiParameter("organization", OpenApiTypes.UUID), IDEMPOTENCY_PARAMETER],
+                   request=InputSerializer,
+                   responses={200: api_schemas.IssuancePolicySerializer, 202: ApprovalRequestSerializer},
+                   operation_id="compliance_policy_update",
+                   description="Change the fields given of the organization's issuance policy (audited "
+                               "`policy.changed`). When the organization's approval policy is on and gates issuance "
+                               "policy changes (`issuance_policy_changes`), the answer is 202 with an approval "
+                               "request (`status: pending_approval`, `Location` /api/v1/approvals/{id}) and the "
+                               "policy changes only once approved.")
+    def put(self, request: AuthenticatedRequest) -> Response:
+        chosen = request.query_params.get("organization") or organization_header(request)
+        membership = selectors.compliance_membership(user=request.user, organization_id=chosen)
+        self.check_object_permissions(request, membership)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = membership.organization
+
+        def change() -> Any:
+            changed = issuance_policy_change(organization=organization, user=request.user,
+                                             values=dict(data.validated_data),
+                                             idempotency_key=idempotency_key_of(request))
+            return written_or_waiting(request, changed, lambda policy: {
+                "organization_id": str(organization.pk), "policy": policy_snapshot(policy)})
+
+        return idempotent_response(request, endpoint=f"compliance/policy/{organization.pk}", body=request.data,
+                                   handler=change)

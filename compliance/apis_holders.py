@@ -30,6 +30,8 @@ from biatec.core.csv_export import csv_response
 from biatec.core.errors import ValidationFailed
 from biatec.core.schema import cursor_parameters, paginated
 from biatec.core.serializers import JsonObjectField, StrictSerializer
+from deployments.apis import IDEMPOTENCY_PARAMETER
+from deployments.approval_presenters import ApprovalRequestSerializer
 from deployments.selectors_tokens import token_get
 from deployments.token_models import Token
 from tokens.networks import EVM
@@ -37,7 +39,9 @@ from tokens.standards.fields import AlgorandAddressField, BigIntegerStringField,
 
 from . import holder_selectors as sel
 from . import holder_services as svc
+from .api_approvals import idempotency_key_of, idempotent_response, written_or_waiting
 from .apis import EXPORT_RENDERERS
+from .approval_subjects import allowlist_bulk_write
 from .countries import ISO_3166_ALPHA2
 from .models import AllowListEntry, BlockListEntry
 from .selectors import compliance_membership
@@ -337,13 +341,16 @@ class AllowListEntryApi(APIView):
 class AllowListBulkApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"post": roles.MANAGE_ALLOWLIST}
-    error_statuses = (402, 422)  # 402: the plan's entries per token
+    error_statuses = (402, 409, 422)  # 402: the plan's entries per token; 409: the Idempotency-Key
 
-    @extend_schema(request=BulkRequestSerializer, responses={200: BulkResultSerializer}, tags=["holder registry"],
-                   operation_id="tokens_allowlist_bulk",
+    @extend_schema(request=BulkRequestSerializer, responses={200: BulkResultSerializer, 202: ApprovalRequestSerializer},
+                   parameters=[IDEMPOTENCY_PARAMETER], tags=["holder registry"], operation_id="tokens_allowlist_bulk",
                    description="Add or update up to 1,000 entries, all or nothing: a malformed row answers 400 "
                                "with `details.rows` (row index and fields), a refused one 422 with `details.rows` "
-                               "(row index, code, rules); either way nothing is written.")
+                               "(row index, code, rules); either way nothing is written. More rows than the "
+                               "organization's approval policy's `allowlist_bulk_above` (policy on) answer 202 with "
+                               "an approval request (`status: pending_approval`, `Location` /api/v1/approvals/{id}): "
+                               "checked now, written (and synced to the chain) only once approved.")
     def post(self, request: AuthenticatedRequest, token_id: str) -> Response:
         token = _writer_token(self, request, token_id)
         body = _valid(BulkSerializer, request.data)
@@ -363,8 +370,18 @@ class AllowListBulkApi(APIView):
             raise ValidationFailed(f"{len(errors)} rows are malformed; nothing was written.",
                                    details={"rows": errors, "fields": {"entries": [f"Row {e['row']} is malformed."
                                                                                   for e in errors[:20]]}})
-        entries = svc.allowlist_bulk_upsert(token=token, rows=rows, actor=actor_of(request.user))
-        return Response({"count": len(entries), "results": [sel.entry_row(e) for e in entries]})
+
+        def write() -> Any:
+            written = allowlist_bulk_write(token=token, rows=rows, user=request.user,
+                                           idempotency_key=idempotency_key_of(request))
+            return written_or_waiting(request, written, bulk_result)
+
+        return idempotent_response(request, endpoint=f"tokens/{token.pk}/allowlist/bulk", body=request.data,
+                                   handler=write)
+
+
+def bulk_result(entries: list[AllowListEntry]) -> dict[str, Any]:
+    return {"count": len(entries), "results": [sel.entry_row(e) for e in entries]}
 
 
 class AllowListExportApi(APIView):

@@ -7,6 +7,7 @@ for a header that cannot be read, over 1,000 rows, or malformed rows, each named
 then the rules (422, every refused row named by `row` and `line`)."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -19,14 +20,22 @@ from rest_framework.views import APIView
 
 from accounts import roles
 from accounts.permissions import AuthenticatedRequest, RoleRequired
-from biatec.core.actors import actor_of
 from biatec.core.errors import RequestTooLarge, ValidationFailed
 from biatec.core.serializers import StrictSerializer
+from deployments.apis import IDEMPOTENCY_PARAMETER
+from deployments.approval_presenters import ApprovalRequestSerializer
 
 from . import holder_csv
-from . import holder_selectors as sel
-from . import holder_services as svc
-from .apis_holders import BulkResultSerializer, EntryCreateSerializer, _times_check, _valid, _writer_token
+from .api_approvals import idempotency_key_of, idempotent_response, written_or_waiting
+from .apis_holders import (
+    BulkResultSerializer,
+    EntryCreateSerializer,
+    _times_check,
+    _valid,
+    _writer_token,
+    bulk_result,
+)
+from .approval_subjects import CsvFile, allowlist_bulk_write
 from .holder_csv import MAX_CSV_BYTES, CsvRow
 
 SHOWN_ROWS = 20  # rows named in `details.fields.file` (`details.rows` names every one)
@@ -75,29 +84,16 @@ def _row_values(row: CsvRow, family: str) -> tuple[dict[str, Any] | None, dict[s
     return dict(serializer.validated_data), None
 
 
-def _named(refusal: dict[str, Any], rows: list[CsvRow]) -> dict[str, Any]:
-    """A bulk refusal (which names the row's index in the list given) named by the file's row and line;
-    a duplicate also by the row it repeats (`same_as`)."""
-    index = refusal.get("row")
-    if not isinstance(index, int) or not 0 <= index < len(rows):
-        return refusal
-    named = {**refusal, **rows[index].where()}
-    first = refusal.get("same_as")  # a duplicate: the index of the row it repeats
-    if isinstance(first, int) and 0 <= first < len(rows):
-        same_as = rows[first].where()
-        named.update(same_as=same_as, message=f"The same address as row {same_as['row']} (line {same_as['line']}).")
-    return named
-
-
 class AllowListImportApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"post": roles.MANAGE_ALLOWLIST}
     parser_classes = [CsvParser, MultiPartParser]
-    error_statuses = (402, 422)  # 402: the plan's entries per token
+    error_statuses = (402, 409, 422)  # 402: the plan's entries per token; 409: the Idempotency-Key
 
     @extend_schema(
         request={"text/csv": OpenApiTypes.BINARY, "multipart/form-data": AllowListImportFormSerializer},
-        responses={200: BulkResultSerializer}, tags=["holder registry"], operation_id="tokens_allowlist_import",
+        responses={200: BulkResultSerializer, 202: ApprovalRequestSerializer}, parameters=[IDEMPOTENCY_PARAMETER],
+        tags=["holder registry"], operation_id="tokens_allowlist_import",
         description="Add or update entries from a CSV file (the body as `text/csv`, or the multipart field "
                     "`file`), all or nothing: the CSV export's format (`GET .../allowlist/export?format=csv`) "
                     "imports back unchanged. A header row names `address` or `email` and any of status, "
@@ -107,7 +103,9 @@ class AllowListImportApi(APIView):
                     "1,000 rows. Each row is validated as a row of the bulk endpoint: malformed rows answer 400 "
                     "with `details.rows` (`row`, counted from 1 at the first data row, `line` of the file, and "
                     "`fields`), refused ones 422 with `details.rows` (`row`, `line`, code, rules); either way "
-                    "nothing is written.")
+                    "nothing is written. More rows than the organization's approval policy's "
+                    "`allowlist_bulk_above` (policy on) answer 202 with an approval request (`status: "
+                    "pending_approval`): checked now, imported only once approved.")
     def post(self, request: AuthenticatedRequest, token_id: str) -> Response:
         token = _writer_token(self, request, token_id)
         raw = _csv_bytes(request)
@@ -124,9 +122,13 @@ class AllowListImportApi(APIView):
                 f"{len(errors)} rows are malformed; nothing was imported.",
                 details={"rows": errors, "fields": {"file": [f"Row {e['row']} (line {e['line']}) is malformed."
                                                              for e in errors[:SHOWN_ROWS]]}})
-        try:
-            entries = holder_csv.allowlist_csv_import(token=token, rows=values, raw=raw, actor=actor_of(request.user))
-        except svc.BulkRefused as exc:
-            named = [_named(r, rows) for r in exc.details.get("rows", [])]
-            raise svc.BulkRefused(exc.message, code=exc.code, details={**exc.details, "rows": named}) from None
-        return Response({"count": len(entries), "results": [sel.entry_row(e) for e in entries]})
+        digest = hashlib.sha256(raw).hexdigest()
+        csv = CsvFile(size=len(raw), sha256=digest, positions=[row.where() for row in rows])
+
+        def write() -> Any:
+            written = allowlist_bulk_write(token=token, rows=values, user=request.user, csv=csv,
+                                           idempotency_key=idempotency_key_of(request))
+            return written_or_waiting(request, written, bulk_result)
+
+        return idempotent_response(request, endpoint=f"tokens/{token.pk}/allowlist/import", body={"sha256": digest},
+                                   handler=write)

@@ -29,6 +29,9 @@ class ComplianceConfig(AppConfig):
             required=False, allow_null=True,
             help_text="Optional compliance profile (MiCA evaluation, issuance policies)."))
 
+        from . import approval_subjects
         from . import personal_data as gdpr
+
+        approval_subjects.register()  # four-eyes approval of issuance policy and allow-list bulk changes
 
         gdpr.register()  # the GDPR export and erasure (accounts/personal_data.py)

@@ -129,8 +129,17 @@ def allowlist_csv_import(*, token: Token, rows: list[dict[str, Any]], raw: bytes
     """Add or update the validated rows all or nothing (`allowlist_bulk_upsert`: its refusals name the
     row's index in `rows`), and record the import itself (the file's size and SHA-256) in the audit log,
     next to the entries' own audit entries."""
+    return allowlist_csv_import_recorded(token=token, rows=rows, size=len(raw), sha256=hashlib.sha256(raw).hexdigest(),
+                                         actor=actor)
+
+
+@transaction.atomic
+def allowlist_csv_import_recorded(*, token: Token, rows: list[dict[str, Any]], size: int, sha256: str,
+                                  actor: str) -> list[AllowListEntry]:
+    """`allowlist_csv_import` of a file known by its size and SHA-256 (an import approved later keeps
+    only those)."""
     entries = holder_services.allowlist_bulk_upsert(token=token, rows=rows, actor=actor)
     audit_record(action="import.allowlist", actor=actor, organization_id=token.organization_id,
                  object_type="token", object_id=str(token.pk),
-                 payload={"rows": len(rows), "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()})
+                 payload={"rows": len(rows), "bytes": size, "sha256": sha256})
     return entries

@@ -25,7 +25,7 @@ from tokens.standards import operations as ops
 from tokens.standards.fields import BigIntegerStringField
 
 from . import approval_decisions, approval_selectors, approval_services
-from .approval_models import ApprovalStatus
+from .approval_models import SUBJECT_KINDS, ApprovalStatus
 from .approval_presenters import (
     ApprovalPolicySerializer,
     ApprovalRequestSerializer,
@@ -34,6 +34,7 @@ from .approval_presenters import (
 )
 
 MAX_EXPIRY_HOURS = 24 * 30
+MAX_BULK_ROWS = 1000  # the allow list's bulk limit (compliance.holder_services.MAX_BULK_ROWS)
 
 
 class ApprovalPolicyApi(APIView):
@@ -50,6 +51,11 @@ class ApprovalPolicyApi(APIView):
                                            help_text="A mint of more than this (base units) waits; null: none.")
         batch_transfer_above = BigIntegerStringField(
             required=False, allow_null=True, help_text="A batch transfer of more than this in total waits; null: none.")
+        issuance_policy_changes = serializers.BooleanField(
+            required=False, help_text="Changes of the organization's issuance policy wait for approval.")
+        allowlist_bulk_above = serializers.IntegerField(
+            required=False, allow_null=True, min_value=0, max_value=MAX_BULK_ROWS,
+            help_text="An allow-list bulk write or CSV import of more rows than this waits; null: never.")
         approvals_required = serializers.IntegerField(required=False, min_value=1, max_value=2)
         expiry_hours = serializers.IntegerField(required=False, min_value=1, max_value=MAX_EXPIRY_HOURS)
         api_keys_may_approve = serializers.BooleanField(required=False)
@@ -81,7 +87,7 @@ class ApprovalListApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=ApprovalStatus.choices, required=False)
-        kind = serializers.ChoiceField(choices=ops.KINDS, required=False)
+        kind = serializers.ChoiceField(choices=[*ops.KINDS, *SUBJECT_KINDS], required=False)
         token_id = serializers.UUIDField(required=False)
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
@@ -112,7 +118,7 @@ class ApprovalDetailApi(APIView):
 class ApprovalApproveApi(APIView):
     permission_classes = [IsAuthenticated, RoleRequired]
     role_actions = {"post": roles.APPROVE}
-    error_statuses = (409, 422)
+    error_statuses = (402, 409, 422)  # 402: the plan's quota, checked again when the change is made
 
     class InputSerializer(StrictSerializer):
         comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -121,8 +127,9 @@ class ApprovalApproveApi(APIView):
         tags=["approvals"], operation_id="approvals_approve", request=InputSerializer,
         responses={200: ApprovalRequestSerializer},
         description="Approve (never your own request). The approval completing the count re-checks the request "
-                    "against the chain's state now and queues the operation (`operation_id`); a check refusing "
-                    "it answers with that check's error, and the request stays pending.")
+                    "against the chain's state now and queues the operation (`operation_id`), or, for an issuance "
+                    "policy change or an allow-list bulk write, re-validates and applies the change (`result`); a "
+                    "check refusing it answers with that check's error, and the request stays pending.")
     def post(self, request: AuthenticatedRequest, approval_id: str) -> Response:
         approval = approval_selectors.approval_get(user=request.user, approval_id=approval_id)
         self.check_object_permissions(request, approval)
@@ -144,7 +151,7 @@ class ApprovalRejectApi(APIView):
 
     @extend_schema(tags=["approvals"], operation_id="approvals_reject", request=InputSerializer,
                    responses={200: ApprovalRequestSerializer},
-                   description="Reject with a comment (never your own request): nothing is queued.")
+                   description="Reject with a comment (never your own request): nothing is queued or changed.")
     def post(self, request: AuthenticatedRequest, approval_id: str) -> Response:
         approval = approval_selectors.approval_get(user=request.user, approval_id=approval_id)
         self.check_object_permissions(request, approval)

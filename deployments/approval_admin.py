@@ -1,4 +1,5 @@
-"""The approver queue in the admin (docs/approvals.md): approval requests, pending ones by default,
+"""The approver queue in the admin (docs/approvals.md): approval requests (token operations, issuance
+policy changes, allow-list bulk writes: filter by kind), pending ones by default,
 with approve / reject actions that call the same services as the API (the staff member must hold
 `approve` in the request's organization and must not be its requester, exactly as through the API).
 The compliance staff group views and works it (deployments/migrations/0005_approvals.py)."""
@@ -53,7 +54,7 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "token", "status", "organization", "requested_by", "approvals_required",
                     "expires_at", "created_at")
     list_filter = (ApprovalStatusFilter, "kind")
-    search_fields = ("=id", "=correlation_id", "=token__id", "=operation__id")
+    search_fields = ("=id", "=correlation_id", "=token__id", "=operation__id", "=organization__id")
     readonly_fields = [f.name for f in ApprovalRequest._meta.fields]
     inlines = (ApprovalDecisionInline,)
     list_select_related = ("organization", "requested_by", "token")
@@ -91,7 +92,7 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
 class ApprovalPolicyAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Read-only here: a policy changes through the API, where the change is audited."""
 
-    list_display = ("organization", "enabled", "approvals_required", "expiry_hours", "api_keys_may_approve",
-                    "updated_at")
+    list_display = ("organization", "enabled", "issuance_policy_changes", "allowlist_bulk_above", "approvals_required",
+                    "expiry_hours", "api_keys_may_approve", "updated_at")
     list_filter = ("enabled", "approvals_required")
     list_select_related = ("organization",)

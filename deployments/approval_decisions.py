@@ -5,15 +5,19 @@ who requested it (403 APPROVER_IS_REQUESTER), never through an API key unless th
 when the request was made (403 API_KEY_MAY_NOT_APPROVE); each user decides a request once (409
 APPROVAL_ALREADY_DECIDED). Only a pending request that has not expired can be decided (409
 APPROVAL_NOT_PENDING, with `details.status`; a request found past its expiry is marked `expired`).
-Approving also needs the requester to still hold `operate:<kind>` (409 REQUESTER_NOT_PERMITTED: a
-member demoted or removed while the request waited; reject it).
+Approving also needs the requester to still hold `operate:<kind>` (a subject that is no operation:
+its registered role action) (409 REQUESTER_NOT_PERMITTED: a member demoted or removed while the
+request waited; reject it).
 
 The approval that completes the count (1 or 2 distinct approvers) re-runs every check of the request
 against the chain's state now (`operation_services.operation_check`) and queues the operation through
 the one pipeline (`operation_queue`), its first history row naming the approval. A check refusing it
 then answers the approver with the check's own error and code, and rolls the whole approval back:
 the request stays `pending_approval` (the state may change again; else an approver rejects it or it
-expires). Every transition happens under `select_for_update` of the request.
+expires). A subject that is no operation (an issuance policy change, an allow-list bulk write:
+deployments/approval_subjects.py) is applied instead by its registered executor, which re-validates
+it against the state now and stores what it did as `result`; its refusal rolls back the same way.
+Every transition happens under `select_for_update` of the request.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from biatec.core import actors
 from . import errors
 from .approval_models import ApprovalDecision, ApprovalRequest, ApprovalStatus
 from .approval_services import approval_changed
+from .approval_subjects import approval_subject_of
 from .metering import operation_quota_check
 from .operation_services import operation_check, operation_queue
 from .services import actor_of
@@ -77,10 +82,11 @@ def _decider_check(approval: ApprovalRequest, *, user: User, via_api_key: bool) 
 
 
 def _requester_check(approval: ApprovalRequest) -> None:
-    """The requester still holds `operate:<kind>` in the organization (a member demoted or removed
-    while the request waited does not get it run)."""
+    """The requester still holds `operate:<kind>` (a subject's own role action) in the organization
+    (a member demoted or removed while the request waited does not get it run)."""
     role = organization_role(user=approval.requested_by, organization_id=approval.organization_id)
-    if not roles.role_allows(role, roles.operate(approval.kind)):
+    subject = approval_subject_of(approval.kind)
+    if not roles.role_allows(role, subject.action if subject is not None else roles.operate(approval.kind)):
         raise errors.RequesterNoLongerPermitted(details={"id": str(approval.pk), "requester_role": role})
 
 
@@ -101,7 +107,15 @@ def approval_approve(*, approval_id: Any, user: User, comment: str = "", via_api
         if len(approvers) < approval.approvals_required:
             approval_changed(approval, "approval_recorded", actor=actor, comment=comment)  # audit only
             return approval
+        subject = approval_subject_of(approval.kind)
+        if subject is not None:  # not an operation: the owning app re-validates and applies it now
+            approval.result = subject.execute(approval=approval, actor=actor)
+            approval.status, approval.decided_at = ApprovalStatus.APPROVED, timezone.now()
+            approval.save(update_fields=["status", "result", "decided_at", "updated_at"])
+            approval_changed(approval, "approved", actor=actor, comment=comment)
+            return approval
         token = approval.token
+        assert token is not None  # an operation always names its token
         checked = operation_check(token=token, kind=approval.kind, payload=approval.payload,
                                   from_csv=approval.from_csv)
         operation_quota_check(organization=token.organization)  # the operation is accepted now

@@ -13,7 +13,7 @@ from biatec.core.api import filter_given
 from biatec.core.errors import NotFound
 from tokens.standards import operations as ops
 
-from .approval_models import ApprovalDecision, ApprovalPolicy, ApprovalRequest
+from .approval_models import ALLOWLIST_BULK, ISSUANCE_POLICY_CHANGE, ApprovalDecision, ApprovalPolicy, ApprovalRequest
 
 
 def approval_policy_of(*, organization_id: Any) -> ApprovalPolicy:
@@ -40,6 +40,18 @@ def approval_gate(*, policy: ApprovalPolicy, kind: str, request: dict[str, Any])
     if (kind == ops.BATCH_TRANSFER and policy.batch_transfer_above is not None
             and _total(kind, request) > Decimal(policy.batch_transfer_above)):
         return "batch_transfer_above"
+    return None
+
+
+def approval_subject_gate(*, policy: ApprovalPolicy, kind: str, rows: int = 0) -> str | None:
+    """Why a change that is no operation waits (`issuance_policy_changes`, `allowlist_bulk_above`),
+    None when it does not: the policy is off, or its field for the subject does not gate it."""
+    if not policy.enabled:
+        return None
+    if kind == ISSUANCE_POLICY_CHANGE and policy.issuance_policy_changes:
+        return "issuance_policy_changes"
+    if kind == ALLOWLIST_BULK and policy.allowlist_bulk_above is not None and rows > policy.allowlist_bulk_above:
+        return "allowlist_bulk_above"
     return None
 
 

@@ -23,8 +23,8 @@ from .approval_presenters import approval_policy_row, approval_row
 from .services import actor_of
 from .token_models import Token
 
-POLICY_FIELDS = ("enabled", "kinds", "mint_above", "batch_transfer_above", "approvals_required", "expiry_hours",
-                 "api_keys_may_approve")
+POLICY_FIELDS = ("enabled", "kinds", "mint_above", "batch_transfer_above", "issuance_policy_changes",
+                 "allowlist_bulk_above", "approvals_required", "expiry_hours", "api_keys_may_approve")
 
 
 @transaction.atomic
@@ -56,23 +56,25 @@ def approval_changed(approval: ApprovalRequest, change: str, *, actor: str, **ex
     data = approval_row(approval)
     audit_record(action=f"approval.{change}", actor=actor, organization_id=approval.organization_id,
                  object_type="approval_request", object_id=str(approval.pk),
-                 payload={"kind": approval.kind, "token_id": str(approval.token_id), "gated_by": approval.gated_by,
+                 payload={"kind": approval.kind, "token_id": data["token_id"], "gated_by": approval.gated_by,
                           "status": approval.status, "operation_id": data["operation_id"],
-                          "approvals": [a["user_id"] for a in data["approvals"]], **extra})
-    token: Token = approval.token
+                          "approvals": [a["user_id"] for a in data["approvals"]],
+                          **({"result": approval.result} if approval.result is not None else {}), **extra})
+    token: Token | None = approval.token
     events.publish(events.ApprovalChanged(
-        correlation_id=get_correlation_id() or "", approval_id=str(approval.pk), token_id=str(approval.token_id),
-        organization_id=str(approval.organization_id), change=change, actor=actor, standard=token.standard,
-        network=token.network, data=data))
+        correlation_id=get_correlation_id() or "", approval_id=str(approval.pk), token_id=data["token_id"],
+        organization_id=str(approval.organization_id), change=change, actor=actor,
+        standard=token.standard if token else "", network=token.network if token else "", data=data))
 
 
-def approval_request_create(*, policy: ApprovalPolicy, token: Token, kind: str, payload: Any, from_csv: bool,
-                            summary: dict[str, Any], gated_by: str, user: User,
+def approval_request_create(*, policy: ApprovalPolicy, token: Token | None, kind: str, payload: Any,
+                            from_csv: bool, summary: dict[str, Any], gated_by: str, user: User,
                             idempotency_key: str | None) -> ApprovalRequest:
-    """A checked request the policy gates, persisted `pending_approval`; no operation, no chain job.
-    The number of approvers, the expiry and whether API keys may decide are the policy's now."""
+    """A checked request the policy gates, persisted `pending_approval`; no operation, no chain job,
+    no change. `token` None: a subject of the organization (an issuance policy change). The number
+    of approvers, the expiry and whether API keys may decide are the policy's now."""
     approval = ApprovalRequest.objects.create(
-        organization_id=token.organization_id, token=token, kind=kind, payload=payload, from_csv=from_csv,
+        organization_id=policy.organization_id, token=token, kind=kind, payload=payload, from_csv=from_csv,
         summary=summary, gated_by=gated_by, requested_by=user, approvals_required=policy.approvals_required,
         api_keys_may_approve=policy.api_keys_may_approve,
         expires_at=timezone.now() + timedelta(hours=policy.expiry_hours),

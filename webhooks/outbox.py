@@ -155,11 +155,16 @@ def outbox_record_transfer_denied(event: TransferDenied) -> WebhookEvent | None:
 
 def outbox_record_approval_event(event: ApprovalChanged) -> WebhookEvent | None:
     """`approval.requested|approved|rejected|expired` carrying the approval request as the API shows it,
-    written in the change's transaction (an approval recorded short of the count is no event)."""
+    written in the change's transaction (an approval recorded short of the count is no event). About a
+    token, the subscription's network and standard filters apply; about no token (an issuance policy
+    change), every subscription asking for the type gets it."""
     event_type = f"approval.{event.change}"
     if event_type not in APPROVAL_EVENT_TYPES:
         return None
-    subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
+    if event.token_id:
+        subscriptions = _subscriptions_wanting(event.organization_id, event_type, event.network, event.standard)
+    else:  # about the organization (an issuance policy change): like member events, whatever the filters
+        subscriptions = [s for s in active_subscriptions(event.organization_id) if s.wants_type(event_type)]
     if not subscriptions:
         return None
     return _data_event_write(organization_id=event.organization_id, event_type=event_type, data=event.data,

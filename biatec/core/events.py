@@ -113,12 +113,13 @@ class TransferDenied(DomainEvent):
 
 @dataclass(frozen=True)
 class ApprovalChanged(DomainEvent):
-    """A four-eyes approval request of a token operation changed (`change`: requested, approved,
-    rejected, expired; deployments/approval_services.py). `data` is the JSON the webhook carries (the
-    approval request as the API shows it)."""
+    """A four-eyes approval request changed (`change`: requested, approved, rejected, expired;
+    deployments/approval_services.py). `data` is the JSON the webhook carries (the approval request as
+    the API shows it). A request about no token (an issuance policy change) has `token_id` None and
+    empty `standard` and `network`."""
 
     approval_id: str
-    token_id: str
+    token_id: str | None
     organization_id: str
     change: str
     actor: str

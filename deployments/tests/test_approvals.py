@@ -62,8 +62,9 @@ def test_policy_defaults_are_read_without_a_row_and_only_owner_or_admin_change_i
     assert read.status_code == 200
     assert read.json() == {"organization_id": str(org.organization.pk), "enabled": False,
                            "kinds": ["forced_transfer", "transfer_ownership", "set_roles", "destroy"],
-                           "mint_above": None, "batch_transfer_above": None, "approvals_required": 1,
-                           "expiry_hours": 72, "api_keys_may_approve": False, "updated_at": None}
+                           "mint_above": None, "batch_transfer_above": None, "issuance_policy_changes": True,
+                           "allowlist_bulk_above": 100, "approvals_required": 1, "expiry_hours": 72,
+                           "api_keys_may_approve": False, "updated_at": None}
     assert not ApprovalPolicy.objects.exists()
     for role in ("issuer", "approver", "viewer"):
         answer = org.clients[role].put(url, {"enabled": True}, format="json")

@@ -164,7 +164,10 @@ MATRIX: dict[str, dict[str, Call]] = {
                                                           **STANDARDS["erc20-mintable"].example_request()})},
     "compliance-audit-log": {"get": Call(managers(200, compliance=200), query=_x)},
     "compliance-report": {"get": Call(members(), query=_x)},
-    "compliance-policy": {"get": Call(members(), query=_x)},
+    # The approval policy of X is off: a permitted change is made at once (202 only when it gates).
+    "compliance-policy": {"get": Call(members(), query=_x),
+                          "put": Call(managers(200, compliance=200), query=_x,
+                                      body=lambda _o: {"require_operation_reason": True})},
     "compliance-attestation-key": {"get": Call(everyone(200))},
     "compliance-attestation": {
         "get": Call(members()),

@@ -21,7 +21,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
-from compliance.models import AllowListEntry, BlockListEntry, JurisdictionRules
+from compliance.models import AllowListEntry, BlockListEntry, IssuancePolicy, JurisdictionRules
 from conftest import auth_client, register
 from deployments.models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, Deployment, Operation, Token
 from deployments.services import _record_event  # the history row a real create writes first
@@ -109,6 +109,7 @@ class World:
             list(AllowListEntry.objects.filter(organization_id=org).order_by("pk").values()),
             list(BlockListEntry.objects.filter(organization_id=org).order_by("pk").values()),
             list(JurisdictionRules.objects.filter(organization_id=org).order_by("pk").values()),
+            list(IssuancePolicy.objects.filter(organization_id=org).order_by("pk").values()),
             list(WebhookSubscription.objects.filter(organization_id=org).order_by("pk").values()),
             list(WebhookDelivery.objects.filter(subscription__organization_id=org).order_by("pk").values()),
             list(Membership.objects.filter(organization_id=org).order_by("pk").values()),
