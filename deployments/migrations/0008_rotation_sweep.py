@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("deployments", "0006_token_issuer_account"),
+        ("deployments", "0007_approval_subjects"),
     ]
 
     operations = [
