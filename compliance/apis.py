@@ -330,7 +330,7 @@ class IssuancePolicyApi(APIView):
                                "request (`status: pending_approval`, `Location` /api/v1/approvals/{id}) and the "
                                "policy changes only once approved.")
     def put(self, request: AuthenticatedRequest) -> Response:
-        chosen = request.query_params.get("organization") or organization_header(request)
+        chosen = request.query_params.get("organization") or organization_chosen(request)
         membership = selectors.compliance_membership(user=request.user, organization_id=chosen)
         self.check_object_permissions(request, membership)
         data = self.InputSerializer(data=request.data)

@@ -107,9 +107,39 @@ def _blockers(user: User, addresses: tuple[str, ...]) -> list[dict[str, Any]]:
     return found
 
 
+def _forget(value: Any, emails: set[str], pseudonym: str) -> Any:
+    """`value` (JSON) with every string, or key, that is one of `emails` replaced by `pseudonym`."""
+    if isinstance(value, str):
+        return pseudonym if value.lower() in emails else value
+    if isinstance(value, list):
+        return [_forget(item, emails, pseudonym) for item in value]
+    if isinstance(value, dict):
+        return {_forget(k, emails, pseudonym): _forget(v, emails, pseudonym) for k, v in value.items()}
+    return value
+
+
+APPROVAL_JSON = ("payload", "summary", "result")
+
+
+def _erase_approvals(erasure: Erasure) -> None:
+    """Approval requests stay (who asked for and who approved a regulated change); the e-mails their
+    bodies name (a recipient, an allow-list row given by e-mail) get the pseudonym."""
+    emails = {e.lower() for e in erasure.emails}
+    if not emails:
+        return
+    q = Q(pk__in=[])
+    for needle in emails:
+        for name in APPROVAL_JSON:
+            q |= Q(**{f"{name}_text__icontains": needle})
+    texts = {f"{name}_text": Cast(name, TextField()) for name in APPROVAL_JSON}
+    for approval in ApprovalRequest.objects.annotate(**texts).filter(q):
+        ApprovalRequest.objects.filter(pk=approval.pk).update(**{
+            name: _forget(getattr(approval, name), emails, erasure.pseudonym_email) for name in APPROVAL_JSON})
+
+
 def _export_approvals(user: User) -> Any:
     """Four-eyes records stay on erasure (who asked for and who approved a regulated operation),
-    pointing at the pseudonymised user."""
+    pointing at the pseudonymised user (`_erase_approvals`)."""
     return {"approval_requests": rows(ApprovalRequest.objects.filter(requested_by=user)),
             "approval_decisions": rows(ApprovalDecision.objects.filter(user=user)),
             "approval_policy_changes": rows(ApprovalPolicy.history.model.objects.filter(
@@ -124,7 +154,7 @@ def register() -> None:
                     "approval policy changes you made.",
         models=("deployments.ApprovalRequest", "deployments.ApprovalDecision", "deployments.ApprovalPolicy",
                 "deployments.HistoricalApprovalPolicy"),
-        export=_export_approvals))
+        export=_export_approvals, erase=_erase_approvals))
     personal_data_provider_register(PersonalDataProvider(
         name="deployments",
         description="Token deployments and operations you requested (request, status, results), their history, "

@@ -104,6 +104,18 @@ def _columns_containing(needle: str) -> list[str]:
     return found
 
 
+def _approval_naming(*, inviter_user: User, email: str) -> None:
+    """A four-eyes request in another organization whose body names the e-mail (an issuance policy
+    change is the subject that needs no token), as sent, as checked and in its result."""
+    from deployments.approval_models import ApprovalRequest
+
+    ApprovalRequest.objects.create(
+        organization=Membership.objects.get(user=inviter_user).organization, token=None,
+        kind="issuance_policy_change", payload={"contact": email, "rows": [{"email": email}]},
+        summary={"named": {"0xabc": email}}, result={email: "ok"}, gated_by="issuance_policy_changes",
+        requested_by=inviter_user, expires_at=timezone.now() + timedelta(hours=1))
+
+
 def test_erase_pseudonymises_and_the_audit_chain_still_verifies(user_factory):
     email = "gdpr.erase@example.com"
     body, client = user_factory("gdpr.erase")
@@ -113,6 +125,7 @@ def test_erase_pseudonymises_and_the_audit_chain_still_verifies(user_factory):
                      HTTP_USER_AGENT="GdprAgent/1.0")
     user = User.objects.get(pk=body["id"])
     evm_account_ensure(user=user, chain_id=31337)
+    _approval_naming(inviter_user=User.objects.get(email="gdpr.inviter@example.com"), email=email.upper())
     assert _columns_containing(email)  # the scan finds it before
     assert AuditPersonalDatum.objects.filter(value=email).exists()
 
