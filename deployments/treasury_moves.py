@@ -2,6 +2,9 @@
 
 - `treasury_target`: what `{"to_treasury": true}` means in a `transfer_ownership` (the new owner is
   the treasury) or `set_roles` (every role the issuer holds now goes to the treasury) request.
+- `treasury_balance_plan`: the issuer address's balance of the token moves with it, in the same
+  operation (extra steps before the control change; the request fields `balance_to_treasury`,
+  `balance_via`, and the treasury's opt-in / eligibility first).
 - `member_controlled`: the tokens a member's own keys still control (what blocks their removal).
 - `member_move_to_treasury`: queue those moves through the ordinary operation path; each one carries
   the pending removal, which `token_registry.job_completed` finishes when the last move completes.
@@ -28,6 +31,17 @@ REMOVE_MEMBERSHIP = "then_remove_membership"
 """Request key of a move queued by a member's removal: {"membership_id", "actor_membership_id"}."""
 
 
+BALANCE_FIELDS = ("balance_to_treasury", "balance_via", "treasury_opt_in", "treasury_eligible_first")
+"""Request fields of a move's balance step (set by `treasury_balance_plan`, never by the client)."""
+VIA_TRANSFER, VIA_CLAWBACK, VIA_FORCED = "transfer", "clawback", "forced_transfer"
+
+
+class BalanceNotMovable(ApplicationError):
+    code = "BALANCE_NOT_MOVABLE"
+    http_status = 409
+    default_message = "The issuer's balance of this token cannot be moved to the treasury now."
+
+
 class TokenInTreasury(ApplicationError):
     code = "TOKEN_IN_TREASURY"
     http_status = 409
@@ -43,6 +57,55 @@ def treasury_target(token: Token, kind: str) -> tuple[dict[str, Any], str]:
         return {"new_owner": {"address": address}}, address
     held = [role for role in ops.ROLE_NAMES if token.roles.get(role) == token.issuer_address]
     return {role: address for role in held}, address
+
+
+def treasury_balance_plan(token: Token, live: dict[str, Any], treasury: str) -> dict[str, Any]:
+    """The request fields that move the issuer address's whole balance (read now, `live`) to the
+    treasury in the move's own operation, before the control change; {} when it holds none. A
+    balance the chain would not let move is refused (409 BALANCE_NOT_MOVABLE, with the reason)
+    rather than left behind.
+
+    - EVM `erc20-mintable`: `transfer(treasury, balance)`; refused while paused.
+    - EVM `erc20-security` (ERC-3643-style): the issuer is an agent, so `setEligible(treasury,
+      true)` first when the treasury is not eligible, then `forcedTransfer(issuer, treasury,
+      balance)` (ignores pause and freezes, needs an eligible recipient).
+    - ASA: the treasury opts in (signed by the treasury key, topped up by the issuer), then a
+      clawback of the issuer's holding when the issuer is the clawback address (frozen holdings
+      and default-frozen assets included), else a plain transfer (refused when either holding is
+      frozen, or the asset is default-frozen).
+    - ARC-1400 (app token): `whitelist_set(treasury, true)` first when the treasury is not
+      whitelisted, then the controller's forced transfer (ARC-1644, ignores whitelist and halt)."""
+    spec, issuer = STANDARDS[token.standard], token.issuer_address
+    held = live["holders"]
+    balance = int(held[issuer]["balance"])
+    if not balance:
+        return {}
+    details = {"token_id": str(token.pk), "address": issuer, "amount": str(balance), "treasury": treasury}
+    plan: dict[str, Any] = {"balance_to_treasury": str(balance)}
+    if spec.is_app:  # ARC-1400: the owner is the controller
+        plan["balance_via"] = VIA_FORCED
+        if not held[treasury].get("whitelisted", True):
+            plan["treasury_eligible_first"] = True
+        return plan
+    if spec.is_asset:
+        clawback = (live["roles"].get("clawback") or "") == issuer
+        if not clawback and (held[issuer]["frozen"] or held[treasury].get("frozen")
+                             or (live.get("default_frozen") and not held[treasury]["opted_in"])):
+            raise BalanceNotMovable("A frozen holding can neither send nor receive, and the issuer is not the "
+                                    "asset's clawback address.", details={**details, "reason": "frozen"})
+        plan["balance_via"] = VIA_CLAWBACK if clawback else VIA_TRANSFER
+        if not held[treasury]["opted_in"]:
+            plan |= {"treasury_opt_in": True, "opt_ins": [treasury]}
+        return plan
+    if spec.holder_registry:
+        plan["balance_via"] = VIA_FORCED
+        if not held[treasury].get("eligible", False):
+            plan["treasury_eligible_first"] = True
+        return plan
+    if live["paused"]:
+        raise BalanceNotMovable("The token is paused, so the issuer's balance cannot be transferred: unpause it "
+                                "first.", details={**details, "reason": "paused"})
+    return plan | {"balance_via": VIA_TRANSFER}
 
 
 def names_treasury(token: Token, kind: str, request: dict[str, Any]) -> str | None:
