@@ -185,3 +185,79 @@ def test_removing_a_member_moves_an_arc1400_supply_to_a_whitelisted_treasury(alg
     assert algo.arc1400_is_whitelisted(network=ALGO, app_id=token.app_id, address=treasury) is True
     assert _steps(response.json()["operations"][0]) == ["whitelist", "forced_transfer", "transfer_ownership"]
     assert not Membership.objects.filter(pk=bob_membership.pk).exists()
+
+
+def _preminted(client) -> Token:  # noqa: ANN001
+    return _deploy(client, "erc20-preminted", {"network": "evm-local", "name": "Fixed", "symbol": "FIX",
+                                               "decimals": 0, "initial_supply": "1000"})
+
+
+def test_a_fixed_supply_erc20_blocks_the_removal_until_its_supply_is_the_treasurys(anvil_node, team):
+    organization, alice_client, bob_client, bob_membership = team
+    token = _preminted(bob_client)
+    bob = token.issuer_address
+    chain = _contract(anvil_node.url, token)
+    holder = Account.create().address
+    _op(bob_client, token, "transfer", {"to": holder, "amount": "150"})
+
+    refused = _remove(alice_client, bob_membership)
+    assert refused.status_code == 409 and refused.json()["code"] == "MEMBER_CONTROLS_TOKENS"
+    listed = refused.json()["details"]["tokens"]
+    assert [(t["token_id"], t["control"], t["movable"]) for t in listed] == [(str(token.pk), "supply", True)]
+
+    response = _remove(alice_client, bob_membership, move_tokens_to_treasury="true")
+    assert response.status_code == 202, response.content
+    treasury = _treasury(organization, "evm", 31337).address
+    assert chain.functions.balanceOf(bob).call() == 0
+    assert chain.functions.balanceOf(treasury).call() == 850
+    assert chain.functions.balanceOf(holder).call() == 150
+    assert not Membership.objects.filter(pk=bob_membership.pk).exists()
+    token.refresh_from_db()
+    assert (token.issuer_account, token.issuer_address) == ("organization", treasury)
+    other = Account.create().address
+    _op(alice_client, token, "transfer", {"to": other, "amount": "50"})  # signed by the treasury
+    assert chain.functions.balanceOf(other).call() == 50 and chain.functions.balanceOf(treasury).call() == 800
+
+
+def test_a_fixed_supply_token_its_member_holds_none_of_is_switched_and_the_member_removed_at_once(anvil_node,
+                                                                                                  team):
+    organization, alice_client, bob_client, bob_membership = team
+    token = _preminted(bob_client)
+    _op(bob_client, token, "transfer", {"to": Account.create().address, "amount": "1000"})
+    nothing = alice_client.post(f"/api/v1/tokens/{token.pk}/operations/transfer", {"to_treasury": True},
+                                format="json")
+    assert nothing.status_code == 409 and nothing.json()["details"]["reason"] == "nothing_held"
+    queued = Operation.objects.count()
+    response = _remove(alice_client, bob_membership, move_tokens_to_treasury="true")
+    assert response.status_code == 204, response.content
+    assert Operation.objects.count() == queued  # nothing on chain to move
+    token.refresh_from_db()
+    assert (token.issuer_account, token.issuer_address) == ("organization", _treasury(organization, "evm",
+                                                                                        31337).address)
+    assert not Membership.objects.filter(pk=bob_membership.pk).exists()
+
+
+def test_transfer_to_the_treasury_body_shapes_and_tokens_with_an_owner(anvil_node, team):
+    _, alice_client, bob_client, _ = team
+    fixed, owned = _preminted(bob_client), _evm(bob_client, "erc20-mintable")
+    url = f"/api/v1/tokens/{fixed.pk}/operations/transfer"
+    both = alice_client.post(url, {"to_treasury": True, "amount": "5"}, format="json")
+    assert both.status_code == 400 and set(both.json()["details"]["fields"]) == {"amount"}
+    neither = alice_client.post(url, {"to": Account.create().address}, format="json")
+    assert neither.status_code == 400 and set(neither.json()["details"]["fields"]) == {"amount"}
+    with_owner = alice_client.post(f"/api/v1/tokens/{owned.pk}/operations/transfer", {"to_treasury": True},
+                                   format="json")
+    assert with_owner.status_code == 409 and with_owner.json()["code"] == "MOVE_WITH_CONTROL"
+
+
+def test_removing_a_member_moves_an_arc200_preminted_supply_to_the_treasury(algod_devnet_node, node, team):
+    organization, alice_client, bob_client, bob_membership = team
+    token = _deploy(bob_client, "arc200-preminted", {"network": ALGO, "decimals": 0, "name": "Fixed200",
+                                                     "symbol": "F200", "initial_supply": "500"})
+    bob = token.issuer_address
+    response = _remove(alice_client, bob_membership, move_tokens_to_treasury="true")
+    assert response.status_code == 202, response.content
+    treasury = _treasury(organization, "algorand").address
+    assert _app_balance(node, token.app_id, bob) == 0
+    assert _app_balance(node, token.app_id, treasury) == 500
+    assert not Membership.objects.filter(pk=bob_membership.pk).exists()
