@@ -33,8 +33,6 @@ REMOVE_MEMBERSHIP = "then_remove_membership"
 """Request key of a move queued by a member's removal: {"membership_id", "actor_membership_id"}."""
 
 
-BALANCE_FIELDS = ("balance_to_treasury", "balance_via", "treasury_opt_in", "treasury_eligible_first")
-"""Request fields of a move's balance step (set by `treasury_balance_plan`, never by the client)."""
 VIA_TRANSFER, VIA_CLAWBACK, VIA_FORCED = "transfer", "clawback", "forced_transfer"
 
 
@@ -80,7 +78,7 @@ def treasury_target(token: Token, kind: str) -> tuple[dict[str, Any], str]:
         balance = int(token_live_state(token)["issuer_balance"])
         if not balance:
             raise NothingHeld(details={"token_id": str(token.pk), "address": token.issuer_address, "amount": "0",
-                                       "treasury": address, "reason": "nothing_held"})
+                                       "reason": "nothing_held"})
         return {"to": {"address": address}, "amount": str(balance)}, address
     if kind == ops.TRANSFER_OWNERSHIP:
         return {"new_owner": {"address": address}}, address
@@ -92,7 +90,8 @@ def treasury_balance_plan(token: Token, live: dict[str, Any], treasury: str) -> 
     """The request fields that move the issuer address's whole balance (read now, `live`) to the
     treasury in the move's own operation, before the control change; {} when it holds none. A
     balance the chain would not let move is refused (409 BALANCE_NOT_MOVABLE, with the reason)
-    rather than left behind.
+    rather than left behind. The request fields (set here, never by the client): `balance_to_treasury`,
+    `balance_via`, `treasury_opt_in` + `opt_ins` (an asset), `treasury_eligible_first`.
 
     - EVM `erc20-mintable`: `transfer(treasury, balance)`; refused while paused.
     - EVM `erc20-security` (ERC-3643-style): the issuer is an agent, so `setEligible(treasury,
@@ -109,7 +108,8 @@ def treasury_balance_plan(token: Token, live: dict[str, Any], treasury: str) -> 
     balance = int(held[issuer]["balance"])
     if not balance:
         return {}
-    details = {"token_id": str(token.pk), "address": issuer, "amount": str(balance), "treasury": treasury}
+    # No treasury address in a refusal: a treasury made by this request is rolled back with it.
+    details = {"token_id": str(token.pk), "address": issuer, "amount": str(balance)}
     plan: dict[str, Any] = {"balance_to_treasury": str(balance)}
     if spec.is_app:  # ARC-1400: the owner is the controller
         plan["balance_via"] = VIA_FORCED
