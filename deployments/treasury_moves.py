@@ -91,7 +91,8 @@ def treasury_balance_plan(token: Token, live: dict[str, Any], treasury: str) -> 
     treasury in the move's own operation, before the control change; {} when it holds none. A
     balance the chain would not let move is refused (409 BALANCE_NOT_MOVABLE, with the reason)
     rather than left behind. The request fields (set here, never by the client): `balance_to_treasury`,
-    `balance_via`, `treasury_opt_in` + `opt_ins` (an asset), `treasury_eligible_first`.
+    `balance_via`, `treasury_opt_in` + `opt_ins` and `treasury_unfreeze` (an asset),
+    `treasury_eligible_first`.
 
     - EVM `erc20-mintable`: `transfer(treasury, balance)`; refused while paused.
     - EVM `erc20-security` (ERC-3643-style): the issuer is an agent, so `setEligible(treasury,
@@ -100,7 +101,8 @@ def treasury_balance_plan(token: Token, live: dict[str, Any], treasury: str) -> 
     - ASA: the treasury opts in (signed by the treasury key, topped up by the issuer), then a
       clawback of the issuer's holding when the issuer is the clawback address (frozen holdings
       and default-frozen assets included), else a plain transfer (refused when either holding is
-      frozen, or the asset is default-frozen).
+      frozen, or the asset is default-frozen); a frozen treasury holding is unfrozen after it when
+      the issuer is the freeze address (the treasury, the new issuer, sends from it).
     - ARC-1400 (app token): `whitelist_set(treasury, true)` first when the treasury is not
       whitelisted, then the controller's forced transfer (ARC-1644, ignores whitelist and halt)."""
     spec, issuer = STANDARDS[token.standard], token.issuer_address
@@ -125,6 +127,9 @@ def treasury_balance_plan(token: Token, live: dict[str, Any], treasury: str) -> 
         plan["balance_via"] = VIA_CLAWBACK if clawback else VIA_TRANSFER
         if not held[treasury]["opted_in"]:
             plan |= {"treasury_opt_in": True, "opt_ins": [treasury]}
+        frozen_there = held[treasury].get("frozen") or (live.get("default_frozen") and not held[treasury]["opted_in"])
+        if frozen_there and (live["roles"].get("freeze") or "") == issuer:
+            plan["treasury_unfreeze"] = True  # the new issuer's holding sends, as the creator's did
         return plan
     if spec.holder_registry:
         plan["balance_via"] = VIA_FORCED

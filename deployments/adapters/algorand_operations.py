@@ -8,7 +8,8 @@ Steps and parts (a part is one atomic group, signed, stored and tracked on its o
   part per 16 transfers. freeze / unfreeze -> ["freeze"], forced_transfer -> ["clawback"],
   set_roles -> ["reconfigure"], destroy -> ["destroy"]: one part each. A set_roles that moves the
   token to the organization treasury with the issuer's balance -> ["opt_in" (the treasury, signed
-  by its key), "clawback" or "transfer" (the issuer's whole balance), "reconfigure"]. allowlist_sync (a regulated,
+  by its key), "clawback" or "transfer" (the issuer's whole balance), "freeze" (unfreezes the
+  treasury's holding of a default-frozen asset), "reconfigure"]. allowlist_sync (a regulated,
   default-frozen asset) -> ["opt_in", "freeze"] or ["freeze"]: an opt-in part per platform user
   activated before holding, a freeze part per 16 holdings (frozen = not active in the registry).
 - app tokens: mint, burn, transfer, pause, unpause, forced_transfer, transfer_ownership -> [kind],
@@ -115,7 +116,8 @@ class AlgorandOperationAdapter(AlgorandAdapter):
                 # A move to the treasury: its opt-in, the issuer's balance, then the roles (the
                 # clawback needs the issuer to hold the role still).
                 moved = CLAWBACK if job.request.get("balance_via") == "clawback" else TRANSFER
-                return [*([OPT_IN] if job.request.get("opt_ins") else []), moved, main]
+                return [*([OPT_IN] if job.request.get("opt_ins") else []), moved,
+                        *([FREEZE] if job.request.get("treasury_unfreeze") else []), main]
             return [OPT_IN, main] if kind in _ASSET_MOVES and job.request.get("opt_ins") else [main]
         if kind == ops.BATCH_TRANSFER:
             return [TRANSFER]
@@ -218,6 +220,10 @@ class AlgorandOperationAdapter(AlgorandAdapter):
             freezes = [(address, not eligible) for address, eligible in self._sync_chunks(job)[part]]
             return algo.asset_freeze_groups(sp=sp, sender=issuer, asset_id=asset_id, changes=freezes,
                                             lease_seed=seed)[0], {}
+        if step == FREEZE and kind == ops.SET_ROLES:  # a move to the treasury: its holding sends
+            return transaction.assign_group_id([algo.asset_freeze_txn(
+                sp=sp, sender=issuer, asset_id=asset_id, target=str(request["treasury_address"]), frozen=False,
+                lease_seed=seed)]), {}
         if step == FREEZE:
             txn: transaction.Transaction = algo.asset_freeze_txn(
                 sp=sp, sender=issuer, asset_id=asset_id, target=str(request["address"]),
@@ -341,6 +347,9 @@ class AlgorandOperationAdapter(AlgorandAdapter):
         elif kind == ops.SET_ROLES:
             wrong |= {role: _mismatch(request[role], state[role]) for role in algo.ROLES
                       if role in request and state[role] != (request[role] or "")}
+            treasury = str(request.get("treasury_address") or "")
+            if request.get("treasury_unfreeze") and holdings[treasury]["frozen"]:
+                wrong[f"{treasury}.frozen"] = _mismatch(False, True)
         wrong |= self._short_paid(job, {a: int(h["balance"]) for a, h in holdings.items()})
         self._raise_if(wrong)
         return {"state": _plain(state), "holdings": _plain(holdings)}

@@ -147,8 +147,9 @@ def test_removing_a_member_claws_a_regulated_assets_supply_back_to_the_treasury(
         ("manager", "reserve", "freeze", "clawback"), treasury)
     assert _holding(node, bob, token.asset_id)["amount"] == 0
     held = _holding(node, treasury, token.asset_id)
-    assert held["amount"] == 1000 and held["is-frozen"] is True  # default-frozen: moved by the clawback
-    assert _steps(response.json()["operations"][0]) == ["opt_in", "clawback", "reconfigure"]
+    assert held["amount"] == 1000  # default-frozen: moved by the clawback
+    assert held["is-frozen"] is False  # then unfrozen: the treasury, the new issuer, sends from it
+    assert _steps(response.json()["operations"][0]) == ["opt_in", "clawback", "freeze", "reconfigure"]
     assert not Membership.objects.filter(pk=bob_membership.pk).exists()
 
 
