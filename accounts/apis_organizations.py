@@ -127,8 +127,10 @@ class MemberDetailApi(OrganizationApi):
                    parameters=[MOVE_PARAMETER],
                    description="Remove the member (not one above you: 403 ROLE_NOT_GRANTABLE; not the last "
                                "owner: 409 LAST_OWNER; not while their own keys control tokens of the "
-                               "organization on chain: 409 MEMBER_CONTROLS_TOKENS listing them, unless "
-                               "`move_tokens_to_treasury=true`).")
+                               "organization on chain (a role, or a fixed-supply token's supply): 409 "
+                               "MEMBER_CONTROLS_TOKENS listing them, unless `move_tokens_to_treasury=true`, which "
+                               "moves control and balances to the treasury (a balance the chain would not let "
+                               "move: 409 BALANCE_NOT_MOVABLE).")
     def delete(self, request: AuthenticatedRequest, organization_id: str, membership_id: str) -> Response:
         caller = self.caller(request, organization_id)
         move = _move_flag(request)

@@ -135,10 +135,15 @@ def member_remove(*, actor: Membership, membership: Membership, move_tokens_to_t
         raise errors.MemberControlsTokens(details={"tokens": controlled})
     if controlled:
         operation_ids = member_hooks.member_tokens_move(actor, membership)
-        _audit("membership.removal_pending", actor=actor_of(actor.user), organization_id=membership.organization_id,
-               object_type="membership", object_id=membership.pk,
-               payload=_membership_payload(membership, operations=operation_ids))
-        return operation_ids
+        if operation_ids:
+            _audit("membership.removal_pending", actor=actor_of(actor.user),
+                   organization_id=membership.organization_id, object_type="membership", object_id=membership.pk,
+                   payload=_membership_payload(membership, operations=operation_ids))
+            return operation_ids
+        if still := member_hooks.member_controlled_tokens(membership):
+            raise errors.MemberControlsTokens(details={"tokens": still})
+    # Nothing controlled, or every move needed no chain job (a fixed-supply token its address holds
+    # none of is just the treasury's now): removed now.
     change = "left" if membership.pk == actor.pk else "removed"
     payload = _membership_payload(membership)
     membership_id, organization_id = membership.pk, membership.organization_id

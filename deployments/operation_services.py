@@ -45,7 +45,7 @@ from .services import (
 )
 from .token_models import Operation, Token
 from .token_state import supported_operations, token_live_state
-from .treasury_moves import names_treasury, treasury_target
+from .treasury_moves import names_treasury, treasury_balance_plan, treasury_target
 
 RECIPIENT_FIELDS = ("to", "from", "address", "new_owner", "lost_address", "new_address")
 MOVES_TOKENS = (ops.MINT, ops.BURN, ops.TRANSFER, ops.BATCH_TRANSFER)
@@ -128,6 +128,9 @@ def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[s
     spec = STANDARDS[token.standard]
     recipients = _recipients(kind, request)
     holders = [*recipients, *(request[f] for f in ("from", "lost_address") if f in request)]
+    moving = bool(request.get("to_treasury")) and kind in (ops.TRANSFER_OWNERSHIP, ops.SET_ROLES)
+    if moving:
+        holders.append(request["treasury_address"])
     live = token_live_state(token, holders=holders)
     held = live["holders"]
     stopped_by_pause = (ops.TRANSFER, ops.BATCH_TRANSFER) if spec.pause_holder_transfers_only else MOVES_TOKENS
@@ -172,7 +175,8 @@ def _check_state(token: Token, kind: str, request: dict[str, Any], users: dict[s
         if refused:
             raise TransferNotAllowed("The recipient is not on the token's on-chain whitelist.",
                                      details={"rules": ["not_whitelisted"], "recipients": refused[:50]})
-    return {"opt_ins": opt_ins, "total_supply_before": str(live["total_supply"])}
+    plan = treasury_balance_plan(token, live, request["treasury_address"]) if moving else {}
+    return {"opt_ins": opt_ins, "total_supply_before": str(live["total_supply"]), "treasury_plan": plan}
 
 
 def _check_holding(kind: str, request: dict[str, Any], held: dict[str, Any]) -> None:
@@ -254,10 +258,13 @@ def operation_check(*, token: Token, kind: str, payload: Any, from_csv: bool = F
     except TransferNotAllowed as refused:
         transfer_refusal_notify(token=token, kind=kind, details=dict(refused.details or {}))
         raise
+    request |= facts["treasury_plan"]  # the issuer's balance moves to the treasury with the control
     if facts["opt_ins"]:
         request["opt_ins"] = facts["opt_ins"]
         request["opt_in_users"] = {a: str(users[a].pk) for a in facts["opt_ins"]}
-    return CheckedOperation(request=request, facts={**gate_facts, "total_supply_before": facts["total_supply_before"]})
+    moved = {"balance_to_treasury": request["balance_to_treasury"]} if "balance_to_treasury" in request else {}
+    return CheckedOperation(request=request, facts={**gate_facts, "total_supply_before": facts["total_supply_before"],
+                                                    **moved})
 
 
 @transaction.atomic

@@ -61,7 +61,7 @@ def token_apply_operation(operation: Operation) -> Token:
     elif kind == ops.DESTROY:
         token.destroyed = True
         changed.append("destroyed")
-    if request.get("to_treasury") and kind in (ops.TRANSFER_OWNERSHIP, ops.SET_ROLES):
+    if request.get("to_treasury") and kind in (ops.TRANSFER_OWNERSHIP, ops.SET_ROLES, ops.TRANSFER):
         # The organization's treasury controls the token from now on: every later job signs with it.
         token.issuer_account, token.issuer_address = "organization", request["treasury_address"]
         changed += ["issuer_account", "issuer_address"]

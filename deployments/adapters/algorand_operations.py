@@ -6,13 +6,18 @@ Steps and parts (a part is one atomic group, signed, stored and tracked on its o
 - assets: transfer / batch_transfer -> ["opt_in", "transfer"] when holders must opt in first, else
   ["transfer"]; an opt-in part per holder (the issuer tops it up in the same group), a transfer
   part per 16 transfers. freeze / unfreeze -> ["freeze"], forced_transfer -> ["clawback"],
-  set_roles -> ["reconfigure"], destroy -> ["destroy"]: one part each. allowlist_sync (a regulated,
+  set_roles -> ["reconfigure"], destroy -> ["destroy"]: one part each. A set_roles that moves the
+  token to the organization treasury with the issuer's balance -> ["opt_in" (the treasury, signed
+  by its key), "clawback" or "transfer" (the issuer's whole balance), "freeze" (unfreezes the
+  treasury's holding of a default-frozen asset), "reconfigure"]. allowlist_sync (a regulated,
   default-frozen asset) -> ["opt_in", "freeze"] or ["freeze"]: an opt-in part per platform user
   activated before holding, a freeze part per 16 holdings (frozen = not active in the registry).
 - app tokens: mint, burn, transfer, pause, unpause, forced_transfer, transfer_ownership -> [kind],
   one group (the call, after a box-MBR payment when it creates boxes); batch_transfer ->
   ["transfer"], a part per 15 transfers (room for the box-MBR payment in every group);
-  allowlist_sync (ARC-1400) -> ["whitelist"], a part per 15 `whitelist_set` calls.
+  allowlist_sync (ARC-1400) -> ["whitelist"], a part per 15 `whitelist_set` calls. A
+  transfer_ownership to the organization treasury with the owner's balance -> ["whitelist" (the
+  treasury, when not yet), "forced_transfer" (the owner's whole balance), "transfer_ownership"].
 Parts depend on the request only, never on the chain (which boxes exist, who holds enough), so
 part i names the same recipients every time it is signed. Every transaction is leased by
 `operation_lease(f"{job id}|{step}|{part}", index)`: re-signing a part keeps its leases.
@@ -67,6 +72,8 @@ def operation_transfers(kind: str, request: Mapping[str, Any]) -> list[algo.Tran
         return [(str(row["to"]), int(row["amount"])) for row in request["transfers"]]
     if kind in (ops.TRANSFER, ops.MINT, ops.FORCED_TRANSFER):
         return [(str(request["to"]), int(request["amount"]))]
+    if request.get("balance_to_treasury"):  # a move to the treasury takes the issuer's balance along
+        return [(str(request["treasury_address"]), int(request["balance_to_treasury"]))]
     return []
 
 
@@ -110,9 +117,18 @@ class AlgorandOperationAdapter(AlgorandAdapter):
             if kind not in _ASSET_STEP:
                 raise ValidationFailed(f"{job.standard} has no {kind} operation on Algorand.")
             main = _ASSET_STEP[kind]
+            if kind == ops.SET_ROLES and job.request.get("balance_to_treasury"):
+                # A move to the treasury: its opt-in, the issuer's balance, then the roles (the
+                # clawback needs the issuer to hold the role still).
+                moved = CLAWBACK if job.request.get("balance_via") == "clawback" else TRANSFER
+                return [*([OPT_IN] if job.request.get("opt_ins") else []), moved,
+                        *([FREEZE] if job.request.get("treasury_unfreeze") else []), main]
             return [OPT_IN, main] if kind in _ASSET_MOVES and job.request.get("opt_ins") else [main]
         if kind == ops.BATCH_TRANSFER:
             return [TRANSFER]
+        if kind == ops.TRANSFER_OWNERSHIP and job.request.get("balance_to_treasury"):
+            # A move to the treasury: whitelisted first, the owner's forced transfer of its balance, then the owner.
+            return [*([WHITELIST] if job.request.get("treasury_eligible_first") else []), ops.FORCED_TRANSFER, kind]
         if kind == ops.ALLOWLIST_SYNC:
             return [WHITELIST]
         if kind not in _APP_KINDS:
@@ -176,6 +192,15 @@ class AlgorandOperationAdapter(AlgorandAdapter):
             return self._opt_in(job, str(request["opt_ins"][part]), sp, seed)
         if STANDARDS[job.standard].is_app:
             app_id = int(job.target["app_id"])
+            if kind == ops.TRANSFER_OWNERSHIP and step != kind:  # a move to the treasury's balance steps
+                treasury = str(request["treasury_address"])
+                call, params = (("whitelist", {"address": treasury, "eligible": True}) if step == WHITELIST else
+                                (ops.FORCED_TRANSFER, {"from": issuer, "to": treasury,
+                                                       "amount": int(request["balance_to_treasury"]),
+                                                       "justification": "moved to the organization treasury"}))
+                return algo.app_operation_group(network=job.network, sp=sp, sender=issuer, app_id=app_id,
+                                                standard=job.standard, kind=call, params=params,
+                                                lease_seed=seed), {}
             if kind == ops.ALLOWLIST_SYNC:
                 groups = algo.app_whitelist_groups(network=job.network, sp=sp, sender=issuer, app_id=app_id,
                                                    standard=job.standard, changes=self._sync_chunks(job)[part],
@@ -204,10 +229,18 @@ class AlgorandOperationAdapter(AlgorandAdapter):
             freezes = [(address, not eligible) for address, eligible in self._sync_chunks(job)[part]]
             return algo.asset_freeze_groups(sp=sp, sender=issuer, asset_id=asset_id, changes=freezes,
                                             lease_seed=seed)[0], {}
+        if step == FREEZE and kind == ops.SET_ROLES:  # a move to the treasury: its holding sends
+            return transaction.assign_group_id([algo.asset_freeze_txn(
+                sp=sp, sender=issuer, asset_id=asset_id, target=str(request["treasury_address"]), frozen=False,
+                lease_seed=seed)]), {}
         if step == FREEZE:
             txn: transaction.Transaction = algo.asset_freeze_txn(
                 sp=sp, sender=issuer, asset_id=asset_id, target=str(request["address"]),
                 frozen=kind == ops.FREEZE, lease_seed=seed)
+        elif step == CLAWBACK and kind == ops.SET_ROLES:  # a move to the treasury: the issuer's own holding
+            txn = algo.asset_clawback_txn(sp=sp, sender=issuer, asset_id=asset_id, owner=issuer,
+                                          receiver=str(request["treasury_address"]),
+                                          amount=int(request["balance_to_treasury"]), lease_seed=seed)
         elif step == CLAWBACK:
             txn = algo.asset_clawback_txn(sp=sp, sender=issuer, asset_id=asset_id, owner=str(request["from"]),
                                           receiver=str(request["to"]), amount=int(request["amount"]),
@@ -350,6 +383,9 @@ class AlgorandOperationAdapter(AlgorandAdapter):
         elif kind == ops.SET_ROLES:
             wrong |= {role: _mismatch(request[role], state[role]) for role in algo.ROLES
                       if role in request and state[role] != (request[role] or "")}
+            treasury = str(request.get("treasury_address") or "")
+            if request.get("treasury_unfreeze") and holdings[treasury]["frozen"]:
+                wrong[f"{treasury}.frozen"] = _mismatch(False, True)
         wrong |= self._short_paid(job, {a: int(h["balance"]) for a, h in holdings.items()})
         self._raise_if(wrong)
         return {"state": _plain(state), "holdings": _plain(holdings)}

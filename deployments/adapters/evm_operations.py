@@ -1,5 +1,6 @@
 """EVM adapter of token operations: one contract call per part (a batch distribution's recipients
-are parts with consecutive nonces). Broadcast, receipts, stuck-transaction replacement and
+are parts with consecutive nonces); a move to the treasury with the issuer's balance has balance
+steps before its `transfer_ownership` (`balance_move_calls`). Broadcast, receipts, stuck-transaction replacement and
 finality are the deployment adapter's."""
 from __future__ import annotations
 
@@ -48,9 +49,26 @@ def operation_calls(kind: str, request: dict[str, Any], *, standard: str, issuer
     return [(function, args(request))]
 
 
+TREASURY_ELIGIBLE, TREASURY_BALANCE = "treasury_eligible", "treasury_balance"
+"""Steps of a `transfer_ownership` to the organization treasury that takes the issuer's balance
+along (docs/treasury.md): [`treasury_eligible` (erc20-security, when the treasury is not eligible
+yet), `treasury_balance`, `transfer_ownership`], each signed once the one before it confirmed (the
+gas estimate of a forced transfer needs the eligibility on chain)."""
+
+
+def balance_move_calls(step: str, request: dict[str, Any], *, issuer: str) -> list[Call]:
+    """The contract call of a balance step of a move to the treasury."""
+    treasury, amount = request["treasury_address"], int(request["balance_to_treasury"])
+    if step == TREASURY_ELIGIBLE:
+        return [("setEligible", [treasury, True])]
+    if request.get("balance_via") == "forced_transfer":
+        return [("forcedTransfer", [issuer, treasury, amount])]
+    return [("transfer", [treasury, amount])]
+
+
 def operation_holders(kind: str, request: dict[str, Any], issuer: str) -> list[str]:
     """Addresses whose balance (and, with an on-chain holder registry, flags) the read-back reports."""
-    holders = [issuer]
+    holders = [issuer, *([request["treasury_address"]] if request.get("balance_to_treasury") else [])]
     if kind == ops.BATCH_TRANSFER:
         holders += [row["to"] for row in request["transfers"]]
     elif kind == ops.ALLOWLIST_SYNC:
@@ -84,14 +102,19 @@ class EvmOperationAdapter(EvmAdapter):
     what = "token operation"
 
     @staticmethod
-    def _calls(job: ChainJob) -> list[Call]:
+    def _calls(job: ChainJob, step: str) -> list[Call]:
+        if step in (TREASURY_ELIGIBLE, TREASURY_BALANCE):
+            return balance_move_calls(step, dict(job.request), issuer=job.sender)
         return operation_calls(job.operation, dict(job.request), standard=job.standard, issuer=job.sender)
 
     def steps(self, job: ChainJob) -> list[str]:
+        if job.operation == ops.TRANSFER_OWNERSHIP and job.request.get("balance_to_treasury"):
+            first = [TREASURY_ELIGIBLE] if job.request.get("treasury_eligible_first") else []
+            return [*first, TREASURY_BALANCE, job.operation]
         return [ops.TRANSFER if job.operation == ops.BATCH_TRANSFER else job.operation]
 
     def part_count(self, job: ChainJob, step: str) -> int:
-        return 1 if job.operation == ops.NATIVE_SWEEP else len(self._calls(job))
+        return 1 if job.operation == ops.NATIVE_SWEEP else len(self._calls(job, step))
 
     def replacement(self, job: ChainJob, tx: StoredTx, *, stuck: bool = False) -> SignedTx | None:
         """A sweep is never replaced with higher fees: it spends the whole balance, a bump could not
@@ -113,7 +136,7 @@ class EvmOperationAdapter(EvmAdapter):
     def prepare(self, job: ChainJob, step: str, *, skip_parts: frozenset[int] = frozenset()) -> list[SignedTx]:
         if job.operation == ops.NATIVE_SWEEP:
             return [] if 0 in skip_parts else self._sweep(job, step)
-        calls = self._calls(job)
+        calls = self._calls(job, step)
         parts = [i for i in range(len(calls)) if i not in skip_parts]
         signed = call_transactions_prepare(
             sender=job.sender, signer=job.signer, network=job.network, standard=job.standard,
@@ -151,6 +174,11 @@ class EvmOperationAdapter(EvmAdapter):
             expected["owner"] = request["new_owner"]
         wrong = {k: {"expected": str(v), "on_chain": str(state.get(k))}
                  for k, v in expected.items() if state.get(k) != v}
+        if request.get("balance_to_treasury"):  # a floor: the treasury may have held some already
+            treasury, moved = request["treasury_address"], int(request["balance_to_treasury"])
+            held = {a.lower(): b for a, b in state["balances"].items()}[treasury.lower()]
+            if held < moved:
+                wrong[f"{treasury}.balance"] = {"expected": f">= {moved}", "on_chain": str(held)}
         if registry and kind == ops.ALLOWLIST_SYNC:
             eligible = {a.lower(): f["eligible"] for a, f in state["flags"].items()}
             wrong |= {f"{c['address']}.eligible": {"expected": str(c["eligible"]), "on_chain": str(eligible[key])}

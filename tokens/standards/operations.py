@@ -114,8 +114,8 @@ class RecipientField(serializers.Field):
         return value
 
 
-def _amount(family: str, asset: bool) -> BigIntegerStringField:
-    return BigIntegerStringField(min_value=1, max_value=UINT64_MAX if asset else UINT256_MAX)
+def _amount(family: str, asset: bool, **kw: Any) -> BigIntegerStringField:
+    return BigIntegerStringField(min_value=1, max_value=UINT64_MAX if asset else UINT256_MAX, **kw)
 
 
 def _to_treasury() -> serializers.BooleanField:
@@ -123,6 +123,24 @@ def _to_treasury() -> serializers.BooleanField:
         required=False, default=False,
         help_text="Move the token to the organization's treasury account (docs/treasury.md): the new owner "
                   "(or every role the issuer holds now) is the treasury, which controls the token from then on.")
+
+
+def _transfer_to_treasury() -> serializers.BooleanField:
+    return serializers.BooleanField(
+        required=False, default=False,
+        help_text="A fixed-supply token (no owner role): move the issuer's whole balance to the organization's "
+                  "treasury account, which the platform then operates the token from (docs/treasury.md). "
+                  "Excludes `to` and `amount`.")
+
+
+def _transfer_validate(self: Any, attrs: dict[str, Any]) -> dict[str, Any]:
+    """`to_treasury`, or both `to` and `amount`."""
+    named = [n for n in ("to", "amount") if n in attrs]
+    if attrs.get("to_treasury") and named:
+        raise serializers.ValidationError({n: ["Leave this out with to_treasury."] for n in named})
+    if not attrs.get("to_treasury") and len(named) < 2:
+        raise serializers.ValidationError({n: ["This field is required."] for n in ("to", "amount") if n not in attrs})
+    return attrs
 
 
 def _treasury_or(names: tuple[str, ...], *, required: bool) -> Any:
@@ -146,8 +164,12 @@ def operation_serializer(kind: str, *, family: str, asset: bool, max_batch: int 
     reason = serializers.CharField(max_length=500, required=False, allow_blank=False,
                                    help_text="Why (recorded in the history and audit trail).")
     fields: dict[str, Any] = {"reason": reason}
-    if kind in (MINT, TRANSFER):
+    if kind == MINT:
         fields |= {"to": recipient(), "amount": _amount(family, asset)}
+    elif kind == TRANSFER:
+        fields |= {"to": recipient(required=False, help_text="Required unless `to_treasury`."),
+                   "amount": _amount(family, asset, required=False, help_text="Required unless `to_treasury`."),
+                   "to_treasury": _transfer_to_treasury(), "validate": _transfer_validate}
     elif kind == BURN:
         fields |= {"amount": _amount(family, asset)}
     elif kind == BATCH_TRANSFER:
