@@ -167,21 +167,9 @@ def _move_request(token: Token, kind: str, new: str, user: User) -> dict[str, An
     """The request of one move from the chain's live state now; None when there is nothing to move."""
     old = token.issuer_address
     live = token_live_state(token, holders=[new])
-    spec = STANDARDS[token.standard]
     if kind == ops.TRANSFER:
         holding, receiving = live["holders"][old], live["holders"][new]
-        if not holding["balance"]:
-            return None
-        if receiving.get("eligible") is False or receiving.get("whitelisted") is False:
-            raise MoveRefused("The token's on-chain registry does not let the new address hold it.",
-                              details={"rules": ["not_eligible"], "address": new})
-        if holding["frozen"] or receiving["frozen"] or (spec.is_asset and token.default_frozen
-                                                        and not receiving["opted_in"]):
-            raise MoveRefused("A frozen holding can neither send nor receive.", details={"rules": ["frozen"]})
-        request: dict[str, Any] = {"to": new, "amount": int(holding["balance"])}
-        if spec.is_asset and not live["holders"][new]["opted_in"]:
-            request |= {"opt_ins": [new], "opt_in_users": {new: str(user.pk)}}
-        return request
+        return _balance_request(token, holding, receiving, new, user) if holding["balance"] else None
     roles = live["roles"]
     if kind == ops.SET_ROLES:
         held = {role: new for role in ASA_ROLES if (roles.get(role) or "") == old}
@@ -197,7 +185,6 @@ def _move_request(token: Token, kind: str, new: str, user: User) -> dict[str, An
 def _holder_request(token: Token, old: str, new: str, user: User) -> dict[str, Any] | None:
     """The request of a holder's move of another issuer's token (its whole balance, read now)."""
     live = token_live_state(token, holders=[old, new])
-    spec = STANDARDS[token.standard]
     holding, receiving = live["holders"][old], live["holders"][new]
     if not holding["balance"]:
         return None
@@ -206,14 +193,21 @@ def _holder_request(token: Token, old: str, new: str, user: User) -> dict[str, A
     if holding.get("eligible") is False or holding.get("whitelisted") is False:
         raise MoveRefused("The token's on-chain registry does not let the old address send it.",
                           details={"rules": ["sender_not_eligible"], "address": old})
+    return _balance_request(token, holding, receiving, new, user) | {HOLDER: old}
+
+
+def _balance_request(token: Token, holding: dict[str, Any], receiving: dict[str, Any], new: str,
+                     user: User) -> dict[str, Any]:
+    """The `transfer` of the whole `holding` to `new` (opting it in to an asset), refused when the
+    chain would not let `new` receive it or either side is frozen."""
     if receiving.get("eligible") is False or receiving.get("whitelisted") is False:
         raise MoveRefused("The token's on-chain registry does not let the new address hold it.",
                           details={"rules": ["not_eligible"], "address": new})
-    if holding["frozen"] or receiving["frozen"] or (spec.is_asset and token.default_frozen
-                                                    and not receiving["opted_in"]):
+    is_asset = STANDARDS[token.standard].is_asset
+    if holding["frozen"] or receiving["frozen"] or (is_asset and token.default_frozen and not receiving["opted_in"]):
         raise MoveRefused("A frozen holding can neither send nor receive.", details={"rules": ["frozen"]})
-    request: dict[str, Any] = {"to": new, "amount": int(holding["balance"]), HOLDER: old}
-    if spec.is_asset and not receiving["opted_in"]:
+    request: dict[str, Any] = {"to": new, "amount": int(holding["balance"])}
+    if is_asset and not receiving["opted_in"]:
         request |= {"opt_ins": [new], "opt_in_users": {new: str(user.pk)}}
     return request
 

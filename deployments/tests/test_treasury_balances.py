@@ -13,6 +13,7 @@ from web3 import Web3
 
 from accounts.models import Membership
 from deployments.models import Operation, OperationTransaction, Token
+from deployments.tests.test_operations_app_tokens_api import _balance as _app_balance
 from deployments.tests.test_treasury import ALGO, _op, _remove, _treasury, node, team  # noqa: F401 (fixtures)
 from tokens.chains import algorand as algo
 from tokens.chains.evm_artifacts import load_artifact
@@ -162,13 +163,6 @@ def _app_owner(node: AlgodClient, app_id: int) -> str:
     raise AssertionError("no owner in the app's global state")
 
 
-def _app_balance(node: AlgodClient, app_id: int, address: str) -> int:
-    try:
-        raw = node.application_box_by_name(app_id, algo.balance_box(address))["value"]
-    except AlgodHTTPError as exc:
-        assert exc.code == 404
-        return 0
-    return int.from_bytes(base64.b64decode(raw), "big")
 
 
 def test_removing_a_member_moves_an_arc1400_supply_to_a_whitelisted_treasury(algod_devnet_node, node,
