@@ -129,6 +129,7 @@ def organization_rate(*, user_id: Any, chosen: uuid.UUID | None,
         keys = [who_key, user_version]
         if chosen is not None:  # the organization is known: its entries come in the same round trip
             keys += [_rate_key(chosen), _organization_version(chosen)]
+            keys += _plan_hint_keys(str(chosen))
         found = cache.get_many(keys)
         counted = _entry(found, [user_version], who_key, lambda: _who(user_id, chosen))
         if counted == _NONE:
@@ -142,18 +143,44 @@ def _rate_of(organization_id: str, found: dict[str, Any] | None) -> tuple[str, i
     rate_key, organization_version = _rate_key(organization_id), _organization_version(organization_id)
     cache = _cache()
     if found is None:
-        found = cache.get_many([rate_key, organization_version])
+        found = cache.get_many([rate_key, organization_version, *_plan_hint_keys(organization_id)])
     version = _versions(found, [organization_version])[0]
     entry = found.get(rate_key)
     rate: str | None = None
     if isinstance(entry, (list, tuple)) and len(entry) == 4 and entry[0] == version:
         _, plan_id, plan_version, cached = entry
-        if plan_id is None or cache.get(_plan_version(plan_id)) == plan_version:
+        if plan_id is not None:
+            _plan_hint_keep(organization_id, plan_id)
+        if plan_id is None or _plan_version_now(found, plan_id) == plan_version:
             rate = str(cached)
     if rate is None:
         rate, plan_id, plan_version = _rate(organization_id)
         cache.set(rate_key, (version, plan_id, plan_version, rate), timeout=_timeout())
     return None if rate == _UNLIMITED else (organization_id, int(rate))
+
+
+# The plan each organization's rate entry named last, in this process: only a hint of which plan
+# version to fetch in the same round trip as the entry. The entry's own plan id decides; a wrong or
+# missing hint costs one more GET, never a stale rate.
+_PLAN_HINTS: dict[str, str] = {}
+_PLAN_HINTS_MAX = 10_000
+
+
+def _plan_hint_keys(organization_id: str) -> list[str]:
+    plan_id = _PLAN_HINTS.get(organization_id)
+    return [_plan_version(plan_id)] if plan_id is not None else []
+
+
+def _plan_hint_keep(organization_id: str, plan_id: str) -> None:
+    if _PLAN_HINTS.get(organization_id) != plan_id:
+        if len(_PLAN_HINTS) >= _PLAN_HINTS_MAX:
+            _PLAN_HINTS.clear()
+        _PLAN_HINTS[organization_id] = plan_id
+
+
+def _plan_version_now(found: dict[str, Any], plan_id: str) -> Any:
+    key = _plan_version(plan_id)
+    return found[key] if key in found else _cache().get(key)
 
 
 # --- invalidation -----------------------------------------------------------------------------

@@ -56,20 +56,16 @@ def _digest(value: str) -> str:
 
 def window_consume(key: str, *, limit: int, period: int, now: float | None = None) -> float | None:
     """Count one hit in the current window of `key`. None if within `limit`, else the seconds
-    until the window ends."""
+    until the window ends. One round trip: the window's counter is created (with its expiry) and
+    incremented in one MULTI, so it can neither expire between the two nor be left without an expiry."""
     now = time.time() if now is None else now
     window = int(now // period)
     cache = throttle_cache()
-    cache_key = f"{key}:{window}"
-    for _ in range(2):
-        cache.add(cache_key, 0, timeout=period + 1)
-        try:
-            count = cache.incr(cache_key)
-            break
-        except ValueError:  # expired between add and incr: start the window again
-            continue
-    else:  # pragma: no cover - two expiries in a row
-        count = 1
+    cache_key = cache.make_and_validate_key(f"{key}:{window}")
+    pipeline = cache._cache.get_client(cache_key, write=True).pipeline(transaction=True)
+    pipeline.set(cache_key, 0, ex=period + 1, nx=True)  # Django's Redis backend stores an int as itself
+    pipeline.incr(cache_key)
+    count = int(pipeline.execute()[1])
     if count > limit:
         return max(1.0, (window + 1) * period - now)
     return None

@@ -119,6 +119,32 @@ def test_a_warm_throttled_read_costs_what_an_unthrottled_one_does(user_factory, 
     assert counted == unthrottled
 
 
+def test_a_warm_throttled_read_makes_four_redis_round_trips(user_factory, monkeypatch):
+    """Redis round trips, counted (never timed): the auth state, the plan rate's two lookups (the
+    plan's version comes in the second, by this process's hint of the organization's plan) and the
+    window's count (one MULTI). Django's backend builds a client per call; ours keeps one per pool."""
+    from django.core.cache import caches
+    from redis.connection import AbstractConnection
+
+    body, client, organization, _ = _limited(user_factory, "rate.redis", 1000)
+    deployment = DeploymentFactory(organization=organization, creator=User.objects.get(pk=body["id"]))
+    path = f"{LIST}/{deployment.pk}"
+    client.get(path)
+    client.get(path)  # warm: the entries, and the plan hint
+    sent: list[bytes] = []
+    original = AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        sent.append(b"".join(command) if isinstance(command, list) else command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    assert client.get(path).status_code == 200
+    assert len(sent) == 4, sent
+    throttle_cache = caches["throttle"]
+    assert throttle_cache._cache.get_client() is throttle_cache._cache.get_client(write=True)
+
+
 def test_without_the_throttle_redis_reads_pass_and_writes_fail_closed(user_factory, settings):
     _, client, _, _ = _limited(user_factory, "rate.down", 1)
     settings.CACHES = {**settings.CACHES, "throttle": {**settings.CACHES["throttle"],

@@ -40,7 +40,7 @@ def test_production_trusts_forwarded_proto_only_behind_a_configured_proxy():
     behind = _production(TRUSTED_PROXY_COUNT="1")
     assert behind["proxies"] == 1 and behind["ssl"] == ["HTTP_X_FORWARDED_PROTO", "https"]
     # Throttle counters on the production Redis, under their own prefix.
-    assert direct["throttle"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert direct["throttle"]["BACKEND"] == "biatec.core.redis_cache.PooledClientRedisCache"
     assert direct["throttle"]["LOCATION"] == PRODUCTION_ENV["REDIS_URL"]
     assert direct["throttle"]["KEY_PREFIX"]
 

@@ -289,10 +289,12 @@ IPFS_API_AUTH = env("IPFS_API_AUTH", default="")
 # Throttle counters (and the per-organization webhook cap) are shared by every process: Redis,
 # under their own key prefix, apart from the process-local default cache.
 THROTTLE_CACHE_ALIAS = "throttle"
+# Django's Redis backend with one client per pool (biatec/core/redis_cache.py says why).
+REDIS_CACHE_BACKEND = "biatec.core.redis_cache.PooledClientRedisCache"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     THROTTLE_CACHE_ALIAS: {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": REDIS_CACHE_BACKEND,
         "LOCATION": env("THROTTLE_REDIS_URL", default=REDIS_URL),
         "KEY_PREFIX": env("THROTTLE_KEY_PREFIX", default="biatec-throttle"),
         "TIMEOUT": 3600,
@@ -300,20 +302,20 @@ CACHES = {
     # Each user's token version and active flag (accounts/auth_state.py): a JWT request costs no
     # user SELECT; any save of the user drops the entry, so revocation holds on every process.
     "auth-state": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": REDIS_CACHE_BACKEND,
         "LOCATION": env("AUTH_STATE_REDIS_URL", default=REDIS_URL),
         "KEY_PREFIX": env("AUTH_STATE_KEY_PREFIX", default="biatec-auth"),
     },
     # Each organization's active webhook subscriptions, versioned (webhooks/subscription_cache.py):
     # a job transition costs no subscription SELECT; any save or delete of one sets a new version.
     "webhook-subscriptions": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": REDIS_CACHE_BACKEND,
         "LOCATION": env("WEBHOOK_SUBSCRIPTIONS_REDIS_URL", default=REDIS_URL),
         "KEY_PREFIX": env("WEBHOOK_SUBSCRIPTIONS_KEY_PREFIX", default="biatec-webhook-subs"),
     },
     # The staff dashboard's last build (backoffice/dashboard_cache.py), rebuilt by beat.
     "dashboard": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": REDIS_CACHE_BACKEND,
         "LOCATION": env("DASHBOARD_REDIS_URL", default=REDIS_URL),
         "KEY_PREFIX": env("DASHBOARD_KEY_PREFIX", default="biatec-dashboard"),
     },

@@ -5,7 +5,7 @@ database to PostgreSQL; everything else stays the same."""
 from biatec import embedded
 
 from .base import *  # noqa: F403
-from .base import CACHES, LOG_LEVEL, LOGGING, MIDDLEWARE, env
+from .base import CACHES, LOG_LEVEL, LOGGING, MIDDLEWARE, REDIS_CACHE_BACKEND, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 VAR_DIR = embedded.var_dir()
@@ -36,7 +36,7 @@ HEALTH_CHECK_BROKER = True
 # Every cache alias on the embedded Redis, so that throttle counters are shared by all server
 # processes (a per-process memory cache would multiply every rate limit by the number of workers).
 CACHES = {
-    alias: {**config, "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    alias: {**config, "BACKEND": REDIS_CACHE_BACKEND,
             "LOCATION": env("CACHE_URL", default=embedded.cache_url()),
             "KEY_PREFIX": config.get("KEY_PREFIX", f"biatec-{alias}")}
     for alias, config in CACHES.items()
