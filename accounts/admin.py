@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from biatec.core.admin_mixins import ReadOnlyAdminMixin
+from biatec.core.admin_mixins import GrowingTableAdminMixin, ReadOnlyAdminMixin
 
 from . import admin_invitations, admin_notifications  # noqa: F401  (their admins register themselves)
 from .admin_plans import usage_export_this_month
@@ -83,13 +83,12 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SecurityEventAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "event_type", "email", "ip_address", "correlation_id")
-    list_filter = ("event_type",)
+    list_filter = ("event_type", ("created_at", admin.DateFieldListFilter))
     search_fields = ("email", "correlation_id", "user__algorand_address")
     readonly_fields = ("event_type", "user", "email", "ip_address", "user_agent", "correlation_id", "details",
                        "created_at")
-    date_hierarchy = "created_at"
 
 
 @admin.register(LoginThrottle)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from biatec.core.admin_mixins import ReadOnlyAdminMixin
+from biatec.core.admin_mixins import GrowingTableAdminMixin, ReadOnlyAdminMixin
 
 from .notifications_models import EmailNotification, NotificationKind
 from .notifications_render import email_preview
@@ -14,16 +14,15 @@ SECRET_NAMES = {NotificationKind.INVITATION: ("accept_url", "token")}
 
 
 @admin.register(EmailNotification)
-class EmailNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EmailNotificationAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "kind", "to_email", "status", "attempts", "next_attempt_at", "sent_at")
-    list_filter = ("status", "kind")
+    list_filter = ("status", "kind", ("created_at", admin.DateFieldListFilter))
     search_fields = ("to_email", "correlation_id", "id", "dedupe_key")
     fields = ("kind", "organization", "user", "to_email", "subject", "body_preview", "status", "attempts",
               "next_attempt_at", "last_attempt_at", "last_error", "sent_at", "dedupe_key", "correlation_id",
               "created_at")
     readonly_fields = fields
     raw_id_fields = ("organization", "user")
-    date_hierarchy = "created_at"
 
     @admin.display(description="Body (secrets masked)")
     def body_preview(self, obj: EmailNotification) -> str:

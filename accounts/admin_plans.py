@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from simple_history.admin import SimpleHistoryAdmin
 
-from biatec.core.admin_mixins import ReadOnlyAdminMixin
+from biatec.core.admin_mixins import GrowingTableAdminMixin, ReadOnlyAdminMixin
 
 from .models import Organization, Plan, PlanOverride, UsageFee, UsageRecord
 from .quotas import month_start
@@ -56,14 +56,13 @@ def csv_response(*, organization: Organization, month: str) -> HttpResponse:
 
 
 @admin.register(UsageRecord)
-class UsageRecordAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class UsageRecordAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("occurred_at", "organization", "kind", "network", "standard", "operation_kind", "refunded_at")
-    list_filter = ("kind", "network")
+    list_filter = ("kind", "network", ("occurred_at", admin.DateFieldListFilter))
     search_fields = ("organization__name", "organization__id", "subject_id")
     fields = ("organization", "kind", "subject_id", "network", "standard", "operation_kind", "occurred_at",
               "refunded_at", "refund_reason")
     readonly_fields = fields
-    date_hierarchy = "occurred_at"
     inlines = (UsageFeeInline,)
     change_list_template = "admin/accounts/usagerecord/change_list.html"
 

@@ -19,7 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from biatec.audit.models import AuditEntry
 from biatec.core.actors import staff_actor
-from biatec.core.admin_mixins import ReadOnlyAdminMixin
+from biatec.core.admin_mixins import GrowingTableAdminMixin, ReadOnlyAdminMixin
 from biatec.core.errors import ApplicationError, ValidationFailed
 from deployments.models import DeploymentEvent
 from deployments.token_models import Token
@@ -106,7 +106,7 @@ class IssuancePolicyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ComplianceDecision)
-class ComplianceDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ComplianceDecisionAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "organization", "source", "standard", "network", "allowed", "mica_overall",
                     "failing_rules_text")
     list_filter = ("source", "allowed", "mica_overall", "standard", "network")
@@ -135,7 +135,7 @@ class ComplianceDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEntryAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("chain", "sequence", "occurred_at", "action", "actor", "organization", "object_type", "object_id",
                     "correlation_id")
     list_filter = ("action", "object_type")

@@ -13,12 +13,16 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from biatec.core.admin_mixins import ReadOnlyAdminMixin
+from biatec.core.admin_mixins import GrowingTableAdminMixin, ReadOnlyAdminMixin, known_values_filter
 from biatec.core.errors import ApplicationError
+from tokens.networks import NETWORKS
+from tokens.standards import STANDARD_CHOICES
+from tokens.standards.operations import ALL_KINDS, NATIVE_SWEEP
 
 from .models import (
     Deployment,
     DeploymentEvent,
+    DeploymentStatus,
     DeploymentTransaction,
     Operation,
     OperationEvent,
@@ -29,6 +33,11 @@ from .operation_services import operation_retry
 from .selectors import deployment_search_ids
 from .services import deployment_retry
 from .token_state import token_live_state
+
+NetworkFilter = known_values_filter("network", "network", lambda: sorted(NETWORKS))
+StandardFilter = known_values_filter("standard", "standard", lambda: STANDARD_CHOICES)
+KindFilter = known_values_filter("kind", "kind", lambda: sorted((*ALL_KINDS, NATIVE_SWEEP)))
+ToStatusFilter = known_values_filter("to_status", "to status", lambda: DeploymentStatus.values)
 
 
 class DeploymentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -48,13 +57,12 @@ class DeploymentTransactionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(SimpleHistoryAdmin):
+class DeploymentAdmin(GrowingTableAdminMixin, SimpleHistoryAdmin):
     list_display = ("id", "standard", "network", "status", "organization", "creator", "created_at", "correlation_id")
-    list_filter = ("status", "network", "standard")
+    list_filter = ("status", NetworkFilter, StandardFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("=id", "correlation_id")
     readonly_fields = [f.name for f in Deployment._meta.fields]
     inlines = (DeploymentEventInline, DeploymentTransactionInline)
-    date_hierarchy = "created_at"
     list_select_related = ("organization", "creator")
     actions = ["retry_failed"]
 
@@ -87,10 +95,11 @@ class DeploymentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(DeploymentEvent)
-class DeploymentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeploymentEventAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "deployment", "from_status", "to_status", "at", "actor", "correlation_id")
-    list_filter = ("to_status",)
-    search_fields = ("=deployment__id", "correlation_id")
+    list_filter = (ToStatusFilter,)
+    search_fields = ("=deployment__id", "=correlation_id")
+    exact_search_fields = ("deployment_id", "correlation_id")  # each an index lookup
     list_select_related = ("deployment",)
 
 
@@ -120,17 +129,16 @@ class OperationInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Token)
-class TokenAdmin(SimpleHistoryAdmin):
+class TokenAdmin(GrowingTableAdminMixin, SimpleHistoryAdmin):
     """The registry, with the token's live chain state on its page (read when the page is opened)."""
 
     list_display = ("name", "symbol", "standard", "network", "chain_id_display", "organization", "paused",
                     "destroyed", "created_at")
-    list_filter = ("standard", "network", "paused", "destroyed")
+    list_filter = (StandardFilter, NetworkFilter, "paused", "destroyed", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=id", "contract_address", "=issuer_address", "name")
     readonly_fields = [*(f.name for f in Token._meta.fields), "live_state"]
     inlines = (OperationInline,)
     list_select_related = ("organization",)
-    date_hierarchy = "created_at"
 
     @admin.display(description="contract / asset / app")
     def chain_id_display(self, token: Token) -> str:
@@ -167,14 +175,13 @@ class TokenAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Operation)
-class OperationAdmin(SimpleHistoryAdmin):
+class OperationAdmin(GrowingTableAdminMixin, SimpleHistoryAdmin):
     list_display = ("id", "kind", "token", "status", "organization", "creator", "created_at", "correlation_id")
-    list_filter = ("status", "kind", "network", "standard")
+    list_filter = ("status", KindFilter, NetworkFilter, StandardFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("=id", "=correlation_id", "=token__id", "token__contract_address", "=transactions__tx_id")
     readonly_fields = [f.name for f in Operation._meta.fields]
     inlines = (OperationEventInline, OperationTransactionInline)
     list_select_related = ("organization", "creator", "token")
-    date_hierarchy = "created_at"
     actions = ["retry_failed"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from biatec.core.admin_mixins import ReadOnlyAdminMixin
+from biatec.core.admin_mixins import GrowingTableAdminMixin, ReadOnlyAdminMixin
 
 from .models import DeliveryStatus, WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent, WebhookSubscription
 from .services import webhook_delivery_redeliver
@@ -31,12 +31,11 @@ class WebhookSubscriptionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WebhookEventAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "type", "organization", "deployment", "sequence", "id")
-    list_filter = ("type",)
+    list_filter = ("type", ("created_at", admin.DateFieldListFilter))
     search_fields = ("id", "deployment__id", "organization__name")
     readonly_fields = ("id", "type", "organization", "deployment", "sequence", "payload", "created_at")
-    date_hierarchy = "created_at"
 
 
 class WebhookDeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -47,7 +46,7 @@ class WebhookDeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(GrowingTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "event_type", "subscription", "status", "attempts", "last_status_code",
                     "next_attempt_at", "delivered_at")
     list_filter = ("status", "event_type")

@@ -329,6 +329,9 @@ WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS = env.int("WEBHOOK_SUBSCRIPTIONS_CACHE_SECON
 AUTH_STATE_CACHE_SECONDS = env.int("AUTH_STATE_CACHE_SECONDS", default=900)
 # The plan rate's cached entries (accounts/plan_rate.py, in the throttle cache): versioned, and expiring.
 PLAN_RATE_CACHE_SECONDS = env.int("PLAN_RATE_CACHE_SECONDS", default=600)
+# An unfiltered admin changelist of a table above this many rows (PostgreSQL's estimate) shows the
+# estimate instead of running COUNT(*) (biatec/core/admin_mixins.py EstimatedCountPaginator).
+ADMIN_EXACT_COUNT_MAX_ROWS = env.int("ADMIN_EXACT_COUNT_MAX_ROWS", default=100_000)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 # The plan of new organizations (a seeded Plan's slug; docs/plans-and-usage.md).
 BIATEC_DEFAULT_PLAN = env("BIATEC_DEFAULT_PLAN", default="free")
