@@ -126,16 +126,19 @@ def organization_rate(*, user_id: Any, chosen: uuid.UUID | None,
         counted = str(organization_id)
     else:
         who_key, user_version = _who_key(user_id, chosen), _user_version(user_id)
+        # The organization, named or (for the primary one) as this process last found it: its
+        # entries come in the same round trip. The `who` entry decides; a wrong hint costs one more.
+        expected = str(chosen) if chosen is not None else _PRIMARY_HINTS.get(str(user_id))
         keys = [who_key, user_version]
-        if chosen is not None:  # the organization is known: its entries come in the same round trip
-            keys += [_rate_key(chosen), _organization_version(chosen)]
-            keys += _plan_hint_keys(str(chosen))
+        if expected is not None:
+            keys += [_rate_key(expected), _organization_version(expected), *_plan_hint_keys(expected)]
         found = cache.get_many(keys)
         counted = _entry(found, [user_version], who_key, lambda: _who(user_id, chosen))
         if counted == _NONE:
             return None
-        if chosen is not None:
-            return _rate_of(counted, found)
+        if chosen is None:
+            _hint_keep(_PRIMARY_HINTS, str(user_id), counted)
+        return _rate_of(counted, found if counted == expected else None)
     return _rate_of(counted, None)
 
 
@@ -150,7 +153,7 @@ def _rate_of(organization_id: str, found: dict[str, Any] | None) -> tuple[str, i
     if isinstance(entry, (list, tuple)) and len(entry) == 4 and entry[0] == version:
         _, plan_id, plan_version, cached = entry
         if plan_id is not None:
-            _plan_hint_keep(organization_id, plan_id)
+            _hint_keep(_PLAN_HINTS, organization_id, plan_id)
         if plan_id is None or _plan_version_now(found, plan_id) == plan_version:
             rate = str(cached)
     if rate is None:
@@ -159,11 +162,13 @@ def _rate_of(organization_id: str, found: dict[str, Any] | None) -> tuple[str, i
     return None if rate == _UNLIMITED else (organization_id, int(rate))
 
 
-# The plan each organization's rate entry named last, in this process: only a hint of which plan
-# version to fetch in the same round trip as the entry. The entry's own plan id decides; a wrong or
-# missing hint costs one more GET, never a stale rate.
+# Hints, in this process, of which keys to fetch in one round trip: the plan each organization's
+# rate entry named last, and the primary organization each user counted under last. Only the
+# entries themselves decide (the rate entry's plan id, the `who` entry); a wrong or missing hint
+# costs one more round trip, never a stale answer.
 _PLAN_HINTS: dict[str, str] = {}
-_PLAN_HINTS_MAX = 10_000
+_PRIMARY_HINTS: dict[str, str] = {}
+_HINTS_MAX = 10_000
 
 
 def _plan_hint_keys(organization_id: str) -> list[str]:
@@ -171,11 +176,11 @@ def _plan_hint_keys(organization_id: str) -> list[str]:
     return [_plan_version(plan_id)] if plan_id is not None else []
 
 
-def _plan_hint_keep(organization_id: str, plan_id: str) -> None:
-    if _PLAN_HINTS.get(organization_id) != plan_id:
-        if len(_PLAN_HINTS) >= _PLAN_HINTS_MAX:
-            _PLAN_HINTS.clear()
-        _PLAN_HINTS[organization_id] = plan_id
+def _hint_keep(hints: dict[str, str], key: str, value: str) -> None:
+    if hints.get(key) != value:
+        if len(hints) >= _HINTS_MAX:
+            hints.clear()
+        hints[key] = value
 
 
 def _plan_version_now(found: dict[str, Any], plan_id: str) -> Any:

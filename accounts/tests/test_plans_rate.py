@@ -119,10 +119,11 @@ def test_a_warm_throttled_read_costs_what_an_unthrottled_one_does(user_factory, 
     assert counted == unthrottled
 
 
-def test_a_warm_throttled_read_makes_four_redis_round_trips(user_factory, monkeypatch):
-    """Redis round trips, counted (never timed): the auth state, the plan rate's two lookups (the
-    plan's version comes in the second, by this process's hint of the organization's plan) and the
-    window's count (one MULTI). Django's backend builds a client per call; ours keeps one per pool."""
+def test_a_warm_throttled_read_makes_three_redis_round_trips(user_factory, monkeypatch):
+    """Redis round trips, counted (never timed): the auth state, the plan rate's entries (one MGET:
+    which organization, and that organization's rate, version and plan version, by this process's
+    hints of the user's primary organization and its plan) and the window's count (one MULTI).
+    Django's backend builds a client per call; ours keeps one per pool."""
     from django.core.cache import caches
     from redis.connection import AbstractConnection
 
@@ -140,9 +141,20 @@ def test_a_warm_throttled_read_makes_four_redis_round_trips(user_factory, monkey
 
     monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
     assert client.get(path).status_code == 200
-    assert len(sent) == 4, sent
+    assert len(sent) == 3, sent
     throttle_cache = caches["throttle"]
     assert throttle_cache._cache.get_client() is throttle_cache._cache.get_client(write=True)
+
+
+def test_a_new_primary_organization_counts_though_the_process_hinted_the_old_one(user_factory):
+    body, client, organization, _ = _limited(user_factory, "rate.moved", 2)
+    new_home_body, _ = user_factory("rate.newhome")  # Enterprise: unlimited
+    new_home = Membership.objects.get(user_id=new_home_body["id"]).organization
+    Membership.objects.create(user_id=body["id"], organization=new_home, role=Membership.Role.VIEWER)
+    assert [client.get(LIST).status_code for _ in range(2)] == [200, 200]  # the old primary's 2 of 2
+    assert _refused(client.get(LIST))  # the hint now names the old primary
+    Membership.objects.filter(user_id=body["id"], organization=organization).delete()
+    assert all(client.get(LIST).status_code == 200 for _ in range(4))  # counted under the new one
 
 
 def test_without_the_throttle_redis_reads_pass_and_writes_fail_closed(user_factory, settings):
