@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from redis.exceptions import RedisError
+
 from biatec.core.errors import ChainUnavailable
 from tokens.networks import Network, all_networks
 
@@ -57,11 +60,43 @@ def pending_poll(*, network: Network) -> list[str]:
 
 
 def deployments_poll_pending() -> list[str]:
-    """Poll every available network with batched polling once; queue the deployments that can move on."""
+    """Poll every available network with batched polling once; queue the deployments that can move
+    on and have no wake still waiting in the queue (`wake_taken` clears it when the task starts)."""
     ready: list[str] = []
     for network in all_networks():
         if network.available and batch_polled(network):
             ready += pending_poll(network=network)
-    for deployment_id in ready:
+    woken = _without_outstanding_wake(ready)
+    for deployment_id in woken:
         deployment_enqueue(deployment_id, status=DeploymentStatus.PENDING)
-    return ready
+    return woken
+
+
+def _wake_key(deployment_id: str) -> str:
+    return f"deployment-wake:{deployment_id}"
+
+
+def _without_outstanding_wake(ids: list[str]) -> list[str]:
+    """The ids not woken already by a message still in the queue. Without this, a backlog was woken
+    on every poll (every second) until a worker took it: thousands of duplicate tasks per burst,
+    which kept the workers from the jobs queued behind them. The marker expires after
+    DEPLOYMENT_SWEEP_GRACE_SECONDS (a lost message is woken again then); without Redis every id is
+    woken, as before."""
+    from accounts.throttles import throttle_cache  # the shared short-lived markers' Redis
+
+    cache = throttle_cache()
+    timeout = max(1, int(settings.DEPLOYMENT_SWEEP_GRACE_SECONDS))
+    try:
+        return [i for i in ids if cache.add(_wake_key(i), 1, timeout=timeout)]
+    except RedisError:
+        return ids
+
+
+def wake_taken(deployment_id: str) -> None:
+    """A woken deployment's task started: the next poll may wake it again."""
+    from accounts.throttles import throttle_cache
+
+    try:
+        throttle_cache().delete(_wake_key(deployment_id))
+    except RedisError:
+        pass

@@ -20,7 +20,7 @@ from .jobs import DEPLOYMENT, OPERATION, JobType
 from .key_rotation import key_rotation_advance, key_rotation_advance_later, key_rotations_sweep
 from .models import DeploymentStatus
 from .pipeline import job_advance, jobs_sweep
-from .polling import batch_polled, deployments_poll_pending
+from .polling import batch_polled, deployments_poll_pending, wake_taken
 from .queueing import job_enqueue
 
 # Inline (eager) mode has no broker to hold a countdown: wait in-process, bounded.
@@ -55,6 +55,7 @@ def deployment_submit_task(deployment_id: str) -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def deployment_confirm_task(deployment_id: str) -> None:
+    wake_taken(deployment_id)
     _run(deployment_id)
 
 
