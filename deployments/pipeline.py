@@ -652,8 +652,8 @@ def jobs_sweep() -> list[str]:
     """Re-queue chain jobs in a non-terminal state whose next action is overdue (a worker died, the
     broker lost a message). Returns their ids.
 
-    Each re-queued job's deadline moves one grace period on in the same statement that finds it
-    (rows locked, skipping those a transition holds), so a job waiting in a long queue is re-queued
+    Each re-queued job's deadline moves one grace period on in the transaction that finds it (rows
+    locked, skipping those a transition holds), so a job waiting in a long queue is re-queued
     once per `DEPLOYMENT_SWEEP_GRACE_SECONDS`, not on every sweep: a burst of 1,000 creates left
     each sweep (every 5 s) adding a message for every job still queued, 20 to 56 tasks per
     deployment, most of the workers' time."""

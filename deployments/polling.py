@@ -15,6 +15,7 @@ import logging
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from accounts.throttles import throttle_cache
 from biatec.core.errors import ChainUnavailable
 from tokens.networks import Network, all_networks
 
@@ -82,9 +83,7 @@ def _without_outstanding_wake(ids: list[str]) -> list[str]:
     which kept the workers from the jobs queued behind them. The marker expires after
     DEPLOYMENT_SWEEP_GRACE_SECONDS (a lost message is woken again then); without Redis every id is
     woken, as before."""
-    from accounts.throttles import throttle_cache  # the shared short-lived markers' Redis
-
-    cache = throttle_cache()
+    cache = throttle_cache()  # the Redis of the shared short-lived counters and markers
     timeout = max(1, int(settings.DEPLOYMENT_SWEEP_GRACE_SECONDS))
     try:
         return [i for i in ids if cache.add(_wake_key(i), 1, timeout=timeout)]
@@ -94,8 +93,6 @@ def _without_outstanding_wake(ids: list[str]) -> list[str]:
 
 def wake_taken(deployment_id: str) -> None:
     """A woken deployment's task started: the next poll may wake it again."""
-    from accounts.throttles import throttle_cache
-
     try:
         throttle_cache().delete(_wake_key(deployment_id))
     except RedisError:

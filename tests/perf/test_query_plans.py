@@ -45,21 +45,26 @@ def seeded(user_factory):
 GROWING = ("deployments_deployment", "deployments_deploymentevent")
 
 
-def _full_scans(queryset) -> list[str]:
-    """Nodes that read a growing table without narrowing it: a sequential scan, or an index walked
-    with a filter that throws rows away (EXPLAIN ANALYZE counts the rows, not the time)."""
+def _plan_scans(plan: dict, *, removed_limit: int | None) -> list[str]:
+    """Nodes of an EXPLAIN (FORMAT JSON, ANALYZE) plan that read a growing table without narrowing
+    it: a sequential scan, or (with `removed_limit`) an index walked with a filter that throws more
+    rows than that away (EXPLAIN ANALYZE counts the rows, not the time)."""
     found = []
 
     def walk(node: dict) -> None:
+        removed = node.get("Rows Removed by Filter", 0)
         if node.get("Relation Name") in GROWING and (
-                node["Node Type"] == "Seq Scan" or node.get("Rows Removed by Filter", 0) > 100):
-            found.append(f"{node['Node Type']} on {node['Relation Name']} "
-                         f"(removed by filter: {node.get('Rows Removed by Filter', 0)})")
+                node["Node Type"] == "Seq Scan" or (removed_limit is not None and removed > removed_limit)):
+            found.append(f"{node['Node Type']} on {node['Relation Name']} (removed by filter: {removed})")
         for child in node.get("Plans", []):
             walk(child)
 
-    walk(json.loads(queryset.explain(format="json", analyze=True))[0]["Plan"])
+    walk(plan)
     return found
+
+
+def _full_scans(queryset) -> list[str]:
+    return _plan_scans(json.loads(queryset.explain(format="json", analyze=True))[0]["Plan"], removed_limit=100)
 
 
 FILTERS = [{}, {"status": "failed"}, {"standard": "asa-ft"}, {"network": "evm-local"},
@@ -91,21 +96,14 @@ def test_growing_reads_use_indexes(seeded, admin_user):
 
 
 def _statement_scans(sql: str) -> list[str]:
-    """`_full_scans` for a statement as the server ran it (captured SQL, parameters bound)."""
+    """Sequential scans of a growing table by a statement as the server ran it (captured SQL,
+    parameters bound). A changelist page's LIMIT walk of the created-at index under a status filter
+    is allowed (it stops at a page of rows), so filtered index walks are not counted here."""
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
         plan = cursor.fetchone()[0]
     plan = plan if isinstance(plan, list) else json.loads(plan)
-    found = []
-
-    def walk(node: dict) -> None:
-        if node.get("Relation Name") in GROWING and node["Node Type"] == "Seq Scan":
-            found.append(f"Seq Scan on {node['Relation Name']}")
-        for child in node.get("Plans", []):
-            walk(child)
-
-    walk(plan[0]["Plan"])
-    return found
+    return _plan_scans(plan[0]["Plan"], removed_limit=None)
 
 
 @pytest.mark.parametrize("path", ["/admin/deployments/deployment/", "/admin/deployments/deploymentevent/",
